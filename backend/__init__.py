@@ -1,0 +1,1 @@
+"""Noderr backend (see its issue)."""

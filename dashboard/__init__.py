@@ -1,0 +1,1 @@
+"""Noderr dashboard (see its issue)."""

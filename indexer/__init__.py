@@ -1,0 +1,1 @@
+"""Noderr indexer (see its issue)."""

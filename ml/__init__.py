@@ -1,0 +1,1 @@
+"""Noderr ml (see its issue)."""
