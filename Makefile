@@ -1,0 +1,39 @@
+# Noderr: `make demo` runs the whole stack locally, `make test` runs every test.
+SHELL := /bin/bash
+VENV := .venv
+PYTHON ?= python3
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.setup-done
+export PATH := $(CURDIR)/node_modules/.bin:$(BIN):$(PATH)
+# ape-vyper finds the compiler through vvm in a folder of `vyper-<version>` binaries.
+export VVM_BINARY_PATH := $(CURDIR)/.vvm
+
+.PHONY: setup test test-contracts lint demo bench-gas clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt package.json package-lock.json
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p .vvm && ln -sf $(BIN)/vyper .vvm/vyper-0.4.3
+	touch $(STAMP)
+
+test: setup
+	$(BIN)/ape test tests -q
+
+test-contracts: setup
+	$(BIN)/ape test tests/contracts -q
+
+lint: setup
+	$(BIN)/ruff check .
+
+demo: setup
+	$(BIN)/noderr demo
+
+bench-gas: setup
+	$(BIN)/python benchmarks/gas.py
+
+clean:
+	rm -rf $(VENV) node_modules .vvm .build .noderr

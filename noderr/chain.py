@@ -1,0 +1,61 @@
+"""Starting the local chain: anvil, from the npm package `@foundry-rs/anvil`."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+
+from noderr.settings import REPO_ROOT
+
+_PLATFORMS = {("Linux", "x86_64"): "linux-amd64", ("Linux", "aarch64"): "linux-arm64",
+              ("Darwin", "arm64"): "darwin-arm64", ("Darwin", "x86_64"): "darwin-amd64"}
+
+
+def anvil_binary() -> Path:
+    """The native anvil binary (not the node wrapper in .bin/), so one PID owns the chain."""
+    suffix = _PLATFORMS.get((platform.system(), platform.machine()))
+    if suffix is None:
+        raise RuntimeError(f"anvil has no npm build for {platform.system()} {platform.machine()}")
+    path = REPO_ROOT / "node_modules" / "@foundry-rs" / f"anvil-{suffix}" / "bin" / "anvil"
+    if not path.is_file():
+        raise RuntimeError(f"anvil not found at {path}: run `make setup`")
+    return path
+
+
+def anvil_command(port: int, chain_id: int, host: str = "127.0.0.1",
+                  block_time: float | None = None) -> list[str]:
+    command = [str(anvil_binary()), "--host", host, "--port", str(port),
+               "--chain-id", str(chain_id), "--silent"]
+    if block_time:
+        command += ["--block-time", str(block_time)]
+    return command
+
+
+def wait_for_rpc(url: str, timeout: float = 15.0) -> int:
+    """Block until `url` answers `eth_chainId`; return the chain id."""
+    deadline = time.monotonic() + timeout
+    payload = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
+    while True:
+        try:
+            return int(httpx.post(url, json=payload, timeout=1.0).json()["result"], 16)
+        except (httpx.HTTPError, KeyError, ValueError):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no JSON-RPC answer from {url} in {timeout:.0f}s") from None
+            time.sleep(0.05)
+
+
+def start_anvil(port: int, chain_id: int = 31337, **kwargs) -> subprocess.Popen:
+    """Start anvil in the background and wait until it answers."""
+    process = subprocess.Popen(anvil_command(port, chain_id, **kwargs),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    try:
+        wait_for_rpc(f"http://127.0.0.1:{port}")
+    except TimeoutError:
+        process.kill()
+        raise
+    return process

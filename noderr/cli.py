@@ -1,0 +1,80 @@
+"""`noderr`: the one command line for everything a person runs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from noderr.settings import LOCAL_CHAIN_ID, get_settings
+
+app = typer.Typer(help="Noderr: control plane for permissioned node networks.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+
+
+def fail(message: str) -> typer.Exit:
+    """Print `message` as a one-line error and return the exit to raise."""
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code=1)
+
+
+@app.command()
+def chain(
+    port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 8545,
+    chain_id: Annotated[int, typer.Option(help="Chain id.")] = LOCAL_CHAIN_ID,
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    block_time: Annotated[
+        float | None, typer.Option(help="Seconds per block (default: one per transaction).")
+    ] = None,
+) -> None:
+    """Run a local chain (anvil) in the foreground."""
+    from noderr.chain import anvil_command
+
+    try:
+        command = anvil_command(port, chain_id, host=host, block_time=block_time)
+    except RuntimeError as error:
+        raise fail(str(error)) from None
+    command.remove("--silent")
+    typer.echo(f"anvil on http://{host}:{port}, chain id {chain_id}")
+    os.execv(command[0], command)  # noqa: S606 - replaces this process with anvil
+
+
+@app.command()
+def deploy(
+    rpc_url: Annotated[str | None, typer.Option(help="JSON-RPC URL [env NODERR_RPC_URL].")] = None,
+    output: Annotated[
+        Path | None, typer.Option(help="Deployment file [env NODERR_DEPLOYMENT].")
+    ] = None,
+) -> None:
+    """Deploy NodeLicense, NodeTimelock and NodeGovernor and write the deployment file."""
+    from vyper.exceptions import VyperException
+    from web3.exceptions import Web3Exception
+
+    from noderr.deploy import DeployError
+    from noderr.deploy_command import run_deploy
+
+    settings = get_settings()
+    try:
+        path, deployment = run_deploy(rpc_url or settings.rpc_url, output, settings, typer.echo)
+    except (DeployError, OSError, ValueError, Web3Exception, VyperException) as error:
+        raise fail(str(error)) from None
+    typer.echo(f"\nDeployment file: {path}")
+    for name, contract in deployment.contracts.items():
+        typer.echo(f"  {name:<13} {contract.address}  (block {contract.block})")
+
+
+@app.command()
+def demo() -> None:
+    """Start a local chain, deploy everything, print what is where; Ctrl-C stops it."""
+    from noderr.demo import run_demo
+
+    try:
+        run_demo(get_settings(), typer.echo)
+    except (RuntimeError, OSError, ValueError) as error:
+        raise fail(str(error)) from None
+
+
+if __name__ == "__main__":
+    app()

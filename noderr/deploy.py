@@ -1,0 +1,151 @@
+"""Deploying NodeLicense, NodeTimelock and NodeGovernor, and wiring their roles.
+
+After `deploy_all` the timelock is NodeLicense's only admin, the governor is the
+timelock's only proposer, canceller and executor, and the deployer keeps no admin
+power anywhere: every later change of roles goes through a governance vote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from eth_utils import to_checksum_address
+from web3 import Web3
+from web3.contract import Contract
+
+from noderr.contracts import Artifact
+from noderr.deployment import CONTRACT_NAMES, ContractDeployment, Deployment
+from noderr.settings import LOCAL_CHAIN_ID, DeploySettings
+
+Log = Callable[[str], None]
+
+
+class DeployError(RuntimeError):
+    """The deployment cannot go on; the message says why."""
+
+
+@dataclass(frozen=True)
+class Deployed:
+    contract: Contract
+    record: ContractDeployment
+
+
+class _Sender:
+    """Sends each transaction from one account and waits for a successful receipt."""
+
+    def __init__(self, w3: Web3, address: str, log: Log) -> None:
+        self.w3, self.address, self.log = w3, address, log
+
+    def deploy(self, artifact: Artifact, *args: Any) -> Deployed:
+        factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+        receipt = self._wait(factory.constructor(*args).transact({"from": self.address}),
+                             f"deploy {artifact.name}")
+        address = receipt["contractAddress"]
+        self.log(f"{artifact.name} deployed at {address} (block {receipt['blockNumber']})")
+        record = ContractDeployment(address=address, abi=artifact.abi,
+                                    block=receipt["blockNumber"],
+                                    tx_hash=receipt["transactionHash"].to_0x_hex())
+        return Deployed(self.w3.eth.contract(address=address, abi=artifact.abi), record)
+
+    def call(self, function: Any, what: str) -> None:
+        self._wait(function.transact({"from": self.address}), what)
+        self.log(what)
+
+    def _wait(self, tx_hash: bytes, what: str) -> Any:
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+        if receipt["status"] != 1:
+            raise DeployError(f"transaction reverted: {what} ({tx_hash.hex()})")
+        return receipt
+
+
+def role_holders(settings: DeploySettings, chain_id: int, deployer: str) -> dict[str, list[str]]:
+    """MINTER/REVOKER/PAUSER holders; on the local chain the deployer holds any left unset."""
+    holders = {"MINTER_ROLE": settings.minters, "REVOKER_ROLE": settings.revokers,
+               "PAUSER_ROLE": settings.pausers}
+    for role, accounts in holders.items():
+        if not accounts and chain_id == LOCAL_CHAIN_ID:
+            accounts.append(deployer)
+        if not accounts:
+            name = role.removesuffix("_ROLE").lower() + "s"
+            raise DeployError(f"no {role} holder: set NODERR_{name.upper()} (comma-separated)")
+    try:
+        return {role: [to_checksum_address(a) for a in accounts]
+                for role, accounts in holders.items()}
+    except ValueError as error:
+        raise DeployError(f"bad role holder address: {error}") from None
+
+
+def deploy_all(w3: Web3, deployer: str, settings: DeploySettings,
+               artifacts: Mapping[str, Artifact], log: Log = lambda _: None) -> Deployment:
+    chain_id = w3.eth.chain_id
+    deployer = to_checksum_address(deployer)
+    holders = role_holders(settings, chain_id, deployer)
+    sender = _Sender(w3, deployer, log)
+
+    license_ = sender.deploy(artifacts["NodeLicense"])
+    timelock = sender.deploy(artifacts["NodeTimelock"], settings.timelock_delay, [], [], deployer)
+    governor = sender.deploy(
+        artifacts["NodeGovernor"], license_.record.address, timelock.record.address,
+        settings.voting_delay, settings.voting_period, settings.proposal_threshold,
+        settings.quorum_percent,
+    )
+    _wire_timelock(sender, timelock.contract, governor.record.address)
+    _wire_license(sender, license_.contract, timelock.record.address, holders)
+    _renounce_admin(sender, timelock.contract, "NodeTimelock")
+
+    deployment = Deployment(chain_id=chain_id, deployer=deployer, contracts={
+        name: item.record
+        for name, item in zip(CONTRACT_NAMES, (license_, timelock, governor), strict=True)
+    })
+    verify_wiring(w3, deployment, holders)
+    return deployment
+
+
+def _wire_timelock(sender: _Sender, timelock: Contract, governor: str) -> None:
+    for role in ("PROPOSER_ROLE", "CANCELLER_ROLE", "EXECUTOR_ROLE"):
+        role_id = getattr(timelock.functions, role)().call()
+        sender.call(timelock.functions.grantRole(role_id, governor),
+                    f"NodeTimelock: {role} granted to the governor")
+
+
+def _wire_license(sender: _Sender, license_: Contract, timelock: str,
+                  holders: Mapping[str, list[str]]) -> None:
+    for role, accounts in holders.items():
+        role_id = getattr(license_.functions, role)().call()
+        for account in accounts:
+            sender.call(license_.functions.grantRole(role_id, account),
+                        f"NodeLicense: {role} granted to {account}")
+    admin_role = license_.functions.DEFAULT_ADMIN_ROLE().call()
+    sender.call(license_.functions.grantRole(admin_role, timelock),
+                "NodeLicense: DEFAULT_ADMIN_ROLE granted to the timelock")
+    _renounce_admin(sender, license_, "NodeLicense")
+
+
+def _renounce_admin(sender: _Sender, contract: Contract, name: str) -> None:
+    admin_role = contract.functions.DEFAULT_ADMIN_ROLE().call()
+    sender.call(contract.functions.renounceRole(admin_role, sender.address),
+                f"{name}: the deployer renounced DEFAULT_ADMIN_ROLE")
+
+
+def verify_wiring(w3: Web3, deployment: Deployment, holders: Mapping[str, list[str]]) -> None:
+    """Read the roles back from the chain; raise if any differs from the plan."""
+    contracts = {name: w3.eth.contract(address=c.address, abi=c.abi)
+                 for name, c in deployment.contracts.items()}
+    license_, timelock = contracts["NodeLicense"].functions, contracts["NodeTimelock"].functions
+    timelock_address = deployment.contracts["NodeTimelock"].address
+    governor_address = deployment.contracts["NodeGovernor"].address
+    expected = [
+        (license_, "DEFAULT_ADMIN_ROLE", timelock_address, True),
+        (license_, "DEFAULT_ADMIN_ROLE", deployment.deployer, False),
+        (timelock, "DEFAULT_ADMIN_ROLE", deployment.deployer, False),
+        (timelock, "PROPOSER_ROLE", governor_address, True),
+        (timelock, "EXECUTOR_ROLE", governor_address, True),
+    ] + [(license_, role, account, True)
+         for role, accounts in holders.items() for account in accounts]
+    for functions, role, account, should_hold in expected:
+        holds = functions.hasRole(getattr(functions, role)().call(), account).call()
+        if holds != should_hold:
+            raise DeployError(f"after deploy, {account} {'lacks' if should_hold else 'holds'} "
+                              f"{role}: the wiring is wrong, do not use this deployment")
