@@ -1,0 +1,31 @@
+"""The README's configuration table and command list stay true to the code."""
+
+import re
+
+from typer.main import get_command
+
+from noderr.cli import app
+from noderr.settings import REPO_ROOT, DeploySettings, Settings
+
+README = (REPO_ROOT / "README.md").read_text()
+
+
+def documented_variables() -> set[str]:
+    return set(re.findall(r"^\| `(NODERR_[A-Z_]+)` \|", README, flags=re.MULTILINE))
+
+
+def test_readme__configuration_table__lists_every_setting():
+    fields = {f"NODERR_{name.upper()}" for model in (Settings, DeploySettings)
+              for name in model.model_fields}
+    missing = fields - documented_variables()
+    assert not missing, f"README lacks {sorted(missing)}"
+
+
+def test_readme__command_table__lists_every_noderr_command():
+    def names(command, prefix="noderr"):
+        for name, sub in getattr(command, "commands", {}).items():
+            yield f"{prefix} {name}"
+            yield from names(sub, f"{prefix} {name}")
+
+    missing = [name for name in names(get_command(app)) if f"`{name}" not in README]
+    assert not missing, f"README lacks {missing}"
