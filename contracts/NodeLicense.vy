@@ -620,7 +620,9 @@ def active_count_at(node_type: uint8, block_number: uint256) -> uint256:
     @dev Binary search over per-block checkpoints. Reverts for an
          unknown node type and for a block that is not yet mined
          (`block_number >= block.number`), so the value can no longer
-         change once readable.
+         change once readable. Note that an `eth_call` against `latest`
+         runs in the context of the head block, so the head block itself
+         is "not yet mined" there: query `head - 1` or older.
     @param node_type The node type.
     @param block_number A past block number.
     @return uint256 The count.
