@@ -475,9 +475,13 @@ def queue(
     description_hash: bytes32,
 ) -> uint256:
     """
-    @notice Schedules a Succeeded proposal's calls as one batch in the
-            timelock with the timelock's minimum delay and records its
-            eta. Anyone may call it. Emits `ProposalQueued`.
+    @notice Schedules a Succeeded proposal's calls in the timelock with
+            the timelock's minimum delay and records its eta. Anyone may
+            call it. Emits `ProposalQueued`.
+    @dev A one-action proposal is scheduled with the timelock's
+         `schedule`, a longer one with `schedule_batch` (snekmate's batch
+         functions cost about 1.5M gas of memory expansion for their
+         255-element bounds, whatever the batch size).
     @param targets The proposal's targets.
     @param values The proposal's values.
     @param calldatas The proposal's calldatas.
@@ -489,12 +493,13 @@ def queue(
 
     delay: uint256 = staticcall timelock.get_minimum_delay()
     salt: bytes32 = self._timelock_salt(description_hash)
-    self._timelock_ids[proposal_id] = staticcall timelock.hash_operation_batch(
-        targets, values, calldatas, empty(bytes32), salt
-    )
+    self._timelock_ids[proposal_id] = self._timelock_operation_id(targets, values, calldatas, salt)
     eta: uint256 = block.timestamp + delay
     self._proposals[proposal_id].eta = eta
-    extcall timelock.schedule_batch(targets, values, calldatas, empty(bytes32), salt, delay)
+    if len(targets) == 1:
+        extcall timelock.schedule(targets[0], values[0], calldatas[0], empty(bytes32), salt, delay)
+    else:
+        extcall timelock.schedule_batch(targets, values, calldatas, empty(bytes32), salt, delay)
     log ProposalQueued(proposal_id=proposal_id, eta=eta)
     return proposal_id
 
@@ -508,7 +513,8 @@ def execute(
     description_hash: bytes32,
 ) -> uint256:
     """
-    @notice Executes a Queued proposal through the timelock once its eta
+    @notice Executes a Queued proposal through the timelock (`execute`
+            for one action, `execute_batch` for several) once its eta
             has passed and before it expires. Anyone may call it; the
             wei sent is forwarded to the timelock. Emits
             `ProposalExecuted` (and the timelock's `CallExecuted`s).
@@ -526,9 +532,11 @@ def execute(
 
     # Effects before the interaction: a reentrant `execute` sees Executed.
     self._proposals[proposal_id].executed = True
-    extcall timelock.execute_batch(
-        targets, values, calldatas, empty(bytes32), self._timelock_salt(description_hash), value=msg.value
-    )
+    salt: bytes32 = self._timelock_salt(description_hash)
+    if len(targets) == 1:
+        extcall timelock.execute(targets[0], values[0], calldatas[0], empty(bytes32), salt, value=msg.value)
+    else:
+        extcall timelock.execute_batch(targets, values, calldatas, empty(bytes32), salt, value=msg.value)
     log ProposalExecuted(proposal_id=proposal_id)
     return proposal_id
 
@@ -636,6 +644,25 @@ def _hash_proposal(
     @dev keccak256(abi.encode(targets, values, calldatas, description_hash)).
     """
     return convert(keccak256(abi_encode(targets, values, calldatas, description_hash)), uint256)
+
+
+@internal
+@pure
+def _timelock_operation_id(
+    targets: DynArray[address, MAX_ACTIONS],
+    values: DynArray[uint256, MAX_ACTIONS],
+    calldatas: DynArray[Bytes[MAX_CALLDATA], MAX_ACTIONS],
+    salt: bytes32,
+) -> bytes32:
+    """
+    @dev The timelock's operation id of a proposal without predecessor,
+         computed as snekmate's `hash_operation` (one action) or
+         `hash_operation_batch` (several) do; ABI encoding does not depend
+         on array bounds, so the ids match.
+    """
+    if len(targets) == 1:
+        return keccak256(abi_encode(targets[0], values[0], calldatas[0], empty(bytes32), salt))
+    return keccak256(abi_encode(targets, values, calldatas, empty(bytes32), salt))
 
 
 @internal

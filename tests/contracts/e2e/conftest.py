@@ -12,7 +12,7 @@ def _skip_vyper_source_tracebacks(monkeypatch):
     monkeypatch.setattr(ape.exceptions, "_get_ape_traceback_from_tx", lambda txn: None)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def validators(license, minter, alice, bob, carol, dave):
     """Four Active Validator licenses: {account: token_id}."""
     return {
@@ -23,7 +23,7 @@ def validators(license, minter, alice, bob, carol, dave):
     }
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def governance(project, deployer, license, validators):
     return deploy_governance(project, deployer, license)
 

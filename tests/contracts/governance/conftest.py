@@ -1,8 +1,9 @@
 """Fixtures of the governance tests: four validators, the wired governance, proposal helpers.
 
 Base fixtures (deployer, minter, revoker, alice, bob, carol, dave, mallory,
-license, mint) come from tests/contracts/conftest.py. Everything here is
-session-scoped and deployed once; ape's per-test isolation reverts each test.
+license, mint) come from tests/contracts/conftest.py. Governance is
+module-scoped: each test module deploys its own (the e2e flows deploy theirs with
+the same validators), and ape's per-test isolation reverts each test.
 """
 
 import ape.exceptions
@@ -23,7 +24,7 @@ def _skip_vyper_source_tracebacks(monkeypatch):
     monkeypatch.setattr(ape.exceptions, "_get_ape_traceback_from_tx", lambda txn: None)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def validators(license, minter, alice, bob, carol, dave):
     """Four Active Validator licenses, minted before governance exists: {account: token_id}."""
     tokens = {}
@@ -33,22 +34,22 @@ def validators(license, minter, alice, bob, carol, dave):
     return tokens
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def governance(project, deployer, license, validators):
     return deploy_governance(project, deployer, license)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def governor(governance):
     return governance.governor
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def timelock(governance):
     return governance.timelock
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def as_timelock(accounts, timelock):
     """The timelock as a sender: stands for 'a proposal executed through governance'."""
     account = accounts[timelock.address]
@@ -62,7 +63,7 @@ def new_minter(accounts):
     return accounts.generate_test_account()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def proposal(governor):
     """A simple proposal: governance changes its own voting delay."""
     return call(governor, "set_voting_delay", 5)

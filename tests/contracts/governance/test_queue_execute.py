@@ -25,12 +25,18 @@ def timelock_salt(governor, prop) -> bytes:
 
 
 def operation_id(timelock, governor, prop):
+    """The timelock operation of a proposal: a single call for one action, else a batch."""
+    salt = timelock_salt(governor, prop)
+    if len(prop.targets) == 1:
+        return timelock.hash_operation(
+            prop.targets[0], prop.values[0], prop.calldatas[0], b"\x00" * 32, salt
+        )
     return timelock.hash_operation_batch(
-        prop.targets, prop.values, prop.calldatas, b"\x00" * 32, timelock_salt(governor, prop)
+        prop.targets, prop.values, prop.calldatas, b"\x00" * 32, salt
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def as_governor(accounts, governor):
     """The governor as a sender: to act on the timelock behind the governor's back."""
     account = accounts[governor.address]
@@ -117,10 +123,15 @@ def test_execute__batch_with_value__forwards_value(
     wait_for_eta(proposal_id)
     before = new_minter.balance
 
-    governor.execute(*prop.args, value=123, sender=alice)
+    op_id = operation_id(timelock, governor, prop)
+    assert timelock.is_operation_pending(op_id)  # scheduled as a batch
+
+    tx = governor.execute(*prop.args, value=123, sender=alice)
 
     assert new_minter.balance == before + 123
     assert governor.voting_period() == 20
+    assert timelock.is_operation_done(op_id)
+    assert [log.index for log in tx.decode_logs(timelock.CallExecuted)] == [0, 1]
 
 
 def test_execute__before_eta__reverts(governor, proposal, queued, wait_for_eta, alice):
@@ -201,10 +212,10 @@ def test_state__operation_executed_on_timelock_directly__executed(
     wait_for_eta(proposal_id)
     salt = timelock_salt(governor, proposal)
 
-    timelock.execute_batch(
-        proposal.targets,
-        proposal.values,
-        proposal.calldatas,
+    timelock.execute(
+        proposal.targets[0],
+        proposal.values[0],
+        proposal.calldatas[0],
         b"\x00" * 32,
         salt,
         sender=as_governor,

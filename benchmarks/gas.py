@@ -1,0 +1,196 @@
+"""Gas benchmark of the Noderr contracts against snekmate's plain ERC-721 `safe_mint`.
+
+Run from the repository root (with the project's virtual environment, anvil and
+vvm binaries on PATH / VVM_BINARY_PATH, see README):
+
+    python benchmarks/gas.py
+
+It starts a throwaway anvil through ape's foundry provider, deploys the
+contracts, measures each operation's `gasUsed` in one run, prints a table with
+each operation's ratio to the baseline, and writes docs/gas.md.
+
+Adding rows: write a function `measure_<thing>(bench: Bench) -> list[Row]` and
+append it to `MEASUREMENTS`. `bench` carries the deployed contracts and named
+accounts; `bench.fresh_account()` gives a never-used, funded address.
+
+Methodology: every measured transaction is a steady-state one, as in
+production: the contracts already hold tokens (the first-ever mint pays extra
+for zero-to-non-zero counters), and every recipient is a fresh address (its
+balance slot goes from zero to non-zero, the expensive and common case).
+Each transaction is mined in its own block, so every NodeLicense status change
+writes a new checkpoint slot.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth_utils import keccak
+
+ROOT = Path(__file__).resolve().parent.parent
+GAS_DOC = ROOT / "docs" / "gas.md"
+
+ORACLE, GUARDIAN, VALIDATOR = 1, 2, 3
+MINTER_ROLE = keccak(text="MINTER_ROLE")
+REVOKER_ROLE = keccak(text="REVOKER_ROLE")
+PAUSER_ROLE = keccak(text="PAUSER_ROLE")
+
+# A realistic metadata URI for the baseline: a CIDv1 IPFS directory plus file name.
+BASELINE_URI = "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi/1.json"
+
+# Goal: a license mint costs at most this multiple of the baseline safe_mint.
+MINT_GOAL = 1.3
+
+
+@dataclass
+class Row:
+    """One measured operation."""
+
+    operation: str
+    gas: int
+    note: str = ""
+
+
+@dataclass
+class Bench:
+    """What a measurement function gets: the deployed contracts and accounts."""
+
+    project: Any
+    deployer: Any  # holds DEFAULT_ADMIN_ROLE of NodeLicense
+    minter: Any
+    revoker: Any
+    pauser: Any
+    license: Any
+    plain: Any
+    _fresh: list[Any] = field(default_factory=list)
+    _next_app: int = 0
+
+    def fresh_account(self) -> Any:
+        """A funded account that has never received a token."""
+        return self._fresh.pop()
+
+    def application_id(self) -> bytes:
+        """A never-used application id."""
+        self._next_app += 1
+        return keccak(text=f"benchmark-application-{self._next_app}")
+
+
+def measure_baseline(bench: Bench) -> list[Row]:
+    """snekmate plain ERC-721 safe_mint with an IPFS URI (the baseline row)."""
+    # Warm-up: the first-ever mint also pays for zero-to-non-zero counters.
+    bench.plain.safe_mint(bench.fresh_account(), BASELINE_URI, sender=bench.deployer)
+    tx = bench.plain.safe_mint(bench.fresh_account(), BASELINE_URI, sender=bench.deployer)
+    return [Row("erc721 safe_mint (snekmate, IPFS URI)", tx.gas_used, "baseline")]
+
+
+def measure_license(bench: Bench) -> list[Row]:
+    """NodeLicense lifecycle: mint, suspend, reinstate, revoke, reassign."""
+    lic, minter, revoker = bench.license, bench.minter, bench.revoker
+    # Warm-up: one license of each type, so every per-type record is non-zero.
+    for node_type in (ORACLE, GUARDIAN, VALIDATOR):
+        lic.mint(bench.fresh_account(), node_type, bench.application_id(), sender=minter)
+
+    rows = []
+    holder = bench.fresh_account()
+    tx = lic.mint(holder, ORACLE, bench.application_id(), sender=minter)
+    rows.append(Row("NodeLicense mint (Oracle)", tx.gas_used, "fresh holder"))
+    oracle_id = tx.return_value
+
+    # A holder's second license scans its first one (the one-per-type check).
+    tx = lic.mint(holder, VALIDATOR, bench.application_id(), sender=minter)
+    rows.append(Row("NodeLicense mint (Validator)", tx.gas_used, "holder already has an Oracle"))
+    validator_id = tx.return_value
+
+    tx = lic.mint(bench.fresh_account(), VALIDATOR, bench.application_id(), sender=minter)
+    rows.append(Row("NodeLicense mint (Validator)", tx.gas_used, "fresh holder"))
+
+    tx = lic.suspend(validator_id, "benchmark: missed heartbeats", sender=revoker)
+    rows.append(Row("NodeLicense suspend", tx.gas_used))
+    tx = lic.reinstate(validator_id, sender=revoker)
+    rows.append(Row("NodeLicense reinstate", tx.gas_used))
+    tx = lic.reassign(
+        validator_id, bench.fresh_account(), "benchmark: lost key", sender=bench.deployer
+    )
+    rows.append(Row("NodeLicense reassign", tx.gas_used, "by the admin, to a fresh address"))
+    tx = lic.revoke(oracle_id, "benchmark: terms breached", sender=revoker)
+    rows.append(Row("NodeLicense revoke", tx.gas_used, "burns"))
+    return rows
+
+
+# Measurement functions, run in order; each returns rows for the table.
+MEASUREMENTS: list[Callable[[Bench], list[Row]]] = [measure_baseline, measure_license]
+
+
+def render(rows: list[Row], baseline: Row) -> str:
+    """A Markdown table of `rows` with each row's ratio to `baseline`."""
+    lines = [
+        "| Operation | Gas | vs. safe_mint | Note |",
+        "|---|---:|---:|---|",
+    ]
+    for row in rows:
+        ratio = row.gas / baseline.gas
+        lines.append(f"| {row.operation} | {row.gas:,} | {ratio:.2f}× | {row.note} |")
+    return "\n".join(lines)
+
+
+def mint_verdict(rows: list[Row], baseline: Row) -> tuple[bool, str]:
+    """Whether every NodeLicense mint row meets the goal, and a sentence saying so."""
+    worst = max(
+        (r for r in rows if r.operation.startswith("NodeLicense mint")), key=lambda r: r.gas
+    )
+    ratio = worst.gas / baseline.gas
+    ok = ratio <= MINT_GOAL
+    verdict = "meets" if ok else "MISSES"
+    return ok, (
+        f"Most expensive license mint: {worst.gas:,} gas = {ratio:.2f}× safe_mint "
+        f"({baseline.gas:,} gas); goal ≤ {MINT_GOAL}× — {verdict} the goal."
+    )
+
+
+def run() -> tuple[list[Row], Row]:
+    """Deploy on a throwaway anvil and run every measurement."""
+    from ape import accounts, networks, project
+    from ape.logging import logger
+
+    logger.set_level("WARNING")
+    with networks.ethereum.local.use_provider("foundry"):
+        test_accounts = accounts.test_accounts
+        deployer, minter, revoker, pauser = (test_accounts[i] for i in range(4))
+        lic = deployer.deploy(project.NodeLicense)
+        lic.grantRole(MINTER_ROLE, minter, sender=deployer)
+        lic.grantRole(REVOKER_ROLE, revoker, sender=deployer)
+        lic.grantRole(PAUSER_ROLE, pauser, sender=deployer)
+        plain = deployer.deploy(project.PlainERC721, "Plain", "PLN", "", "Plain", "1")
+        # Recipients: fresh addresses (an ERC-721 recipient need not sign anything).
+        fresh = [test_accounts.generate_test_account() for _ in range(64)]
+        bench = Bench(project, deployer, minter, revoker, pauser, lic, plain, fresh)
+        rows = [row for measure in MEASUREMENTS for row in measure(bench)]
+    return rows, rows[0]
+
+
+def main() -> int:
+    rows, baseline = run()
+    table = render(rows, baseline)
+    ok, verdict = mint_verdict(rows, baseline)
+    print(table)
+    print()
+    print(verdict)
+    GAS_DOC.parent.mkdir(parents=True, exist_ok=True)
+    GAS_DOC.write_text(
+        "# Gas\n\n"
+        "Measured by `python benchmarks/gas.py` (anvil, one transaction per block, "
+        "steady state: contracts already hold tokens, recipients are fresh addresses). "
+        "The baseline is snekmate's plain ERC-721 `safe_mint` with the IPFS URI "
+        f"`{BASELINE_URI}`, measured in the same run.\n\n"
+        f"{table}\n\n{verdict}\n"
+    )
+    print(f"\nwrote {GAS_DOC.relative_to(ROOT)}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
