@@ -86,6 +86,17 @@ def test_name_version_and_modes(governor):
     assert (governor.VOTE_AGAINST(), governor.VOTE_FOR(), governor.VOTE_ABSTAIN()) == (0, 1, 2)
     assert governor.VALIDATOR() == 3
     assert governor.MAX_ACTIONS() == 8
+    states = [
+        governor.STATE_PENDING(),
+        governor.STATE_ACTIVE(),
+        governor.STATE_CANCELED(),
+        governor.STATE_DEFEATED(),
+        governor.STATE_SUCCEEDED(),
+        governor.STATE_QUEUED(),
+        governor.STATE_EXPIRED(),
+        governor.STATE_EXECUTED(),
+    ]
+    assert states == list(range(8))
 
 
 def test_clock__is_block_number(governor, chain):

@@ -154,6 +154,22 @@ def test_cast_vote__license_minted_before_snapshot__counts(
     assert governor.proposal_votes(proposal_id) == (0, 1, 0)
 
 
+def test_cast_vote__license_minted_in_snapshot_block__counts(
+    governor, proposal, propose, chain, mine_to_active, license, minter, mallory
+):
+    proposal_id = propose(proposal)
+    snapshot = governor.proposal_snapshot(proposal_id)
+    chain.mine(snapshot - 1 - chain.blocks.head.number)
+    minted = license.mint(mallory, VALIDATOR, b"\x08" * 32, sender=minter)
+    assert minted.block_number == snapshot
+    mine_to_active(proposal_id)
+
+    governor.cast_vote(proposal_id, FOR, sender=mallory)
+
+    assert governor.proposal_votes(proposal_id) == (0, 1, 0)
+    assert governor.quorum(snapshot) == 3  # 50% of the 5 licenses active at the snapshot
+
+
 def test_cast_vote__license_suspended_before_vote__reverts(
     governor, proposal, propose, mine_to_active, license, revoker, alice, validators
 ):
