@@ -38,6 +38,18 @@ ORACLE, GUARDIAN, VALIDATOR = 1, 2, 3
 MINTER_ROLE = keccak(text="MINTER_ROLE")
 REVOKER_ROLE = keccak(text="REVOKER_ROLE")
 PAUSER_ROLE = keccak(text="PAUSER_ROLE")
+DEFAULT_ADMIN_ROLE = b"\x00" * 32
+PROPOSER_ROLE = keccak(text="PROPOSER_ROLE")
+EXECUTOR_ROLE = keccak(text="EXECUTOR_ROLE")
+CANCELLER_ROLE = keccak(text="CANCELLER_ROLE")
+
+# Governance settings of the benchmark (those of tests/contracts/governance_setup.py).
+GOV_MIN_DELAY = 2 * 24 * 3600
+GOV_VOTING_DELAY = 2
+GOV_VOTING_PERIOD = 10
+GOV_PROPOSAL_THRESHOLD = 1
+GOV_QUORUM_NUMERATOR = 50
+GOV_GRACE_PERIOD = 14 * 24 * 3600
 
 # A realistic metadata URI for the baseline: a CIDv1 IPFS directory plus file name.
 BASELINE_URI = "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi/1.json"
@@ -121,8 +133,127 @@ def measure_license(bench: Bench) -> list[Row]:
     return rows
 
 
+def measure_governance(bench: Bench) -> list[Row]:
+    """NodeGovernor lifecycle through NodeTimelock: propose, vote, queue, execute.
+
+    Runs last: it wires governance as in production, so the deployer gives up
+    its admin power on NodeLicense. The proposal is the one-action
+    `license.grantRole(MINTER_ROLE, new)` of the end-to-end test.
+    """
+    from ape import accounts, chain
+    from eth_account.messages import encode_typed_data
+
+    lic, deployer = bench.license, bench.deployer
+    voters = [accounts.test_accounts[i] for i in range(4, 8)]
+    for voter in voters:
+        lic.mint(voter, VALIDATOR, bench.application_id(), sender=bench.minter)
+
+    timelock = deployer.deploy(bench.project.NodeTimelock, GOV_MIN_DELAY, [], [], deployer)
+    governor = deployer.deploy(
+        bench.project.NodeGovernor,
+        lic,
+        timelock,
+        GOV_VOTING_DELAY,
+        GOV_VOTING_PERIOD,
+        GOV_PROPOSAL_THRESHOLD,
+        GOV_QUORUM_NUMERATOR,
+        GOV_GRACE_PERIOD,
+    )
+    for role in (PROPOSER_ROLE, CANCELLER_ROLE, EXECUTOR_ROLE):
+        timelock.grantRole(role, governor, sender=deployer)
+    lic.grantRole(DEFAULT_ADMIN_ROLE, timelock, sender=deployer)
+    lic.renounceRole(DEFAULT_ADMIN_ROLE, deployer, sender=deployer)
+    timelock.renounceRole(DEFAULT_ADMIN_ROLE, deployer, sender=deployer)
+
+    new_minter = bench.fresh_account()
+    targets = [lic.address]
+    values = [0]
+    calldatas = [lic.grantRole.encode_input(MINTER_ROLE, new_minter)]
+    description = "Make a second minter"
+    description_hash = keccak(text=description)
+
+    rows = []
+    tx = governor.propose(targets, values, calldatas, description, sender=voters[0])
+    rows.append(Row("NodeGovernor propose", tx.gas_used, "1 action (grantRole), short description"))
+    proposal_id = tx.return_value
+    chain.mine(governor.proposal_snapshot(proposal_id) + 1 - chain.blocks.head.number)
+
+    tx = governor.cast_vote(proposal_id, 1, sender=voters[0])
+    rows.append(Row("NodeGovernor cast_vote", tx.gas_used, "first vote: For tally 0 → 1"))
+    tx = governor.cast_vote(proposal_id, 1, sender=voters[1])
+    rows.append(Row("NodeGovernor cast_vote", tx.gas_used, "For tally already non-zero"))
+
+    signer = voters[2]
+    ballot = encode_typed_data(
+        domain_data={
+            "name": "NodeGovernor",
+            "version": "1",
+            "chainId": chain.chain_id,
+            "verifyingContract": governor.address,
+        },
+        message_types={
+            "Ballot": [
+                {"name": "proposalId", "type": "uint256"},
+                {"name": "support", "type": "uint8"},
+                {"name": "voter", "type": "address"},
+                {"name": "nonce", "type": "uint256"},
+            ]
+        },
+        message_data={
+            "proposalId": proposal_id,
+            "support": 1,
+            "voter": signer.address,
+            "nonce": governor.nonces(signer),
+        },
+    )
+    signature = signer.sign_message(ballot).encode_rsv()
+    tx = governor.cast_vote_by_sig(proposal_id, 1, signer, signature, sender=voters[3])
+    rows.append(
+        Row("NodeGovernor cast_vote_by_sig", tx.gas_used, "ECDSA, relayed; voter's first nonce")
+    )
+
+    # The licenses minted above also count: 7 active Validators, quorum 4.
+    governor.cast_vote(proposal_id, 1, sender=voters[3])
+
+    chain.mine(governor.proposal_deadline(proposal_id) + 1 - chain.blocks.head.number)
+    tx = governor.queue(targets, values, calldatas, description_hash, sender=deployer)
+    rows.append(Row("NodeGovernor queue", tx.gas_used, "1 action: timelock `schedule`"))
+    chain.pending_timestamp = governor.proposal_eta(proposal_id)
+    tx = governor.execute(targets, values, calldatas, description_hash, sender=deployer)
+    rows.append(Row("NodeGovernor execute", tx.gas_used, "1 action: grantRole via timelock"))
+
+    # Two actions go through snekmate's `schedule_batch`/`execute_batch`, whose
+    # 255-element array bounds cost about 1.5M gas of memory whatever the size.
+    second = bench.fresh_account()
+    targets = [lic.address, lic.address]
+    values = [0, 0]
+    calldatas = [
+        lic.grantRole.encode_input(REVOKER_ROLE, second),
+        lic.grantRole.encode_input(PAUSER_ROLE, second),
+    ]
+    description = "Make a second revoker and pauser"
+    description_hash = keccak(text=description)
+    proposal_id = governor.propose(
+        targets, values, calldatas, description, sender=voters[0]
+    ).return_value
+    chain.mine(governor.proposal_snapshot(proposal_id) + 1 - chain.blocks.head.number)
+    for voter in voters:
+        governor.cast_vote(proposal_id, 1, sender=voter)
+    chain.mine(governor.proposal_deadline(proposal_id) + 1 - chain.blocks.head.number)
+    tx = governor.queue(targets, values, calldatas, description_hash, sender=deployer)
+    rows.append(Row("NodeGovernor queue", tx.gas_used, "2 actions: timelock `schedule_batch`"))
+    chain.pending_timestamp = governor.proposal_eta(proposal_id)
+    tx = governor.execute(targets, values, calldatas, description_hash, sender=deployer)
+    rows.append(Row("NodeGovernor execute", tx.gas_used, "2 actions: timelock `execute_batch`"))
+    return rows
+
+
 # Measurement functions, run in order; each returns rows for the table.
-MEASUREMENTS: list[Callable[[Bench], list[Row]]] = [measure_baseline, measure_license]
+MEASUREMENTS: list[Callable[[Bench], list[Row]]] = [
+    measure_baseline,
+    measure_license,
+    measure_governance,  # last: it hands NodeLicense's admin role to the timelock
+]
 
 
 def render(rows: list[Row], baseline: Row) -> str:
