@@ -97,6 +97,8 @@ def _clean_text(value: str) -> str:
 
 def _word_reader(kind: str) -> Callable[[bytes], Any] | None:
     """Decoder of one 32-byte word already in JSON form, or None when `kind` is not static."""
+    if kind.endswith("]") or kind.startswith("("):
+        return None
     if kind.startswith("uint"):
         bits = int(kind[4:] or 256)
         if bits <= 48:

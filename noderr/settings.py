@@ -53,6 +53,8 @@ class DeploySettings(BaseSettings):
     voting_period: int = Field(50, ge=1, description="Blocks a vote stays open.")
     proposal_threshold: int = Field(1, ge=0, description="Validator licenses needed to propose.")
     quorum_percent: int = Field(50, ge=1, le=100, description="Quorum, % of active validators.")
+    grace_period: int = Field(
+        14 * 24 * 3600, ge=1, description="Seconds a queued proposal stays executable.")
 
     @field_validator("minters", "revokers", "pausers", mode="before")
     @classmethod
