@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(BIN):$(PATH)
 # ape-vyper finds the compiler through vvm in a folder of `vyper-<version>` binaries.
 export VVM_BINARY_PATH := $(CURDIR)/.vvm
 
-.PHONY: setup test test-contracts lint demo bench-gas clean
+.PHONY: setup test test-contracts test-indexer lint demo bench-gas bench-indexer db-upgrade clean
 
 setup: $(STAMP)
 
@@ -26,6 +26,9 @@ test: setup
 test-contracts: setup
 	$(BIN)/ape test tests/contracts -q
 
+test-indexer: setup
+	$(BIN)/ape test tests/indexer -q
+
 lint: setup
 	$(BIN)/ruff check .
 
@@ -34,6 +37,12 @@ demo: setup
 
 bench-gas: setup
 	$(BIN)/python benchmarks/gas.py
+
+bench-indexer: setup
+	$(BIN)/python benchmarks/indexer.py
+
+db-upgrade: setup
+	$(BIN)/noderr db upgrade
 
 clean:
 	rm -rf $(VENV) node_modules .vvm .build .noderr

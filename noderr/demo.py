@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlparse
 
 import httpx
@@ -55,10 +58,27 @@ def run_demo(settings: Settings, log: Log) -> None:
                            "NODERR_RPC_URL to a free local port")
     port = urlparse(rpc_url).port or 8545
     with running(start_anvil(port, LOCAL_CHAIN_ID)):
-        _, deployment = run_deploy(rpc_url, None, settings, log)
-        log("\n".join(["", "Noderr demo is up:", *summary(deployment, rpc_url),
-                       "", "Ctrl-C stops everything."]))
-        wait_for_stop()
+        path, deployment = run_deploy(rpc_url, None, settings, log)
+        with running(start_indexer(settings, rpc_url, path, log)):
+            log("\n".join(["", "Noderr demo is up:", *summary(deployment, rpc_url),
+                           "Indexer    following the chain into the database (noderr index)",
+                           "", "Ctrl-C stops everything."]))
+            wait_for_stop()
+
+
+def start_indexer(settings: Settings, rpc_url: str, deployment: Path,
+                  log: Log) -> subprocess.Popen:
+    """Migrate the database, then run `noderr index` beside the chain."""
+    from noderr.db import database_url
+    from noderr.migrate import upgrade
+
+    url = database_url(settings)
+    upgrade(url)
+    log(f"Database   {url} (migrated)")
+    env = {**os.environ, "NODERR_RPC_URL": rpc_url, "NODERR_DATABASE_URL": url,
+           "NODERR_DEPLOYMENT": str(deployment)}
+    return subprocess.Popen([sys.executable, "-m", "noderr.cli", "index", "--no-progress"],
+                            env=env)
 
 
 def wait_for_stop() -> None:

@@ -1,0 +1,45 @@
+"""`noderr db …` and `noderr index …`: clear one-line errors, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from tests.fixtures_chain import free_port
+
+
+def _noderr(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "noderr.cli", *args], capture_output=True,
+                          text=True, env={**os.environ, **env}, timeout=120)
+
+
+def test_index_once__unreachable_rpc__one_line_error(database_url, tmp_path):
+    result = _noderr("index", "--once", NODERR_DATABASE_URL=database_url,
+                     NODERR_RPC_URL=f"http://127.0.0.1:{free_port()}",
+                     NODERR_DEPLOYMENT=str(tmp_path / "missing.json"))
+    assert result.returncode == 1
+    assert "error: no deployment file" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_index__schema_not_migrated__asks_for_db_upgrade(pg_server, stack):
+    result = _noderr("index", "--once", NODERR_DATABASE_URL=pg_server,
+                     NODERR_RPC_URL=stack.rpc_url, NODERR_DEPLOYMENT=str(stack.deployment_path))
+    assert result.returncode == 1 and "run `noderr db upgrade`" in result.stderr
+
+
+def test_db_upgrade_then_index_once_then_rebuild(make_database, stack):
+    import psycopg
+
+    url = make_database()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP TABLE votes, proposals, role_members, licenses, indexer_status,"
+                     " indexer_blocks, indexer_checkpoints, chain_events, alembic_version")
+    env = {"NODERR_DATABASE_URL": url, "NODERR_RPC_URL": stack.rpc_url,
+           "NODERR_DEPLOYMENT": str(stack.deployment_path)}
+    assert "at revision 0001" in _noderr("db", "upgrade", **env).stdout
+    indexed = _noderr("index", "--once", "--no-progress", **env)
+    assert indexed.returncode == 0, indexed.stderr
+    assert f"up to block {stack.w3.eth.block_number}" in indexed.stdout
+    rebuilt = _noderr("index", "rebuild", **env)
+    assert rebuilt.returncode == 0 and "rebuilt projections of chain 31337" in rebuilt.stdout
