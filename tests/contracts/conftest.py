@@ -7,7 +7,14 @@ deployment below is reverted to its pristine state between tests.
 import itertools
 
 import pytest
-from license_constants import MINTER_ROLE, PAUSER_ROLE, REVOKER_ROLE, VALIDATOR, application_id
+
+from tests.contracts.license_constants import (
+    MINTER_ROLE,
+    PAUSER_ROLE,
+    REVOKER_ROLE,
+    VALIDATOR,
+    application_id,
+)
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,9 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from license_constants import (
+from web3.exceptions import ContractLogicError
+
+from tests.contracts.license_constants import (
     ACTIVE,
     MISSING_ROLE,
     NODE_TYPES,
@@ -31,7 +33,6 @@ from license_constants import (
     SUSPENDED,
     application_id,
 )
-from web3.exceptions import ContractLogicError
 
 NOT_PAUSED = "pausable: contract is not paused"
 EMPTY_APP = b"\x00" * 32

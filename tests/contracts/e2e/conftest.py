@@ -2,8 +2,9 @@
 
 import ape.exceptions
 import pytest
-from governance_setup import deploy_governance
-from license_constants import VALIDATOR, application_id
+
+from tests.contracts.governance_setup import deploy_governance
+from tests.contracts.license_constants import VALIDATOR, application_id
 
 
 @pytest.fixture(autouse=True)

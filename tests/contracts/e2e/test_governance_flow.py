@@ -6,7 +6,8 @@ propose -> vote (directly, with a reason and by EIP-712 signature) -> queue in t
 
 import ape
 from eth_account.messages import encode_typed_data
-from governance_setup import (
+
+from tests.contracts.governance_setup import (
     AGAINST,
     EXECUTED,
     FOR,
@@ -16,7 +17,7 @@ from governance_setup import (
     SUCCEEDED,
     call,
 )
-from license_constants import (
+from tests.contracts.license_constants import (
     ACTIVE,
     DEFAULT_ADMIN_ROLE,
     MINTER_ROLE,

@@ -9,8 +9,9 @@ the same validators), and ape's per-test isolation reverts each test.
 import ape.exceptions
 import pytest
 from eth_account.messages import encode_typed_data
-from governance_setup import FOR, Proposal, call, deploy_governance
-from license_constants import VALIDATOR
+
+from tests.contracts.governance_setup import FOR, Proposal, call, deploy_governance
+from tests.contracts.license_constants import VALIDATOR
 
 
 @pytest.fixture(autouse=True)

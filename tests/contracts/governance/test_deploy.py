@@ -3,7 +3,8 @@
 import ape
 from eth_abi import encode
 from eth_utils import keccak
-from governance_setup import (
+
+from tests.contracts.governance_setup import (
     GRACE_PERIOD,
     PROPOSAL_THRESHOLD,
     QUORUM_NUMERATOR,

@@ -1,8 +1,9 @@
 """Outcome of a vote: quorum (at the snapshot, rounded up, For + Abstain) and For > Against."""
 
 import ape
-from governance_setup import ABSTAIN, AGAINST, DEFEATED, FOR, SUCCEEDED
-from license_constants import VALIDATOR
+
+from tests.contracts.governance_setup import ABSTAIN, AGAINST, DEFEATED, FOR, SUCCEEDED
+from tests.contracts.license_constants import VALIDATOR
 
 
 def vote_and_close(governor, proposal_id, votes, mine_to_active, mine_past_deadline):

@@ -1,8 +1,9 @@
 """propose: threshold, shape checks, ids, the ProposalCreated event."""
 
 import ape
-from governance_setup import PENDING, VOTING_DELAY, VOTING_PERIOD, Proposal
-from license_constants import ORACLE
+
+from tests.contracts.governance_setup import PENDING, VOTING_DELAY, VOTING_PERIOD, Proposal
+from tests.contracts.license_constants import ORACLE
 
 
 def test_propose__by_validator__creates_pending_proposal(governor, proposal, alice, chain):

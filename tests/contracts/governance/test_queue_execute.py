@@ -2,7 +2,8 @@
 
 import ape
 import pytest
-from governance_setup import (
+
+from tests.contracts.governance_setup import (
     ACTIVE,
     CANCELED,
     DEFEATED,

@@ -2,7 +2,8 @@
 
 import ape
 import pytest
-from governance_setup import (
+
+from tests.contracts.governance_setup import (
     GRACE_PERIOD,
     PROPOSAL_THRESHOLD,
     QUORUM_NUMERATOR,

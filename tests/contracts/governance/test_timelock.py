@@ -1,14 +1,15 @@
 """NodeTimelock: constructor pass-through and the production wiring done by deploy_governance."""
 
 import ape
-from governance_setup import (
+
+from tests.contracts.governance_setup import (
     CANCELLER_ROLE,
     DEFAULT_ADMIN_ROLE,
     EXECUTOR_ROLE,
     MIN_DELAY,
     PROPOSER_ROLE,
 )
-from license_constants import MISSING_ROLE
+from tests.contracts.license_constants import MISSING_ROLE
 
 ZERO = "0x0000000000000000000000000000000000000000"
 

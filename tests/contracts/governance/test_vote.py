@@ -1,8 +1,9 @@
 """cast_vote / cast_vote_with_reason: who may vote, snapshot semantics, tallies, VoteCast."""
 
 import ape
-from governance_setup import ABSTAIN, ACTIVE, AGAINST, FOR
-from license_constants import ORACLE, VALIDATOR
+
+from tests.contracts.governance_setup import ABSTAIN, ACTIVE, AGAINST, FOR
+from tests.contracts.license_constants import ORACLE, VALIDATOR
 
 
 def test_cast_vote__validator__counts_and_emits(

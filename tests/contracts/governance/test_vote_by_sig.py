@@ -2,8 +2,9 @@
 
 import ape
 import pytest
-from governance_setup import AGAINST, FOR
-from license_constants import VALIDATOR
+
+from tests.contracts.governance_setup import AGAINST, FOR
+from tests.contracts.license_constants import VALIDATOR
 
 INVALID_SIGNATURE = "NodeGovernor: invalid signature"
 

@@ -1,7 +1,8 @@
 """Deployment state, constants, ERC-165 and the exported surface of NodeLicense."""
 
 import pytest
-from license_constants import (
+
+from tests.contracts.license_constants import (
     ACTIVE,
     DEFAULT_ADMIN_ROLE,
     GUARDIAN,

@@ -2,7 +2,8 @@
 
 import ape
 import pytest
-from license_constants import (
+
+from tests.contracts.license_constants import (
     ACTIVE,
     MISSING_ROLE,
     NONEXISTENT,

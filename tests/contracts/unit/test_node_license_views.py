@@ -5,7 +5,8 @@ import json
 
 import ape
 import pytest
-from license_constants import (
+
+from tests.contracts.license_constants import (
     GUARDIAN,
     NONEXISTENT,
     ORACLE,
