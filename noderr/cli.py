@@ -8,10 +8,13 @@ from typing import Annotated
 
 import typer
 
+from indexer.cli import db_app, index_app
 from noderr.settings import LOCAL_CHAIN_ID, get_settings
 
 app = typer.Typer(help="Noderr: control plane for permissioned node networks.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
+app.add_typer(index_app, name="index")
+app.add_typer(db_app, name="db")
 
 
 def fail(message: str) -> typer.Exit:

@@ -89,7 +89,7 @@ def deploy_all(w3: Web3, deployer: str, settings: DeploySettings,
     governor = sender.deploy(
         artifacts["NodeGovernor"], license_.record.address, timelock.record.address,
         settings.voting_delay, settings.voting_period, settings.proposal_threshold,
-        settings.quorum_percent,
+        settings.quorum_percent, settings.grace_period,
     )
     _wire_timelock(sender, timelock.contract, governor.record.address)
     _wire_license(sender, license_.contract, timelock.record.address, holders)

@@ -53,6 +53,8 @@ class DeploySettings(BaseSettings):
     voting_period: int = Field(50, ge=1, description="Blocks a vote stays open.")
     proposal_threshold: int = Field(1, ge=0, description="Validator licenses needed to propose.")
     quorum_percent: int = Field(50, ge=1, le=100, description="Quorum, % of active validators.")
+    grace_period: int = Field(
+        14 * 24 * 3600, ge=1, description="Seconds a queued proposal stays executable.")
 
     @field_validator("minters", "revokers", "pausers", mode="before")
     @classmethod
@@ -60,6 +62,26 @@ class DeploySettings(BaseSettings):
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+
+class IndexerSettings(BaseSettings):
+    """How `noderr index` follows the chain (see docs/indexer.md for the reasoning)."""
+
+    model_config = SettingsConfigDict(env_prefix="NODERR_INDEXER_", extra="ignore")
+
+    confirmations: int = Field(
+        0, ge=0, description="Blocks behind the head the indexer stays (0 on the local chain).")
+    finality_depth: int = Field(
+        64, ge=0, description="Deepest reorg handled; a deeper one stops the indexer.")
+    poll_interval: float = Field(1.0, gt=0, description="Seconds between head polls (live).")
+    initial_range: int = Field(2000, ge=1, description="First eth_getLogs block range.")
+    max_range: int = Field(100_000, ge=1, description="Largest eth_getLogs block range.")
+    target_logs: int = Field(
+        5000, ge=1, description="Logs per eth_getLogs answer the range adapts towards.")
+    rpc_timeout: float = Field(30.0, gt=0, description="Seconds before an RPC call times out.")
+    rpc_attempts: int = Field(8, ge=1, description="Tries per RPC call before giving up.")
+    max_lag_blocks: int = Field(
+        5, ge=0, description="Lag above which readers must not trust the mirror.")
 
 
 @lru_cache

