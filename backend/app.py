@@ -97,6 +97,7 @@ def create_app(settings: BackendSettings, deployment: Deployment, database_url: 
 
 
 def _include_routers(app: FastAPI) -> None:
-    from backend import auth_routes
+    from backend import application_routes, auth_routes, typeform
 
-    app.include_router(auth_routes.router)
+    for module in (auth_routes, application_routes, typeform):
+        app.include_router(module.router)

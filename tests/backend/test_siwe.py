@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.backend.conftest import sign_in
+from tests.backend.helpers import sign_in
 from tests.backend.siwe_helpers import KEYS, ago, sign, siwe_text
 
 ALICE = KEYS[1].address
