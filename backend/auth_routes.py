@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
 from backend import siwe_auth
-from backend.authz import NODE_TYPES, Caller, current_caller, mirror_lag
+from backend.authz import NODE_TYPES, Caller, current_caller, mirror_lag, require_license
 from backend.context import Backend, get_backend
 from backend.sessions import clear_cookie, create_session, revoke_all, revoke_session, set_cookie
 
@@ -93,3 +93,22 @@ async def nodes_me(caller: Caller = Depends(current_caller),
                 for item in caller.licenses]
     return {"address": caller.address, "licenses": licenses,
             "indexed_block": caller.indexed_block}
+
+
+def _gated_route(node_type: int) -> None:
+    name = NODE_TYPES[node_type].lower()
+
+    async def access(caller: Caller = Depends(require_license(node_type))) -> dict[str, Any]:
+        license_ = caller.license(node_type)
+        return {"address": caller.address, "node_type": node_type,
+                "token_id": license_["token_id"] if license_ else None,
+                "indexed_block": caller.indexed_block}
+
+    access.__doc__ = (f"License-gated: 200 only for a holder of an active {NODE_TYPES[node_type]}"
+                      " license now (403 otherwise, 503 when the mirror lags).")
+    router.add_api_route(f"/nodes/{name}/access", access, methods=["GET"], tags=["nodes"],
+                         name=f"{name}_access")
+
+
+for _node_type in NODE_TYPES:
+    _gated_route(_node_type)

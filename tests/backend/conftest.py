@@ -107,3 +107,10 @@ def make_client(chain, database_url, db, w3, settings) -> Iterator[Callable[...,
 @pytest.fixture
 def client(make_client) -> TestClient:
     return make_client()
+
+
+@pytest.fixture
+def ops(w3, deployment, rpc_url, database_url):
+    from tests.backend.chain_helpers import LicenseOps
+
+    return LicenseOps(w3, deployment, rpc_url, database_url)
