@@ -97,7 +97,7 @@ def create_app(settings: BackendSettings, deployment: Deployment, database_url: 
 
 
 def _include_routers(app: FastAPI) -> None:
-    from backend import application_routes, auth_routes, typeform
+    from backend import application_routes, auditor, auth_routes, health, typeform
 
-    for module in (auth_routes, application_routes, typeform):
+    for module in (health, auth_routes, application_routes, typeform, auditor):
         app.include_router(module.router)
