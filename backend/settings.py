@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
@@ -47,8 +46,6 @@ class BackendSettings(BaseSettings):
     typeform_fields: FieldMap = Field(
         default_factory=lambda: dict(DEFAULT_TYPEFORM_FIELDS),
         description="JSON object: Typeform field ref -> application field.")
-    minter_keystore: Path | None = Field(
-        None, description="Encrypted keystore of the optional server-side minter (off if unset).")
 
     @field_validator("siwe_domains", mode="before")
     @classmethod
