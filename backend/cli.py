@@ -1,0 +1,100 @@
+"""`noderr api` and `noderr typeform-backfill`: registered in noderr/cli.py, imports are lazy."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code=1)
+
+
+def _load(rpc_url: str | None, deployment: Path | None):
+    from noderr.db import DatabaseError, database_url
+    from noderr.deployment import Deployment
+    from noderr.migrate import require_current
+    from noderr.settings import get_settings
+
+    settings = get_settings()
+    url = rpc_url or settings.rpc_url
+    try:
+        path = deployment or settings.deployment or _deployment_for(url)
+        loaded = Deployment.load(path)
+        db_url = database_url(settings)
+        require_current(db_url)
+    except (DatabaseError, OSError, ValueError) as error:
+        raise _fail(str(error)) from None
+    return url, loaded, db_url
+
+
+def _deployment_for(rpc_url: str) -> Path:
+    from noderr.chain import wait_for_rpc
+    from noderr.settings import get_settings
+
+    try:
+        chain_id = wait_for_rpc(rpc_url, timeout=5)
+    except TimeoutError as error:
+        raise _fail(f"{error} (set NODERR_RPC_URL or --rpc-url)") from None
+    return get_settings().deployment_path(chain_id)
+
+
+def api(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    rpc_url: Annotated[str | None, typer.Option(help="JSON-RPC URL [env NODERR_RPC_URL].")] = None,
+    deployment: Annotated[
+        Path | None, typer.Option(help="Deployment file [env NODERR_DEPLOYMENT].")] = None,
+) -> None:
+    """Serve the API (SIWE, gated endpoints, applications, auditor); docs at /docs."""
+    import uvicorn
+    from pydantic import ValidationError
+
+    from backend.app import create_app
+    from backend.settings import BackendSettings
+
+    url, loaded, db_url = _load(rpc_url, deployment)
+    try:
+        settings = BackendSettings()
+    except (ValidationError, ValueError) as error:
+        raise _fail(f"bad NODERR_* backend setting: {error}".splitlines()[0]) from None
+    typer.echo(f"Noderr API on http://{host}:{port} (docs /docs), chain {loaded.chain_id}")
+    uvicorn.run(create_app(settings, loaded, db_url, url), host=host, port=port,
+                log_level="info", access_log=False)
+
+
+def typeform_backfill(
+    since: Annotated[datetime | None, typer.Option(help="Responses submitted since (UTC).")] = None,
+    until: Annotated[datetime | None, typer.Option(help="Responses submitted until (UTC).")] = None,
+) -> None:
+    """Create applications for Typeform responses whose webhook never arrived."""
+    from backend.database import Database
+    from backend.settings import BackendSettings
+    from backend.typeform import TypeformError, backfill
+    from noderr.db import DatabaseError, database_url
+
+    try:
+        db_url = database_url()
+    except DatabaseError as error:
+        raise _fail(str(error)) from None
+
+    async def run():
+        db = Database(db_url, size=2)
+        try:
+            return await backfill(BackendSettings(), db, since, until)
+        finally:
+            await db.close()
+
+    try:
+        result = asyncio.run(run())
+    except TypeformError as error:
+        raise _fail(str(error)) from None
+    typer.echo(f"created {result.created}, already stored {result.already}, "
+               f"invalid {len(result.invalid)}")
+    for line in result.invalid:
+        typer.echo(f"  invalid: {line}")

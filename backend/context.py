@@ -1,0 +1,39 @@
+"""What every request handler may need, built once per app: settings, database, chain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from backend.chain import Chain
+from backend.database import Database
+from backend.settings import BackendSettings
+from backend.siwe_auth import SiweConfig
+from noderr.deployment import Deployment
+
+
+@dataclass
+class Backend:
+    settings: BackendSettings
+    deployment: Deployment
+    db: Database
+    chain: Chain
+    siwe: SiweConfig
+
+    @property
+    def chain_id(self) -> int:
+        return self.deployment.chain_id
+
+    @property
+    def license_address(self) -> str:
+        return self.deployment.contracts["NodeLicense"].address
+
+    @property
+    def mirror_key(self) -> dict[str, object]:
+        """SQL parameters that select this deployment's rows in the indexer's tables."""
+        return {"chain_id": self.chain_id, "license": self.license_address.lower()}
+
+
+def get_backend(request: Request) -> Backend:
+    return request.app.state.backend

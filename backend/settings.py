@@ -1,0 +1,67 @@
+"""Configuration of the backend (`noderr api`) from `NODERR_*` environment variables."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_ORIGINS = ["http://127.0.0.1:8000", "http://localhost:8000",
+                   "http://127.0.0.1:8501", "http://localhost:8501"]
+DEFAULT_TYPEFORM_FIELDS = {name: name for name in (
+    "applicant_name", "contact", "wallet_address", "node_type", "region", "experience")}
+
+OriginList = Annotated[list[str], NoDecode]
+FieldMap = Annotated[dict[str, str], NoDecode]
+
+
+class BackendSettings(BaseSettings):
+    """What the API needs beyond `noderr.settings.Settings`; secrets are SecretStr, never logged."""
+
+    model_config = SettingsConfigDict(env_prefix="NODERR_", extra="ignore")
+
+    siwe_domains: OriginList = Field(
+        default_factory=lambda: list(DEFAULT_ORIGINS),
+        description="Comma-separated origins whose SIWE domain and URI are accepted.")
+    siwe_statement: str = Field("Sign in to Noderr.", description="The exact SIWE statement.")
+    siwe_nonce_ttl: int = Field(300, ge=10, description="Seconds a SIWE nonce stays valid.")
+    siwe_clock_skew: int = Field(60, ge=0, description="Seconds of clock skew tolerated.")
+    siwe_max_age: int = Field(600, ge=10, description="Oldest issued-at accepted, seconds.")
+    session_ttl: int = Field(8 * 3600, ge=60, description="Seconds a session lasts.")
+    max_lag_blocks: int = Field(5, ge=0, description="Mirror lag beyond which gates answer 503.")
+    confirm_on_chain: bool = Field(
+        False, description="When the mirror lags, confirm a license with one is_active call.")
+    head_cache_seconds: float = Field(
+        1.0, ge=0, description="How long the chain head read for the lag check is reused.")
+    max_body_bytes: int = Field(65536, ge=1024, description="Largest request body accepted.")
+    typeform_secret: SecretStr | None = Field(
+        None, description="Typeform webhook secret (unset: the webhook answers 503).")
+    typeform_form_id: str | None = Field(None, description="The Typeform form of applications.")
+    typeform_token: SecretStr | None = Field(
+        None, description="Typeform personal access token, for the backfill.")
+    typeform_api_url: str = Field("https://api.typeform.com", description="Typeform API base.")
+    typeform_fields: FieldMap = Field(
+        default_factory=lambda: dict(DEFAULT_TYPEFORM_FIELDS),
+        description="JSON object: Typeform field ref -> application field.")
+
+    @field_validator("siwe_domains", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip().rstrip("/") for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("typeform_fields", mode="before")
+    @classmethod
+    def _parse_json(cls, value: object) -> object:
+        if isinstance(value, str):
+            return json.loads(value)
+        return value
+
+
+@lru_cache
+def get_backend_settings() -> BackendSettings:
+    return BackendSettings()

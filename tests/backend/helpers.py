@@ -1,0 +1,31 @@
+"""Helpers shared by the backend tests (constants, SIWE sign-in, the mirror)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from tests.backend.siwe_helpers import KEYS, sign, siwe_text
+
+TYPEFORM_SECRET = "test-webhook-secret"  # noqa: S105 - test value
+TYPEFORM_TOKEN = "tfp_test_token"  # noqa: S105 - test value
+ADMIN = KEYS[0].address  # anvil #0: NodeLicense admin, MINTER, REVOKER and PAUSER in tests
+
+
+def sign_in(client: TestClient, key_index: int = 0) -> str:
+    """SIWE sign-in as anvil account `key_index`; the bearer token (the cookie is set too)."""
+    nonce = client.get("/auth/nonce").json()["nonce"]
+    text = siwe_text(KEYS[key_index].address, nonce)
+    response = client.post("/auth/verify", json={"message": text,
+                                                 "signature": sign(text, key_index)})
+    assert response.status_code == 200, response.text
+    return response.json()["token"]
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def fixture_path(name: str) -> Path:
+    return Path(__file__).resolve().parent.parent / "fixtures" / name
