@@ -6,7 +6,7 @@ from typer.main import get_command
 
 from backend.settings import BackendSettings
 from noderr.cli import app
-from noderr.settings import REPO_ROOT, DeploySettings, Settings
+from noderr.settings import REPO_ROOT, DeploySettings, IndexerSettings, Settings
 
 README = (REPO_ROOT / "README.md").read_text()
 
@@ -16,7 +16,8 @@ def documented_variables() -> set[str]:
 
 
 def test_readme__configuration_table__lists_every_setting():
-    fields = {f"NODERR_{name.upper()}" for model in (Settings, DeploySettings, BackendSettings)
+    models = (Settings, DeploySettings, IndexerSettings, BackendSettings)
+    fields = {f"{model.model_config['env_prefix']}{name.upper()}" for model in models
               for name in model.model_fields}
     missing = fields - documented_variables()
     assert not missing, f"README lacks {sorted(missing)}"
