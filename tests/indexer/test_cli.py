@@ -31,13 +31,14 @@ def test_index__schema_not_migrated__asks_for_db_upgrade(pg_server, stack):
 def test_db_upgrade_then_index_once_then_rebuild(make_database, stack):
     import psycopg
 
+    from noderr.migrate import head_revision
+
     url = make_database()
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("DROP TABLE votes, proposals, role_members, licenses, indexer_status,"
-                     " indexer_blocks, indexer_checkpoints, chain_events, alembic_version")
+        conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     env = {"NODERR_DATABASE_URL": url, "NODERR_RPC_URL": stack.rpc_url,
            "NODERR_DEPLOYMENT": str(stack.deployment_path)}
-    assert "at revision 0001" in _noderr("db", "upgrade", **env).stdout
+    assert f"at revision {head_revision()}" in _noderr("db", "upgrade", **env).stdout
     indexed = _noderr("index", "--once", "--no-progress", **env)
     assert indexed.returncode == 0, indexed.stderr
     assert f"up to block {stack.w3.eth.block_number}" in indexed.stdout
