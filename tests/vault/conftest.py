@@ -62,7 +62,7 @@ def client(make_vault_client) -> TestClient:
 
 
 @pytest.fixture
-def api(client, ops) -> VaultApi:
+def api(client, ops) -> VaultApi:  # noqa: F811
     return VaultApi(client, ops)
 
 

@@ -51,7 +51,8 @@ class VaultApi:
                                headers={**self.login(index), **kw.pop("headers", {})}, **kw)
 
     def get(self, index: int, token_id: int, name: str, **kw: Any):
-        return self.client.get(self.url(token_id, name), headers=self.login(index), **kw)
+        return self.client.get(self.url(token_id, name),
+                               headers={**self.login(index), **kw.pop("headers", {})}, **kw)
 
     def list(self, index: int, token_id: int):
         return self.client.get(self.url(token_id), headers=self.login(index))
