@@ -14,6 +14,7 @@ from tests.backend.helpers import bearer, sign_in
 from tests.backend.siwe_helpers import KEYS
 
 ORACLE, GUARDIAN, VALIDATOR = 1, 2, 3
+OPERATOR_INDEX = 1
 CREDENTIALS = {"exchange": "binance", "api_key": "AKIA-test-key-0001",
                "api_secret": "s3cr3t-MARKER-8f2d41", "passphrase": "correct horse"}
 MARKER = "MARKER-8f2d41"
