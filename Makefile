@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(BIN):$(PATH)
 # ape-vyper finds the compiler through vvm in a folder of `vyper-<version>` binaries.
 export VVM_BINARY_PATH := $(CURDIR)/.vvm
 
-.PHONY: setup test test-contracts lint demo bench-gas bench-api clean
+.PHONY: setup test test-contracts lint demo bench-gas bench-api bench-vault clean
 
 setup: $(STAMP)
 
@@ -37,6 +37,9 @@ bench-gas: setup
 
 bench-api: setup
 	$(BIN)/python benchmarks/api.py --write
+
+bench-vault: setup
+	$(BIN)/python benchmarks/vault.py --write
 
 clean:
 	rm -rf $(VENV) node_modules .vvm .build .noderr
