@@ -18,9 +18,8 @@ from typing import Any
 
 import psycopg
 
-from backend.vault.crypto import canonical
-
 ZERO_HASH = bytes(32)
+PREIMAGE_PREFIX = "noderr-vault-audit/v1"
 FIELDS = ("seq", "at", "actor", "token_id", "secret_name", "action", "outcome", "request_id",
           "detail", "prev_hash", "hash")
 
@@ -43,41 +42,36 @@ class Event:
 
 
 def timestamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _field(value: str | None) -> str:
+    return "~" if value is None else f"{len(value.encode())}:{value}"
 
 
 def entry_hash(entry: dict[str, Any]) -> bytes:
-    """SHA-256 of the canonical JSON of every field but `hash`."""
+    """SHA-256 of every field but `hash`, each length-prefixed (the same preimage as the
+    database function vault_audit_append builds)."""
     token_id = entry["token_id"]
-    body = {"seq": int(entry["seq"]), "at": timestamp(entry["at"]), "actor": entry["actor"],
-            "token_id": None if token_id is None else str(int(token_id)),
-            "secret_name": entry["secret_name"], "action": entry["action"],
-            "outcome": entry["outcome"], "request_id": entry["request_id"],
-            "detail": entry["detail"], "prev_hash": bytes(entry["prev_hash"]).hex()}
-    return hashlib.sha256(canonical(body)).digest()
+    values = [str(int(entry["seq"])), timestamp(entry["at"]), entry["actor"],
+              None if token_id is None else str(int(token_id)), entry["secret_name"],
+              entry["action"], entry["outcome"], entry["request_id"], entry["detail"],
+              bytes(entry["prev_hash"]).hex()]
+    preimage = PREIMAGE_PREFIX + "".join(_field(value) for value in values)
+    return hashlib.sha256(preimage.encode()).digest()
 
 
 async def append(conn: psycopg.AsyncConnection, event: Event) -> int:
-    """Append `event` in the caller's transaction; its seq. Raises AuditUnavailable."""
+    """Append `event` (in the caller's transaction, if any); its seq. Raises AuditUnavailable."""
     try:
         cursor = await conn.execute(
-            "SELECT seq, hash FROM vault_audit_head WHERE id = 1 FOR UPDATE")
-        head = await cursor.fetchone()
-        if head is None:
-            raise AuditUnavailable("the audit log has no head row")
-        seq, prev = _value(head, "seq", 0) + 1, bytes(_value(head, "hash", 1))
-        entry = {**event.__dict__, "seq": seq, "at": datetime.now(UTC), "prev_hash": prev}
-        entry["hash"] = entry_hash(entry)
-        await conn.execute(
-            "INSERT INTO vault_audit (seq, at, actor, token_id, secret_name, action, outcome,"
-            " request_id, detail, prev_hash, hash) VALUES (%(seq)s, %(at)s, %(actor)s,"
-            " %(token_id)s, %(secret_name)s, %(action)s, %(outcome)s, %(request_id)s,"
-            " %(detail)s, %(prev_hash)s, %(hash)s)", entry)
-        await conn.execute("UPDATE vault_audit_head SET seq = %s, hash = %s WHERE id = 1",
-                           (seq, entry["hash"]))
+            "SELECT vault_audit_append(%s, %s, %s, %s, %s, %s, %s) AS seq",
+            (event.actor, event.token_id, event.secret_name, event.action, event.outcome,
+             event.request_id, event.detail))
+        row = await cursor.fetchone()
     except psycopg.Error as error:
         raise AuditUnavailable(f"audit entry not written ({type(error).__name__})") from None
-    return seq
+    return int(_value(row, "seq", 0))
 
 
 def _value(row: Any, name: str, index: int) -> Any:
@@ -85,9 +79,9 @@ def _value(row: Any, name: str, index: int) -> Any:
 
 
 async def record(db: Any, event: Event) -> None:
-    """Append `event` in its own transaction (denied attempts, reads)."""
+    """Append `event` as a statement of its own, committed on return (reads, denials)."""
     try:
-        async with db.transaction() as conn:
+        async with db.connection() as conn:
             await append(conn, event)
     except psycopg.Error as error:
         raise AuditUnavailable(f"audit entry not written ({type(error).__name__})") from None

@@ -81,10 +81,14 @@ class Access:
 Body = Callable[[psycopg.AsyncConnection], Awaitable[tuple[Any, str]]]
 
 
-async def run(access: Access, action: str, name: str | None, body: Body) -> Any:
-    """`body` and its audit entry in one transaction; a refusal or failure audited alone."""
+async def run(access: Access, action: str, name: str | None, body: Body,
+              atomic: bool = True) -> Any:
+    """`body`, then its audit entry: in one transaction when `atomic` (changes), else the
+    entry commits on its own before the result is returned (reads). A refusal or failure
+    is audited alone."""
     try:
-        async with access.db.transaction() as conn:
+        scope = access.db.transaction() if atomic else access.db.connection()
+        async with scope as conn:
             result, detail = await body(conn)
             await audit.append(conn, access.event(action, "ok", name, detail))
         return result
@@ -177,7 +181,7 @@ async def get_secret(access: Access, name: str, version: int | None) -> tuple[Ro
         meta = {k: secret[k] for k in ("name", "version", "created_at", "created_by")}
         return (meta, decode_secret(plaintext)), f"version {secret['version']}"
 
-    return await run(access, "read", name, body)
+    return await run(access, "read", name, body, atomic=False)
 
 
 async def _reading_key(conn: psycopg.AsyncConnection, access: Access, keys: KeyProvider,
@@ -206,7 +210,7 @@ async def list_secrets(access: Access) -> list[Row]:
         items = await store.list_secrets(conn, row["id"]) if row else []
         return items, f"{len(items)} names"
 
-    return await run(access, "list", None, body)
+    return await run(access, "list", None, body, atomic=False)
 
 
 async def delete_secret(access: Access, name: str) -> int:
