@@ -110,6 +110,9 @@ async def run(access: Access, action: str, name: str | None, body: Body,
     except AuditUnavailable as audit_error:
         raise VaultError(503, f"vault audit log unavailable, operation refused: {audit_error}"
                          ) from None
+    except psycopg.Error as db_error:
+        error = VaultError(503, f"vault database error ({type(db_error).__name__}): "
+                                "nothing was changed, try again")
     await _record_failure(access, action, name, error)
     raise error
 
