@@ -104,22 +104,18 @@ def verify(entries: Iterable[dict[str, Any]], head: tuple[int, bytes] | None = N
            anchor: tuple[int, bytes] | None = None) -> Verdict:
     """Walk the chain from seq 1; the first entry that breaks it, with the reason."""
     verdict = Verdict(0, 0, ZERO_HASH)
-    anchored = anchor is None
     for entry in entries:
         problem = _check(entry, verdict.head_seq + 1, verdict.head_hash)
         if problem:
-            verdict.bad_seq, verdict.reason = verdict.head_seq + 1, problem
-            return verdict
+            return _bad(verdict, verdict.head_seq + 1, problem)
         verdict.entries += 1
         verdict.head_seq, verdict.head_hash = int(entry["seq"]), bytes(entry["hash"])
-        if anchor and verdict.head_seq == anchor[0]:
-            anchored = hmac.compare_digest(verdict.head_hash, anchor[1])
-            if not anchored:
-                return _bad(verdict, anchor[0], "hash differs from the anchor")
-    if not anchored:
-        return _bad(verdict, verdict.head_seq + 1,
-                    f"missing: the anchor names entry {anchor[0]}, the log ends at "  # type: ignore[index]
-                    f"{verdict.head_seq} (truncated)")
+        if anchor and verdict.head_seq == anchor[0] and not hmac.compare_digest(
+                verdict.head_hash, anchor[1]):
+            return _bad(verdict, anchor[0], "hash differs from the anchor")
+    if anchor and anchor[0] > verdict.head_seq:
+        return _bad(verdict, verdict.head_seq + 1, f"missing: the anchor names entry "
+                    f"{anchor[0]}, the log ends at {verdict.head_seq} (truncated)")
     return _check_head(verdict, head)
 
 

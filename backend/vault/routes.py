@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import psycopg
-from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, field_validator
 
@@ -20,6 +20,7 @@ from backend.context import Backend, get_backend
 from backend.vault import audit, service
 from backend.vault.access import authorize, authorize_auditor, get_vault, http_error, request_id
 from backend.vault.audit import AuditUnavailable, Event
+from backend.vault.crypto import encode_secret
 from backend.vault.service import Vault, VaultError
 from backend.vault.settings import get_vault_settings
 
@@ -37,11 +38,9 @@ class SecretIn(BaseModel):
 
     @field_validator("data")
     @classmethod
-    def _small(cls, value: dict[str, Any]) -> dict[str, Any]:
+    def _not_empty(cls, value: dict[str, Any]) -> dict[str, Any]:
         if not value:
             raise ValueError("a secret needs at least one field")
-        if len(json.dumps(value)) > get_vault_settings().max_secret_bytes:
-            raise ValueError("secret too large")
         return value
 
 
@@ -72,6 +71,9 @@ async def put_secret(token_id: TokenId, name: SecretName, body: SecretIn, reques
                      backend: Backend = Depends(get_backend), vault: Vault = Depends(get_vault),
                      rid: str = Depends(request_id)) -> dict[str, Any]:
     """Store a new version of the secret (earlier versions are kept until deleted)."""
+    if len(encode_secret(body.data)) > vault.settings.max_secret_bytes:
+        raise HTTPException(422, f"secret over {vault.settings.max_secret_bytes} bytes "
+                                 "(NODERR_VAULT_MAX_SECRET_BYTES)")
     access = await authorize(request, backend, vault, token_id, name, "write", rid)
     try:
         meta = await service.put_secret(access, name, body.data)
