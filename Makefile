@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(BIN):$(PATH)
 # ape-vyper finds the compiler through vvm in a folder of `vyper-<version>` binaries.
 export VVM_BINARY_PATH := $(CURDIR)/.vvm
 
-.PHONY: setup test test-contracts test-indexer lint demo bench-gas bench-indexer bench-api db-upgrade clean
+.PHONY: setup test test-contracts test-indexer lint demo bench-gas bench-indexer bench-api bench-vault db-upgrade clean
 
 setup: $(STAMP)
 
@@ -46,6 +46,9 @@ db-upgrade: setup
 
 bench-api: setup
 	$(BIN)/python benchmarks/api.py --write
+
+bench-vault: setup
+	$(BIN)/python benchmarks/vault.py --write
 
 clean:
 	rm -rf $(VENV) node_modules .vvm .build .noderr

@@ -98,6 +98,7 @@ def create_app(settings: BackendSettings, deployment: Deployment, database_url: 
 
 def _include_routers(app: FastAPI) -> None:
     from backend import application_routes, auditor, auth_routes, health, typeform
+    from backend.vault import routes as vault
 
-    for module in (health, auth_routes, application_routes, typeform, auditor):
+    for module in (health, auth_routes, application_routes, typeform, auditor, vault):
         app.include_router(module.router)

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from backend import cli as backend_cli
+from backend.vault.cli import vault_app
 from indexer.cli import db_app, index_app
 from noderr.settings import LOCAL_CHAIN_ID, get_settings
 
@@ -16,6 +17,7 @@ app = typer.Typer(help="Noderr: control plane for permissioned node networks.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(index_app, name="index")
 app.add_typer(db_app, name="db")
+app.add_typer(vault_app, name="vault")
 app.command(name="api")(backend_cli.api)
 app.command(name="typeform-backfill")(backend_cli.typeform_backfill)
 

@@ -1,0 +1,114 @@
+"""Who may use a license's vault: the backend's own authorization (session, mirror freshness,
+the caller's active licenses from the mirror), applied to one token id. Every refusal is
+audited before it is answered; a revoked license's data key is destroyed when seen."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from eth_utils import keccak
+from fastapi import HTTPException, Request, Response
+
+from backend.authz import Caller, current_caller, mirror_lag, require_role
+from backend.context import Backend
+from backend.vault import audit, service, store
+from backend.vault.audit import AuditUnavailable, Event
+from backend.vault.crypto import TokenBinding
+from backend.vault.service import Access, Vault, VaultError
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+ANONYMOUS = "anonymous"
+
+
+def request_id(request: Request, response: Response) -> str:
+    """The caller's X-Request-ID when well formed, else a new one; echoed in the response."""
+    given = request.headers.get("x-request-id", "")
+    rid = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+    response.headers["X-Request-ID"] = rid
+    return rid
+
+
+def get_vault(request: Request) -> Vault:
+    return request.app.state.vault
+
+
+def http_error(error: VaultError | HTTPException, rid: str) -> HTTPException:
+    if isinstance(error, HTTPException):
+        return HTTPException(error.status_code, error.detail,
+                             headers={**(error.headers or {}), "X-Request-ID": rid})
+    return HTTPException(error.status, error.message, headers={"X-Request-ID": rid})
+
+
+async def deny(backend: Backend, event: Event, error: HTTPException) -> HTTPException:
+    """Audit a refused attempt; the refusal to raise (503 when it cannot be audited)."""
+    try:
+        await audit.record(backend.db, event)
+    except AuditUnavailable as audit_error:
+        return http_error(VaultError(503, "vault audit log unavailable, operation refused: "
+                                          f"{audit_error}"), event.request_id)
+    return http_error(error, event.request_id)
+
+
+async def authorize(request: Request, backend: Backend, vault: Vault, token_id: int,
+                    name: str | None, action: str, rid: str) -> Access:
+    """Access for the current owner of the active license `token_id`, or an audited refusal."""
+    try:
+        caller = await current_caller(request, backend)
+    except HTTPException as error:
+        raise await deny(backend, Event(ANONYMOUS, action, "denied", rid, token_id, name,
+                                        str(error.detail)), error) from None
+    refusal = await _refusal(backend, caller, token_id, rid)
+    if refusal is not None:
+        raise await deny(backend, Event(caller.address, action, "denied", rid, token_id, name,
+                                        str(refusal.detail)), refusal) from None
+    try:
+        vault.provider()
+    except VaultError as error:
+        raise await deny(backend, Event(caller.address, action, "error", rid, token_id, name,
+                                        error.message), http_error(error, rid)) from None
+    binding = TokenBinding(backend.chain_id, backend.license_address, token_id,
+                           caller.address.lower())
+    return Access(backend.db, vault, binding, caller.address, rid)
+
+
+async def _refusal(backend: Backend, caller: Caller, token_id: int,
+                   rid: str) -> HTTPException | None:
+    """Why `caller` may not use license `token_id`'s vault, or None."""
+    lag = await mirror_lag(backend, caller)
+    if lag is not None:
+        return HTTPException(503, lag, headers={"Retry-After": "2"})
+    if any(int(item["token_id"]) == token_id for item in caller.licenses):
+        return None
+    async with backend.db.connection() as conn:
+        row = await store.license_row(conn, backend.chain_id, backend.license_address, token_id)
+    if row is None:
+        return HTTPException(404, f"no license {token_id}")
+    if row["status"] == "revoked" or row["owner"] != caller.address.lower():
+        await service.sweep(backend.db, backend.chain_id, backend.license_address, rid)
+    if row["status"] == "revoked":
+        return HTTPException(403, f"license {token_id} is revoked: its vault is destroyed")
+    if row["owner"] != caller.address.lower():
+        return HTTPException(403, f"{caller.address} does not own license {token_id}")
+    return HTTPException(403, f"license {token_id} is {row['status']}: "
+                              "its vault is closed until it is reinstated")
+
+
+def role_ids(names: list[str]) -> list[str]:
+    """Each role by name and by id: the mirror names only roles the ABI has getters for."""
+    return [item for name in names for item in (name, "0x" + keccak(text=name).hex())]
+
+
+async def authorize_auditor(request: Request, backend: Backend, vault: Vault, action: str,
+                            rid: str) -> str:
+    """The auditor's address (a holder of NODERR_VAULT_AUDITOR_ROLES), or an audited refusal."""
+    actor = ANONYMOUS
+    try:
+        caller = await current_caller(request, backend)
+        actor = caller.address
+        gate = require_role(*role_ids(vault.settings.auditor_roles))
+        await gate(caller=caller, backend=backend)
+    except HTTPException as error:
+        raise await deny(backend, Event(actor, action, "denied", rid, None, None,
+                                        str(error.detail)), error) from None
+    return actor

@@ -1,0 +1,168 @@
+"""`/vault/...`: secrets per license token (owner of an active license only) and the audit
+log (auditor roles only). Values appear only in a GET of one secret, never in a list, a log
+line or an error message."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import psycopg
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field, field_validator
+
+from backend.context import Backend, get_backend
+from backend.vault import audit, service
+from backend.vault.access import authorize, authorize_auditor, get_vault, http_error, request_id
+from backend.vault.audit import AuditUnavailable, Event
+from backend.vault.crypto import encode_secret
+from backend.vault.service import Vault, VaultError
+from backend.vault.settings import get_vault_settings
+
+log = logging.getLogger("noderr.vault")
+UINT256_MAX = 2**256 - 1
+TokenId = Annotated[int, Path(ge=0, le=UINT256_MAX, description="License token id.")]
+SecretName = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+                                 description="Secret name: letters, digits, . _ -")]
+
+
+class SecretIn(BaseModel):
+    """A small JSON object (exchange, api_key, api_secret, passphrase, ...)."""
+
+    data: dict[str, Any] = Field(description="The secret; string keys, JSON values.")
+
+    @field_validator("data")
+    @classmethod
+    def _not_empty(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if not value:
+            raise ValueError("a secret needs at least one field")
+        return value
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Attach the vault (unless a test did) and run the shredding sweep in the background."""
+    if not hasattr(app.state, "vault"):
+        app.state.vault = Vault(get_vault_settings())
+    task = asyncio.create_task(_sweeper(app.state.backend, app.state.vault))
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _sweeper(backend: Backend, vault: Vault) -> None:
+    while True:
+        try:
+            await service.sweep(backend.db, backend.chain_id, backend.license_address, "sweep")
+        except (psycopg.Error, AuditUnavailable) as error:
+            log.warning("vault sweep failed, retrying later: %s", type(error).__name__)
+        await asyncio.sleep(vault.settings.shred_interval)
+
+
+router = APIRouter(prefix="/vault", tags=["vault"], lifespan=lifespan)
+@router.put("/licenses/{token_id}/secrets/{name}")
+async def put_secret(token_id: TokenId, name: SecretName, body: SecretIn, request: Request,
+                     backend: Backend = Depends(get_backend), vault: Vault = Depends(get_vault),
+                     rid: str = Depends(request_id)) -> dict[str, Any]:
+    """Store a new version of the secret (earlier versions are kept until deleted)."""
+    if len(encode_secret(body.data)) > vault.settings.max_secret_bytes:
+        raise HTTPException(422, f"secret over {vault.settings.max_secret_bytes} bytes "
+                                 "(NODERR_VAULT_MAX_SECRET_BYTES)")
+    access = await authorize(request, backend, vault, token_id, name, "write", rid)
+    try:
+        meta = await service.put_secret(access, name, body.data)
+    except VaultError as error:
+        raise http_error(error, rid) from None
+    return {"token_id": token_id, **meta}
+
+
+@router.get("/licenses/{token_id}/secrets/{name}")
+async def get_secret(token_id: TokenId, name: SecretName, request: Request,
+                     version: int | None = Query(None, ge=1, le=2**31 - 1),
+                     backend: Backend = Depends(get_backend), vault: Vault = Depends(get_vault),
+                     rid: str = Depends(request_id)) -> dict[str, Any]:
+    """The latest version of the secret (or `version`), decrypted."""
+    access = await authorize(request, backend, vault, token_id, name, "read", rid)
+    try:
+        meta, data = await service.get_secret(access, name, version)
+    except VaultError as error:
+        raise http_error(error, rid) from None
+    return {"token_id": token_id, **meta, "data": data}
+
+
+@router.get("/licenses/{token_id}/secrets")
+async def list_secrets(token_id: TokenId, request: Request,
+                       backend: Backend = Depends(get_backend),
+                       vault: Vault = Depends(get_vault),
+                       rid: str = Depends(request_id)) -> dict[str, Any]:
+    """Names and metadata of the license's secrets; never their values."""
+    access = await authorize(request, backend, vault, token_id, None, "list", rid)
+    try:
+        items = await service.list_secrets(access)
+    except VaultError as error:
+        raise http_error(error, rid) from None
+    return {"token_id": token_id, "secrets": items}
+
+
+@router.delete("/licenses/{token_id}/secrets/{name}")
+async def delete_secret(token_id: TokenId, name: SecretName, request: Request,
+                        backend: Backend = Depends(get_backend),
+                        vault: Vault = Depends(get_vault),
+                        rid: str = Depends(request_id)) -> dict[str, Any]:
+    """Delete every version of the secret."""
+    access = await authorize(request, backend, vault, token_id, name, "delete", rid)
+    try:
+        deleted = await service.delete_secret(access, name)
+    except VaultError as error:
+        raise http_error(error, rid) from None
+    return {"token_id": token_id, "name": name, "deleted_versions": deleted}
+
+
+async def _audited_read(backend: Backend, actor: str, action: str, rid: str,
+                        detail: str) -> None:
+    try:
+        await audit.record(backend.db, Event(actor, action, "ok", rid, None, None, detail))
+    except AuditUnavailable as error:
+        raise http_error(VaultError(503, f"vault audit log unavailable: {error}"), rid) from None
+
+
+@router.get("/audit")
+async def audit_log(request: Request, after: int = Query(0, ge=0, le=2**62),
+                    limit: int = Query(100, ge=1, le=1000),
+                    backend: Backend = Depends(get_backend), vault: Vault = Depends(get_vault),
+                    rid: str = Depends(request_id)) -> dict[str, Any]:
+    """Audit entries after seq `after` (auditor roles only), with the chain's head."""
+    actor = await authorize_auditor(request, backend, vault, "audit_read", rid)
+    await _audited_read(backend, actor, "audit_read", rid, f"after {after}, limit {limit}")
+    async with backend.db.connection() as conn:
+        seq, digest = await audit.head(conn)
+        entries = [audit.public(e) for e in await audit.page(conn, after, limit, seq)]
+    return {"entries": entries, "head": {"seq": seq, "hash": digest.hex()},
+            "next_after": entries[-1]["seq"] if len(entries) == limit else None}
+
+
+@router.get("/audit/export")
+async def audit_export(request: Request, backend: Backend = Depends(get_backend),
+                       vault: Vault = Depends(get_vault),
+                       rid: str = Depends(request_id)) -> StreamingResponse:
+    """The whole log as JSON lines with hashes, for `noderr vault verify-audit --file`."""
+    actor = await authorize_auditor(request, backend, vault, "audit_export", rid)
+    await _audited_read(backend, actor, "audit_export", rid, "full export")
+
+    async with backend.db.connection() as conn:
+        seq, digest = await audit.head(conn)
+
+    async def lines() -> AsyncIterator[bytes]:
+        async with backend.db.connection() as conn:
+            async for entry in audit.stream(conn, until=seq):
+                yield json.dumps(audit.public(entry)).encode() + b"\n"
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson", headers={
+        "X-Request-ID": rid, "X-Vault-Audit-Head": f"{seq}:{digest.hex()}",
+        "Content-Disposition": 'attachment; filename="vault-audit.ndjson"'})

@@ -1,0 +1,132 @@
+"""SQL over the vault tables (async psycopg, dict rows); no cryptography here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+
+from backend.vault.crypto import TokenBinding
+
+Row = dict[str, Any]
+KEY_COLUMNS = "id, chain_id, contract_address, token_id, owner, kek_version, wrapped_key"
+TOKEN_WHERE = "chain_id = %s AND contract_address = %s AND token_id = %s"  # noqa: S105
+
+
+def token_params(binding: TokenBinding) -> tuple[int, str, int]:
+    return binding.chain_id, binding.contract.lower(), binding.token_id
+
+
+def binding_of(row: Row) -> TokenBinding:
+    return TokenBinding(row["chain_id"], row["contract_address"], int(row["token_id"]),
+                        row["owner"])
+
+
+async def fetch_data_key(conn: psycopg.AsyncConnection, binding: TokenBinding,
+                         lock: bool = False) -> Row | None:
+    suffix = " FOR UPDATE" if lock else ""
+    cursor = await conn.execute(
+        f"SELECT {KEY_COLUMNS} FROM vault_data_keys WHERE {TOKEN_WHERE}{suffix}",  # noqa: S608
+        token_params(binding))
+    return await cursor.fetchone()
+
+
+async def insert_data_key(conn: psycopg.AsyncConnection, binding: TokenBinding,
+                          kek_version: int, wrapped: bytes) -> None:
+    await conn.execute(
+        "INSERT INTO vault_data_keys (chain_id, contract_address, token_id, owner, kek_version,"
+        " wrapped_key) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+        (*token_params(binding), binding.owner.lower(), kek_version, wrapped))
+
+
+async def delete_data_key(conn: psycopg.AsyncConnection, key_id: int) -> int:
+    """Destroy a data key and, by cascade, every secret it sealed; the secrets destroyed."""
+    cursor = await conn.execute("SELECT count(*) AS n FROM vault_secrets WHERE data_key_id = %s",
+                                (key_id,))
+    count = (await cursor.fetchone())["n"]
+    await conn.execute("DELETE FROM vault_data_keys WHERE id = %s", (key_id,))
+    return int(count)
+
+
+async def fetch_secret(conn: psycopg.AsyncConnection, key_id: int, name: str,
+                       version: int | None) -> Row | None:
+    query = ("SELECT name, version, nonce, ciphertext, created_at, created_by FROM vault_secrets"
+             " WHERE data_key_id = %s AND name = %s")
+    params: tuple[Any, ...] = (key_id, name)
+    if version is None:
+        query += " ORDER BY version DESC LIMIT 1"
+    else:
+        query, params = query + " AND version = %s", (key_id, name, version)
+    return await (await conn.execute(query, params)).fetchone()
+
+
+async def next_version(conn: psycopg.AsyncConnection, key_id: int, name: str) -> int:
+    cursor = await conn.execute("SELECT coalesce(max(version), 0) + 1 AS v FROM vault_secrets"
+                                " WHERE data_key_id = %s AND name = %s", (key_id, name))
+    return int((await cursor.fetchone())["v"])
+
+
+async def insert_secret(conn: psycopg.AsyncConnection, key_id: int, name: str, version: int,
+                        nonce: bytes, ciphertext: bytes, actor: str) -> Row:
+    cursor = await conn.execute(
+        "INSERT INTO vault_secrets (data_key_id, name, version, nonce, ciphertext, created_by)"
+        " VALUES (%s, %s, %s, %s, %s, %s) RETURNING name, version, created_at",
+        (key_id, name, version, nonce, ciphertext, actor))
+    row = await cursor.fetchone()
+    assert row is not None
+    return row
+
+
+async def delete_secret(conn: psycopg.AsyncConnection, key_id: int, name: str) -> int:
+    cursor = await conn.execute(
+        "DELETE FROM vault_secrets WHERE data_key_id = %s AND name = %s RETURNING version",
+        (key_id, name))
+    return len(await cursor.fetchall())
+
+
+async def list_secrets(conn: psycopg.AsyncConnection, key_id: int) -> list[Row]:
+    cursor = await conn.execute(
+        "SELECT name, max(version) AS latest_version, count(*) AS versions,"
+        " min(created_at) AS created_at, max(created_at) AS updated_at FROM vault_secrets"
+        " WHERE data_key_id = %s GROUP BY name ORDER BY name", (key_id,))
+    return await cursor.fetchall()
+
+
+async def stale_data_keys(conn: psycopg.AsyncConnection, chain_id: int,
+                          contract: str) -> list[Row]:
+    """Data keys whose license the mirror shows revoked or owned by someone else now."""
+    cursor = await conn.execute(
+        "SELECT k.id, k.token_id, k.owner, l.owner AS license_owner, l.status"
+        " FROM vault_data_keys k JOIN licenses l ON l.chain_id = k.chain_id"
+        " AND l.contract_address = k.contract_address AND l.token_id = k.token_id"
+        " WHERE k.chain_id = %s AND k.contract_address = %s"
+        " AND (l.status = 'revoked' OR l.owner <> k.owner) ORDER BY k.id",
+        (chain_id, contract.lower()))
+    return await cursor.fetchall()
+
+
+async def license_row(conn: psycopg.AsyncConnection, chain_id: int, contract: str,
+                      token_id: int) -> Row | None:
+    cursor = await conn.execute(
+        "SELECT owner, status, node_type FROM licenses WHERE chain_id = %s"
+        " AND contract_address = %s AND token_id = %s", (chain_id, contract.lower(), token_id))
+    return await cursor.fetchone()
+
+
+async def keys_below(conn: psycopg.AsyncConnection, version: int, batch: int) -> list[Row]:
+    cursor = await conn.execute(
+        f"SELECT {KEY_COLUMNS} FROM vault_data_keys WHERE kek_version < %s"  # noqa: S608
+        " ORDER BY id LIMIT %s FOR UPDATE", (version, batch))
+    return await cursor.fetchall()
+
+
+async def rewrap_key(conn: psycopg.AsyncConnection, key_id: int, version: int,
+                     wrapped: bytes) -> None:
+    await conn.execute("UPDATE vault_data_keys SET kek_version = %s, wrapped_key = %s,"
+                       " rewrapped_at = now() WHERE id = %s", (version, wrapped, key_id))
+
+
+async def version_counts(conn: psycopg.AsyncConnection) -> dict[int, int]:
+    cursor = await conn.execute(
+        "SELECT kek_version AS v, count(*) AS n FROM vault_data_keys GROUP BY kek_version")
+    return {int(row["v"]): int(row["n"]) for row in await cursor.fetchall()}

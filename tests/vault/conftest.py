@@ -1,0 +1,77 @@
+"""Vault fixtures: the backend's (shared Postgres, anvil with the stack, license operations),
+a keyring file per test and apps carrying a vault that uses it."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from backend.app import create_app
+from backend.vault.keys import write_keyring
+from backend.vault.rotation import next_ring
+from backend.vault.service import Vault
+from backend.vault.settings import VaultSettings
+from noderr.settings import get_settings
+from tests.backend.conftest import (  # noqa: F401 - fixtures
+    chain,
+    database_url,
+    db,
+    deployment,
+    ops,
+    rpc_url,
+    settings,
+    w3,
+)
+from tests.fixtures_chain import artifacts, make_database, pg_server  # noqa: F401
+from tests.vault.helpers import VaultApi
+
+
+@pytest.fixture
+def key_file(tmp_path: Path) -> Path:
+    path = tmp_path / "vault" / "master-keys.json"
+    write_keyring(path, next_ring(None))
+    return path
+
+
+@pytest.fixture
+def vault_settings(key_file: Path) -> VaultSettings:
+    return VaultSettings(key_file=key_file, shred_interval=3600,
+                         auditor_roles=["AUDITOR_ROLE"])
+
+
+@pytest.fixture
+def make_vault_client(chain, database_url, db, w3, settings, vault_settings  # noqa: F811
+                      ) -> Iterator[Callable[..., TestClient]]:
+    with contextlib.ExitStack() as clients:
+
+        def make(vault: Vault | None = None) -> TestClient:
+            app = create_app(settings, chain[1], database_url, chain[0])
+            app.state.vault = vault or Vault(vault_settings)
+            return clients.enter_context(TestClient(app, base_url="http://127.0.0.1:8000"))
+
+        yield make
+
+
+@pytest.fixture
+def client(make_vault_client) -> TestClient:
+    return make_vault_client()
+
+
+@pytest.fixture
+def api(client, ops) -> VaultApi:  # noqa: F811
+    return VaultApi(client, ops)
+
+
+@pytest.fixture
+def cli_env(monkeypatch, database_url, key_file) -> Iterator[None]:  # noqa: F811
+    """`noderr vault ...` in-process against this test's database and keyring."""
+    monkeypatch.setenv("NODERR_DATABASE_URL", database_url)
+    monkeypatch.setenv("NODERR_VAULT_KEY_FILE", str(key_file))
+    monkeypatch.delenv("NODERR_VAULT_MASTER_KEYS", raising=False)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
