@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from backend import cli as backend_cli
+from dashboard.cli import dashboard
 from indexer.cli import db_app, index_app
 from noderr.settings import LOCAL_CHAIN_ID, get_settings
 
@@ -18,6 +19,7 @@ app.add_typer(index_app, name="index")
 app.add_typer(db_app, name="db")
 app.command(name="api")(backend_cli.api)
 app.command(name="typeform-backfill")(backend_cli.typeform_backfill)
+app.command(name="dashboard")(dashboard)
 
 
 def fail(message: str) -> typer.Exit:
