@@ -13,7 +13,7 @@ if __package__ in (None, ""):  # `streamlit run dashboard/app.py` runs this file
 from dashboard import session, ui, wallet
 from dashboard.session import Context
 
-PAGES = Path(__file__).resolve().parent / "pages"
+PAGES = Path(__file__).resolve().parent / "views"  # not pages/: Streamlit would auto-list it
 
 
 def pages(ctx: Context) -> list[st.Page]:

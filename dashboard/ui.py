@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 import pandas as pd
 import streamlit as st
+from eth_utils import to_checksum_address
 
 from dashboard import session, wallet
 from dashboard.api import ApiError
@@ -84,7 +85,7 @@ def _connection(ctx: Context) -> None:
     if not env.address:
         st.button("Connect wallet", key="connect", on_click=_connect)
         return
-    st.markdown(f"**Wallet** `{env.address}`  \nchain {env.chain_id}")
+    st.markdown(f"**Wallet** `{to_checksum_address(env.address)}`  \nchain {env.chain_id}")
     if ctx.wrong_chain:
         st.warning(f"Wrong chain: your wallet is on chain {env.chain_id}, this deployment "
                    f"is on chain {ctx.chain.chain_id}. Signing and sending are disabled.")

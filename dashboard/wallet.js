@@ -1,9 +1,9 @@
-// Noderr wallet: a Streamlit components-v2 module. Python passes `data` = {request, dev};
+// Noderr wallet: a Streamlit components-v2 module. Python passes `data` = {request, dev, known};
 // this module answers through two state keys: `env` (origin, wallet, chain, accounts) and
 // `result` ({id, ok, value | error}) for the request whose id it has not handled yet.
 export default function (component) {
   const { data, setStateValue, parentElement } = component;
-  const g = (window.__noderrWallet = window.__noderrWallet || { handled: new Set(), env: null });
+  const g = (window.__noderrWallet = window.__noderrWallet || { handled: new Set() });
   g.setState = setStateValue;
   g.data = data || {};
   const box = parentElement.querySelector(".noderr-wallet-status");
@@ -51,8 +51,10 @@ export default function (component) {
         env.accounts = await p.request({ method: "eth_accounts" });
       } catch (e) { env.error = errorOf(e).message; }
     }
-    const text = JSON.stringify(env);
-    if (text !== g.env) { g.env = text; g.setState("env", env); }
+    // Python passes back the env it holds (`known`): report only what it does not know yet.
+    const canonical = (e) => e ? JSON.stringify([e.origin, !!e.has_wallet, !!e.dev, e.chain_id ?? null,
+      (e.accounts || []).join(","), e.error ?? null]) : null;
+    if (canonical(env) !== canonical(g.data.known)) g.setState("env", env);
   };
 
   const waitForReceipt = async (p, hash) => {

@@ -26,7 +26,7 @@ _component = st.components.v2.component(
     "noderr.wallet",
     html='<div class="noderr-wallet-status" data-testid="noderr-wallet-status"></div>',
     css=".noderr-wallet-status { font-size: 0.8rem; color: var(--st-text-color); }",
-    js=(Path(__file__).with_name("wallet.js")).read_text(),
+    js=Path(__file__).with_name("wallet.js").read_text(),
 )
 
 
@@ -74,7 +74,9 @@ def mount(chain: Chain) -> tuple[WalletEnv, WalletResult | None]:
     """Render the component; what the browser last reported, and the newest answer."""
     dev = {"enabled": chain.dev_wallet and bool(st.session_state.get(DEV_ENABLED)),
            "rpc_url": chain.rpc_url, "account": int(st.session_state.get(DEV_ACCOUNT, 0))}
-    state = _component(key=KEY, data={"request": st.session_state.get(REQUEST), "dev": dev},
+    known = (st.session_state.get(KEY) or {}).get("env")
+    data = {"request": st.session_state.get(REQUEST), "dev": dev, "known": known}
+    state = _component(key=KEY, data=data,
                        default={"env": None, "result": None}, on_env_change=_noop,
                        on_result_change=_noop)
     return parse_env(state.get("env")), parse_result(state.get("result"))

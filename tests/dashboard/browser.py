@@ -74,3 +74,34 @@ def shot(page: Page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def settle(page: Page) -> None:
+    """Wait until Streamlit has finished the script run the last action started."""
+    page.wait_for_timeout(250)
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden")
+    page.locator('[data-stale="true"]').first.wait_for(state="detached")
+
+
+def pick(page: Page, label: str, option: str) -> None:
+    """Choose `option` (a substring of its text) in the selectbox labelled `label`."""
+    page.locator('[data-testid="stSelectbox"]').filter(has_text=label).click()
+    page.get_by_role("option", name=option).first.click()
+    settle(page)
+
+
+def type_into(page: Page, label: str, text: str) -> None:
+    field = page.get_by_label(label)
+    field.fill(text)
+    field.press("Enter")
+    settle(page)
+
+
+def click(page: Page, name: str) -> None:
+    page.get_by_role("button", name=name).click()
+    settle(page)
+
+
+def sign_in(page: Page) -> None:
+    click(page, "Connect wallet")
+    click(page, "Sign in with Ethereum")

@@ -91,8 +91,7 @@ if rows is not None:
     st.dataframe(ui.table(rows, COLUMNS), hide_index=True)
     if rows:
         labels = {row["token_id"]: f"#{row['token_id']} · {row['owner']} · "
-                                   f"{ui.node_type_name(row['node_type'])} · {row['status']}"
-                  for row in rows}
+                                   f"{ui.node_type_name(row['node_type'])}" for row in rows}
         chosen = st.selectbox("License", list(labels), format_func=labels.get,
                               key="lic_chosen")
         detail(ctx, chosen)

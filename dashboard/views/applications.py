@@ -99,8 +99,8 @@ rows = ui.attempt("Cannot list applications", lambda: ctx.client().applications(
 if rows is not None:
     st.dataframe(ui.table(rows, COLUMNS), hide_index=True)
     if rows:
-        labels = {row["id"]: f"{row['applicant_name']} · {row['wallet_address']} · "
-                             f"{row['status']}" for row in rows}
+        labels = {row["id"]: f"{row['applicant_name']} · {row['wallet_address']}"
+                  for row in rows}
         chosen = st.selectbox("Application", list(labels), format_func=labels.get,
                               key="app_chosen")
         detail(ctx, chosen)
