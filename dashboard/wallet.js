@@ -66,13 +66,23 @@ export default function (component) {
     return null;
   };
 
+  // Some nodes (anvil) auto-fill a gas limit that omits refunds and runs out of gas (a burn
+  // in `revoke`): estimate explicitly, plus a 25% margin, as browser wallets do.
+  const withGas = async (p, tx) => {
+    if (tx.gas) return tx;
+    const estimate = BigInt(await p.request({ method: "eth_estimateGas", params: [tx] }));
+    return { ...tx, gas: "0x" + ((estimate * 125n) / 100n).toString(16) };
+  };
+
   const run = async (request) => {
     const p = provider();
     const answer = (body) => g.setState("result", { id: request.id, ...body });
     if (!p) return answer({ ok: false, error: { code: null, message: "no wallet in this browser" } });
     try {
       say(`Waiting for your wallet: ${request.method}…`);
-      const value = await p.request({ method: request.method, params: request.params || [] });
+      const params = request.method === "eth_sendTransaction"
+        ? [await withGas(p, request.params[0])] : request.params || [];
+      const value = await p.request({ method: request.method, params });
       if (request.method !== "eth_sendTransaction") {
         answer({ ok: true, value });
       } else {
