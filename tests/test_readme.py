@@ -5,6 +5,7 @@ import re
 from typer.main import get_command
 
 from backend.settings import BackendSettings
+from dashboard.settings import DashboardSettings
 from noderr.cli import app
 from noderr.settings import REPO_ROOT, DeploySettings, Settings
 
@@ -16,7 +17,8 @@ def documented_variables() -> set[str]:
 
 
 def test_readme__configuration_table__lists_every_setting():
-    fields = {f"NODERR_{name.upper()}" for model in (Settings, DeploySettings, BackendSettings)
+    fields = {f"NODERR_{name.upper()}" for model in (Settings, DeploySettings, BackendSettings,
+                                                           DashboardSettings)
               for name in model.model_fields}
     missing = fields - documented_variables()
     assert not missing, f"README lacks {sorted(missing)}"

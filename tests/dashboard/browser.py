@@ -61,7 +61,7 @@ def chromium() -> Iterator[Browser]:
 
 
 def open_page(browser: Browser, url: str, script: str | None) -> Page:
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = browser.new_page(viewport={"width": 1400, "height": 2000})
     page.set_default_timeout(30_000)
     if script:
         page.add_init_script(script)
