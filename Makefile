@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(BIN):$(PATH)
 # ape-vyper finds the compiler through vvm in a folder of `vyper-<version>` binaries.
 export VVM_BINARY_PATH := $(CURDIR)/.vvm
 
-.PHONY: setup test test-contracts lint demo bench-gas clean
+.PHONY: setup test test-contracts lint demo bench-gas bench-api clean
 
 setup: $(STAMP)
 
@@ -36,6 +36,9 @@ demo: setup
 
 bench-gas: setup
 	$(BIN)/python benchmarks/gas.py
+
+bench-api: setup
+	$(BIN)/python benchmarks/api.py --write
 
 clean:
 	rm -rf $(VENV) node_modules .vvm .build .noderr

@@ -1,0 +1,191 @@
+"""API benchmark: requests/s and p50/p99 of (a) an unauthenticated endpoint, (b) a
+license-gated endpoint with a valid session, (c) SIWE verify — 50 concurrent clients against
+`noderr api` (uvicorn, one process) on 127.0.0.1, all in one run on one machine.
+
+Starts its own anvil, embedded PostgreSQL (temporary), deployment, one minted license and one
+indexer pass. Prints the figures and the ratio b/a; with --write, appends them to
+docs/benchmarks.md (section "API").
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+from web3 import Web3
+
+from noderr.chain import free_port, start_anvil
+from noderr.contracts import compile_contract
+from noderr.db import embedded_url
+from noderr.deploy import deploy_all
+from noderr.deployment import CONTRACT_NAMES
+from noderr.migrate import upgrade
+from noderr.settings import REPO_ROOT, DeploySettings, IndexerSettings
+
+sys.path.insert(0, str(REPO_ROOT))
+from tests.backend.siwe_helpers import KEYS, sign, siwe_text
+
+CLIENTS = 50
+
+
+async def load(url: str, requests: list[dict], clients: int = CLIENTS) -> tuple[float, list]:
+    """Send `requests` over `clients` concurrent keep-alive connections (a minimal HTTP/1.1
+    client: httpx's own pool costs more CPU than the server under test); rps, latencies."""
+    parts = urlsplit(url)
+    latencies: list[float] = []
+    queue = [encode(parts, request) for request in reversed(requests)]
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+        try:
+            while queue:
+                raw = queue.pop()
+                start = time.perf_counter()
+                writer.write(raw)
+                status, body = await read_response(reader)
+                latencies.append(time.perf_counter() - start)
+                if status >= 300:
+                    raise RuntimeError(f"{url}: {status} {body[:200]!r}")
+        finally:
+            writer.close()
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    return len(requests) / (time.perf_counter() - began), latencies
+
+
+def encode(parts, request: dict) -> bytes:
+    body = json.dumps(request["json"]).encode() if "json" in request else b""
+    headers = {"Host": parts.netloc, "Content-Length": str(len(body)),
+               "Content-Type": "application/json", **request.get("headers", {})}
+    head = f"{request['method']} {parts.path} HTTP/1.1\r\n" + "".join(
+        f"{key}: {value}\r\n" for key, value in headers.items()) + "\r\n"
+    return head.encode() + body
+
+
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    length = next(int(line.split(":", 1)[1]) for line in lines
+                  if line.lower().startswith("content-length:"))
+    return int(lines[0].split()[1]), await reader.readexactly(length)
+
+
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[q - 1] * 1000 if len(values) > 1 else 0.0
+
+
+def prepare(tmp: Path) -> tuple[subprocess.Popen, subprocess.Popen, str, str]:
+    anvil_port, api_port = free_port(), free_port()
+    anvil = start_anvil(anvil_port)
+    rpc = f"http://127.0.0.1:{anvil_port}"
+    w3 = Web3(Web3.HTTPProvider(rpc))
+    artifacts = {name: compile_contract(name) for name in CONTRACT_NAMES}
+    deployment = deploy_all(w3, w3.eth.accounts[0], DeploySettings(), artifacts)
+    deployment.save(tmp / "deployment.json")
+    record = deployment.contracts["NodeLicense"]
+    license_ = w3.eth.contract(address=record.address, abi=record.abi)
+    tx = license_.functions.mint(KEYS[1].address, 1, b"\x01" * 32).transact(
+        {"from": w3.eth.accounts[0]})
+    w3.eth.wait_for_transaction_receipt(tx)
+    db_url = embedded_url(tmp / "pg", "noderr_bench")
+    upgrade(db_url)
+    import psycopg
+
+    from indexer.follow import Indexer
+
+    with psycopg.connect(db_url) as conn:
+        Indexer(rpc, conn, deployment, IndexerSettings()).run(once=True)
+    env = {**os.environ, "NODERR_DATABASE_URL": db_url, "NODERR_RPC_URL": rpc,
+           "NODERR_DEPLOYMENT": str(tmp / "deployment.json")}
+    api = subprocess.Popen([sys.executable, "-m", "noderr.cli", "api", "--port", str(api_port)],
+                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{api_port}"
+    for _ in range(200):
+        try:
+            if httpx.get(f"{base}/healthz").status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    return anvil, api, base, db_url
+
+
+def signed_messages(base: str, count: int) -> list[dict]:
+    requests = []
+    for _ in range(count):
+        nonce = httpx.get(f"{base}/auth/nonce").json()["nonce"]
+        text = siwe_text(KEYS[1].address, nonce)
+        requests.append({"method": "POST", "json": {"message": text, "signature": sign(text, 1)}})
+    return requests
+
+
+def run(count: int) -> dict[str, tuple[float, float, float]]:
+    with tempfile.TemporaryDirectory(prefix="noderr-bench-") as folder:
+        tmp = Path(folder)
+        os.chmod(tmp, 0o755)  # noqa: S103 - the embedded server may run as another user
+        anvil, api, base, _ = prepare(tmp)
+        try:
+            verify = signed_messages(base, count + count // 10)
+            token = httpx.post(f"{base}/auth/verify", json=signed_messages(base, 1)[0]["json"]
+                               ).json()["token"]
+            gated = {"method": "GET", "headers": {"Authorization": f"Bearer {token}"}}
+            results = {}
+            for name, url, requests in [
+                ("a unauthenticated GET /healthz", f"{base}/healthz",
+                 [{"method": "GET"}] * (count + count // 10)),
+                ("b license-gated GET /nodes/oracle/access", f"{base}/nodes/oracle/access",
+                 [gated] * (count + count // 10)),
+                ("c SIWE POST /auth/verify", f"{base}/auth/verify", verify),
+            ]:
+                asyncio.run(load(url, requests[count:] or requests[: count // 10]))  # warm-up
+                rps, latencies = asyncio.run(load(url, requests[:count]))
+                results[name] = (rps, percentile(latencies, 50), percentile(latencies, 99))
+            return results
+        finally:
+            api.terminate()
+            api.wait(timeout=10)
+            anvil.kill()
+            anvil.wait()
+
+
+def report(results: dict[str, tuple[float, float, float]], count: int) -> str:
+    lines = ["## API", "",
+             f"`make bench-api` (benchmarks/api.py): {count} requests per endpoint, {CLIENTS} "
+             "concurrent keep-alive connections (asyncio HTTP/1.1 client), `noderr api` "
+             "(uvicorn, 1 process) on 127.0.0.1, "
+             "same machine, same run.", "",
+             "| endpoint | requests/s | p50 ms | p99 ms |", "|---|---:|---:|---:|"]
+    lines += [f"| {name} | {rps:,.0f} | {p50:.1f} | {p99:.1f} |"
+              for name, (rps, p50, p99) in results.items()]
+    names = list(results)
+    ratio = results[names[1]][0] / results[names[0]][0]
+    lines += ["", f"Gated / unauthenticated throughput: **{ratio:.2f}** (goal ≥ 0.5); gated p99 "
+              f"{results[names[1]][2]:.1f} ms (goal < 25 ms).", ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--write", action="store_true", help="append to docs/benchmarks.md")
+    args = parser.parse_args()
+    text = report(run(args.requests), args.requests)
+    print(text)
+    if args.write:
+        path = REPO_ROOT / "docs" / "benchmarks.md"
+        existing = path.read_text() if path.exists() else "# Benchmarks\n\n"
+        path.write_text(existing.rstrip("\n") + "\n\n" + text)
+
+
+if __name__ == "__main__":
+    main()
