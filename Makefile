@@ -18,6 +18,8 @@ $(STAMP): pyproject.toml constraints.txt package.json package-lock.json
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p .vvm && ln -sf $(BIN)/vyper .vvm/vyper-0.4.3
+	test -x /usr/bin/chromium || (apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 	touch $(STAMP)
 
 test: setup

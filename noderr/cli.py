@@ -10,6 +10,7 @@ import typer
 
 from backend import cli as backend_cli
 from backend.vault.cli import vault_app
+from dashboard.cli import dashboard
 from indexer.cli import db_app, index_app
 from noderr.settings import LOCAL_CHAIN_ID, get_settings
 
@@ -20,6 +21,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(vault_app, name="vault")
 app.command(name="api")(backend_cli.api)
 app.command(name="typeform-backfill")(backend_cli.typeform_backfill)
+app.command(name="dashboard")(dashboard)
 
 
 def fail(message: str) -> typer.Exit:

@@ -6,6 +6,7 @@ from typer.main import get_command
 
 from backend.settings import BackendSettings
 from backend.vault.settings import VaultSettings
+from dashboard.settings import DashboardSettings
 from noderr.cli import app
 from noderr.settings import REPO_ROOT, DeploySettings, IndexerSettings, Settings
 
@@ -17,10 +18,10 @@ def documented_variables() -> set[str]:
 
 
 def test_readme__configuration_table__lists_every_setting():
-    models = (Settings, DeploySettings, IndexerSettings, BackendSettings)
+    models = (Settings, DeploySettings, IndexerSettings, BackendSettings, DashboardSettings,
+              VaultSettings)
     fields = {f"{model.model_config['env_prefix']}{name.upper()}" for model in models
               for name in model.model_fields}
-    fields |= {f"NODERR_VAULT_{name.upper()}" for name in VaultSettings.model_fields}
     missing = fields - documented_variables()
     assert not missing, f"README lacks {sorted(missing)}"
 

@@ -1,0 +1,176 @@
+"""Per-browser-session state: the chain, the backend client, the SIWE session and roles,
+messages to show once, and what to do with each wallet answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from dashboard import wallet
+from dashboard.api import ApiError, BackendClient
+from dashboard.chain import siwe_message
+from dashboard.settings import Chain, DashboardSettings, get_dashboard_settings, load_chain
+from dashboard.wallet import WalletEnv, WalletResult
+
+ADMIN_ROLES = {"MINTER_ROLE", "REVOKER_ROLE"}
+TOKEN, ME, FLASH, LAST_TX = "session_token", "session_me", "flash", "last_tx"
+
+
+@dataclass
+class Context:
+    """What every page needs during one script run."""
+
+    settings: DashboardSettings
+    chain: Chain
+    env: WalletEnv
+
+    def client(self) -> BackendClient:
+        return BackendClient(self.settings.api_url, token=st.session_state.get(TOKEN),
+                             timeout=self.settings.api_timeout)
+
+    @property
+    def me(self) -> dict[str, Any] | None:
+        return st.session_state.get(ME)
+
+    @property
+    def roles(self) -> set[str]:
+        return set((self.me or {}).get("roles") or [])
+
+    @property
+    def is_admin(self) -> bool:
+        return bool(self.roles & ADMIN_ROLES)
+
+    @property
+    def wrong_chain(self) -> bool:
+        return self.env.chain_id is not None and self.env.chain_id != self.chain.chain_id
+
+
+def context() -> Context:
+    return st.session_state["_context"]
+
+
+def load() -> tuple[DashboardSettings, Chain]:
+    settings = get_dashboard_settings()
+    return settings, load_chain(settings)
+
+
+def flash(level: str, text: str) -> None:
+    """Show `text` once at the top of the next page render (level: error/warning/success/info)."""
+    st.session_state.setdefault(FLASH, []).append((level, text))
+
+
+def refresh_me(ctx: Context) -> None:
+    """Re-read /auth/me (roles change on-chain); an expired session signs out."""
+    if not st.session_state.get(TOKEN):
+        return
+    try:
+        st.session_state[ME] = ctx.client().me()
+    except ApiError as error:
+        if error.status == 401:
+            clear_session()
+            flash("warning", f"Signed out: {error.message}")
+        else:
+            flash("error", f"Cannot read your session: {error}")
+
+
+def clear_session() -> None:
+    for key in (TOKEN, ME):
+        st.session_state.pop(key, None)
+
+
+def follow_wallet_account(ctx: Context) -> None:
+    """A session belongs to one address: switching accounts in the wallet signs out."""
+    me, address = ctx.me, ctx.env.address
+    if me and address and address.lower() != me["address"].lower():
+        clear_session()
+        flash("warning", f"Your wallet switched to {address}: signed out of {me['address']}.")
+
+
+def start_sign_in(ctx: Context) -> None:
+    """Fetch a nonce, build the SIWE message and ask the wallet to sign it."""
+    env = ctx.env
+    if ctx.wrong_chain:
+        flash("error", f"Wrong chain: switch your wallet to chain {ctx.chain.chain_id} first.")
+        return
+    if not env.address or not env.origin:
+        flash("error", "Connect a wallet first.")
+        return
+    try:
+        nonce = ctx.client().nonce()
+    except ApiError as error:
+        flash("error", f"Cannot start sign-in: {error}")
+        return
+    message = siwe_message(env.origin, env.address, ctx.chain.chain_id, nonce)
+    wallet.ask("personal_sign", wallet.sign_params(message, env.address),
+               {"kind": "sign_in", "message": message})
+
+
+def finish_sign_in(ctx: Context, result: WalletResult, purpose: dict[str, Any]) -> None:
+    if not result.ok:
+        reason = ("you rejected the signature request in your wallet" if result.rejected
+                  else result.message)
+        flash("error", f"Sign-in failed: {reason}.")
+        return
+    try:
+        session = ctx.client().verify(purpose["message"], str(result.value))
+    except ApiError as error:
+        flash("error", f"Sign-in refused: {error}")
+        return
+    st.session_state[TOKEN] = session["token"]
+    refresh_me(ctx)
+    flash("success", f"Signed in as {session['address']}.")
+
+
+def sign_out(ctx: Context) -> None:
+    try:
+        ctx.client().logout()
+    except ApiError as error:
+        if error.status != 401:
+            flash("warning", f"The backend did not end the session: {error}")
+    clear_session()
+    flash("info", "Signed out.")
+
+
+def send_transaction(ctx: Context, to: str, data: str, label: str) -> None:
+    """Ask the wallet to send a transaction (refused on the wrong chain or without a wallet)."""
+    if ctx.wrong_chain:
+        flash("error", f"Wrong chain: your wallet is on chain {ctx.env.chain_id}; this "
+                       f"deployment is on chain {ctx.chain.chain_id}. Nothing was sent.")
+        return
+    if not ctx.env.address:
+        flash("error", "Connect a wallet first: nothing was sent.")
+        return
+    st.session_state[LAST_TX] = {"label": label, "hash": None, "status": "waiting for wallet"}
+    wallet.ask("eth_sendTransaction", [wallet.transaction(ctx.env.address, to, data)],
+               {"kind": "tx", "label": label})
+
+
+def record_transaction(result: WalletResult, purpose: dict[str, Any]) -> None:
+    label = purpose.get("label", "transaction")
+    if not result.ok:
+        reason = ("you rejected the transaction in your wallet" if result.rejected
+                  else result.message)
+        st.session_state[LAST_TX] = {"label": label, "hash": None, "status": "failed",
+                                     "error": reason}
+        return
+    value = result.value if isinstance(result.value, dict) else {}
+    st.session_state[LAST_TX] = {"label": label, "hash": value.get("hash"),
+                                 "status": value.get("status"), "block": value.get("block")}
+
+
+def handle_wallet_answer(ctx: Context, result: WalletResult | None) -> None:
+    """Act once on each new answer from the wallet component."""
+    answer = wallet.new_answer(result)
+    if answer is None:
+        return
+    result, purpose = answer
+    kind = purpose.get("kind")
+    if kind == "sign_in":
+        finish_sign_in(ctx, result, purpose)
+    elif kind == "tx":
+        record_transaction(result, purpose)
+    elif not result.ok:
+        reason = "you rejected the request" if result.rejected else result.message
+        flash("error", f"Wallet: {reason}.")

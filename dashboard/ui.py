@@ -1,0 +1,137 @@
+"""Shared rendering: the wallet panel, one-time messages, the transaction panel, tables."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import pandas as pd
+import streamlit as st
+from eth_utils import to_checksum_address
+
+from dashboard import session, wallet
+from dashboard.api import ApiError
+from dashboard.chain import NODE_TYPES
+from dashboard.session import Context
+
+T = TypeVar("T")
+
+
+def attempt(what: str, call: Callable[[], T]) -> T | None:
+    """`call()`, or None after showing the backend's error plainly."""
+    try:
+        return call()
+    except ApiError as error:
+        st.error(f"{what}: {error}")
+        return None
+
+
+def show_flashes() -> None:
+    for level, text in st.session_state.pop(session.FLASH, []):
+        getattr(st, level)(text)
+
+
+def transaction_panel() -> None:
+    tx = st.session_state.get(session.LAST_TX)
+    if not tx:
+        return
+    status, label = tx.get("status"), tx.get("label")
+    where = f"transaction `{tx['hash']}`" if tx.get("hash") else "no transaction"
+    if status == "success":
+        st.success(f"{label}: {where} confirmed in block {tx.get('block')} (receipt status 1). "
+                   "The pages follow once the indexer has seen it: press Refresh.")
+    elif status == "reverted":
+        st.error(f"{label}: {where} reverted in block {tx.get('block')} (receipt status 0): "
+                 "nothing changed on-chain.")
+    elif status == "failed":
+        st.error(f"{label}: {tx.get('error')}. Nothing was sent.")
+    else:
+        st.info(f"{label}: {where}, {status}…")
+
+
+def wallet_panel(ctx: Context) -> None:
+    env = ctx.env
+    if not env.reported:
+        st.caption("Looking for a wallet in this browser…")
+        return
+    if not env.has_wallet and not env.dev:
+        _no_wallet(ctx)
+        if not env.dev:
+            return
+    if env.dev:
+        st.warning(f"DEVELOPMENT WALLET: anvil account "
+                   f"#{st.session_state.get(wallet.DEV_ACCOUNT, 0)} on the local chain. "
+                   "Test keys only; never use it with real funds.")
+    _connection(ctx)
+
+
+def _no_wallet(ctx: Context) -> None:
+    if not ctx.chain.dev_wallet:
+        st.info("No wallet found: install an EIP-1193 browser wallet (MetaMask or similar) "
+                "to sign in.")
+        return
+    st.info("No browser wallet found. On this local chain (31337) you may use a "
+            "development wallet backed by anvil's unlocked test accounts.")
+    st.checkbox("Use the development wallet (local chain only)", key=wallet.DEV_ENABLED)
+    if st.session_state.get(wallet.DEV_ENABLED):
+        st.selectbox("Development account", list(range(10)), key=wallet.DEV_ACCOUNT,
+                     format_func=lambda i: f"anvil #{i}" + (" (admin)" if i == 0 else ""))
+
+
+def _connection(ctx: Context) -> None:
+    env = ctx.env
+    if env.error:
+        st.error(f"Wallet: {env.error}")
+    if not env.address:
+        st.button("Connect wallet", key="connect", on_click=_connect)
+        return
+    st.markdown(f"**Wallet** `{to_checksum_address(env.address)}`  \nchain {env.chain_id}")
+    if ctx.wrong_chain:
+        st.warning(f"Wrong chain: your wallet is on chain {env.chain_id}, this deployment "
+                   f"is on chain {ctx.chain.chain_id}. Signing and sending are disabled.")
+        st.button(f"Switch to chain {ctx.chain.chain_id}", key="switch_chain",
+                  on_click=_switch_chain, args=(ctx.chain.chain_id,))
+        return
+    if ctx.me:
+        roles = ", ".join(sorted(ctx.roles)) or "no roles"
+        st.markdown(f"Signed in as `{ctx.me['address']}`  \nroles: {roles}")
+        st.button("Sign out", key="sign_out", on_click=lambda: session.sign_out(
+            session.context()))
+    else:
+        st.button("Sign in with Ethereum", key="sign_in", type="primary",
+                  on_click=lambda: session.start_sign_in(session.context()))
+
+
+def _connect() -> None:
+    wallet.ask("eth_requestAccounts", [], {"kind": "connect"})
+
+
+def _switch_chain(chain_id: int) -> None:
+    wallet.ask("wallet_switchEthereumChain", [{"chainId": hex(chain_id)}], {"kind": "switch"})
+
+
+def node_type_name(code: Any) -> str:
+    try:
+        return NODE_TYPES.get(int(code), str(code))
+    except (TypeError, ValueError):
+        return str(code)
+
+
+def table(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=columns)
+    if "node_type" in frame:
+        frame["node_type"] = frame["node_type"].map(node_type_name)
+    return frame
+
+
+def require_sign_in(ctx: Context) -> bool:
+    if ctx.me:
+        return True
+    st.info("Sign in with your wallet (sidebar) to see this page.")
+    return False
+
+
+def confirm_box(key: str, consequence: str) -> bool:
+    """A confirmation checkbox naming the consequence; True once ticked."""
+    return st.checkbox(f"I understand: {consequence}", key=key)
+

@@ -1,0 +1,107 @@
+"""Driving the dashboard in Debian's chromium with Playwright, and an injected EIP-1193
+provider whose `request` forwards to anvil's JSON-RPC (anvil's unlocked accounts sign)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from playwright.sync_api import Browser, Page, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard"
+
+PROVIDER = """
+(() => {
+  const wallet = window.__wallet = %s;
+  const listeners = {};
+  const rpc = async (method, params) => {
+    const response = await fetch(wallet.rpc, {method: "POST",
+      headers: {"Content-Type": "application/json"},
+      body: JSON.stringify({jsonrpc: "2.0", id: 1, method, params: params || []})});
+    const body = await response.json();
+    if (body.error) throw Object.assign(new Error(body.error.message), {code: body.error.code});
+    return body.result;
+  };
+  window.ethereum = {
+    isNoderrTestWallet: true,
+    on(event, handler) { (listeners[event] = listeners[event] || []).push(handler); },
+    removeListener() {},
+    async request({method, params}) {
+      if (method === "eth_requestAccounts") wallet.connected = true;
+      if (method === "eth_requestAccounts" || method === "eth_accounts")
+        return wallet.connected ? [wallet.account.toLowerCase()] : [];
+      if (wallet.reject && (method === "personal_sign" || method === "eth_sendTransaction"))
+        throw Object.assign(new Error("User rejected the request."), {code: 4001});
+      return rpc(method, params);
+    },
+  };
+})();
+"""
+
+
+def provider_script(rpc_url: str, account: str, reject: bool = False) -> str:
+    return PROVIDER % json.dumps({"rpc": rpc_url, "account": account, "reject": reject})
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                             headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def open_page(browser: Browser, url: str, script: str | None) -> Page:
+    page = browser.new_page(viewport={"width": 1400, "height": 2000})
+    page.set_default_timeout(30_000)
+    if script:
+        page.add_init_script(script)
+    page.goto(url)
+    return page
+
+
+def shot(page: Page, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def settle(page: Page) -> None:
+    """Wait until Streamlit has finished the script run the last action started."""
+    page.wait_for_timeout(250)
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden")
+    page.locator('[data-stale="true"]').first.wait_for(state="detached")
+
+
+def pick(page: Page, label: str, option: str) -> None:
+    """Choose `option` (a substring of its text) in the selectbox labelled `label`."""
+    page.locator('[data-testid="stSelectbox"]').filter(has_text=label).click()
+    page.get_by_role("option", name=option).first.click()
+    settle(page)
+
+
+def type_into(page: Page, label: str, text: str) -> None:
+    field = page.get_by_label(label)
+    field.fill(text)
+    field.press("Enter")
+    settle(page)
+
+
+def click(page: Page, name: str) -> None:
+    page.get_by_role("button", name=name).click()
+    settle(page)
+
+
+def sign_in(page: Page) -> None:
+    click(page, "Connect wallet")
+    click(page, "Sign in with Ethereum")
