@@ -113,14 +113,11 @@ class BackendClient:
             raise ApiError(response.status_code, _detail(response))
         return response.json()
 
-    def vault_audit(self) -> dict[str, Any] | None:
-        """The vault's audit log and its verification, or None when the backend has no vault."""
-        try:
-            return self.get("/vault/audit")
-        except ApiError as error:
-            if error.status in (404, 405):
-                return None
-            raise
+    def vault_audit_export(self) -> tuple[str, str | None]:
+        """GET /vault/audit/export (auditor roles only): the whole log as JSON lines, and its
+        X-Vault-Audit-Head header (`SEQ:HASH` of the newest entry)."""
+        response = self.request("GET", "/vault/audit/export")
+        return response.text, response.headers.get("X-Vault-Audit-Head")
 
     def close(self) -> None:
         self._client.close()

@@ -93,13 +93,19 @@ def _connection(ctx: Context) -> None:
                   on_click=_switch_chain, args=(ctx.chain.chain_id,))
         return
     if ctx.me:
-        roles = ", ".join(sorted(ctx.roles)) or "no roles"
+        roles = ", ".join(sorted(role_names(ctx))) or "no roles"
         st.markdown(f"Signed in as `{ctx.me['address']}`  \nroles: {roles}")
         st.button("Sign out", key="sign_out", on_click=lambda: session.sign_out(
             session.context()))
     else:
         st.button("Sign in with Ethereum", key="sign_in", type="primary",
                   on_click=lambda: session.start_sign_in(session.context()))
+
+
+def role_names(ctx: Context) -> set[str]:
+    """The caller's roles, an auditor role the mirror reports by id shown by its name."""
+    names = {session.role_id(name): name for name in ctx.settings.vault_auditor_roles}
+    return {names.get(role.lower(), role) for role in ctx.roles}
 
 
 def _connect() -> None:

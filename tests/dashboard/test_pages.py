@@ -3,56 +3,12 @@ the wallet component's state is set through session_state["wallet"]."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from eth_utils import to_checksum_address
 from streamlit.testing.v1 import AppTest
 
-from dashboard.settings import get_dashboard_settings
-from noderr.seed import rpc, sign_in
-from noderr.settings import REPO_ROOT, get_settings
-from tests.dashboard.conftest import LiveStack
-
-APP = str(REPO_ROOT / "dashboard" / "app.py")
-
-
-def wallet_env(live: LiveStack, address: str | None, chain_id: int = 31337,
-               has_wallet: bool = True) -> dict:
-    return {"origin": live.services.dashboard_url, "has_wallet": has_wallet, "dev": False,
-            "chain_id": chain_id if has_wallet else None,
-            "accounts": [address.lower()] if address else [], "error": None}
-
-
-@pytest.fixture
-def make_app(live: LiveStack, monkeypatch: pytest.MonkeyPatch) -> Callable[..., AppTest]:
-    def make(address: str | None = None, api_url: str | None = None, **env) -> AppTest:
-        monkeypatch.setenv("NODERR_DEPLOYMENT", str(live.services.deployment))
-        monkeypatch.setenv("NODERR_API_URL", api_url or live.services.api_url)
-        monkeypatch.setenv("NODERR_RPC_URL", live.services.rpc_url)
-        get_settings.cache_clear()
-        get_dashboard_settings.cache_clear()
-        at = AppTest.from_file(APP, default_timeout=30)
-        at.session_state["wallet"] = {"env": wallet_env(live, address, **env), "result": None}
-        return at
-
-    yield make
-    get_settings.cache_clear()
-    get_dashboard_settings.cache_clear()
-
-
-def signed_in(make_app, live: LiveStack, account: int) -> AppTest:
-    address = live.w3.eth.accounts[account]
-    at = make_app(address)
-    at.session_state["session_token"] = sign_in(live.services.api_url, live.services.rpc_url,
-                                                address)
-    return at.run()
-
-
-def texts(at: AppTest) -> str:
-    return "\n".join(str(e.value) for kind in ("markdown", "error", "warning", "info",
-                                                "success", "caption", "header", "subheader")
-                     for e in getattr(at, kind))
+from noderr.seed import rpc
+from tests.dashboard.conftest import LiveStack, signed_in, texts, wallet_env
 
 
 def test_connected__offers_sign_in_and_only_overview(make_app, live):
