@@ -1,8 +1,11 @@
 """End to end in Debian's chromium (Playwright) against the real stack: an injected EIP-1193
-provider forwards to anvil, whose unlocked dev accounts sign. Screenshots of every step go to
+provider forwards to anvil, whose unlocked dev accounts sign: approve → mint → active →
+suspend → suspended → reinstate → active → revoke → revoked. Screenshots of every step go to
 test-artifacts/dashboard/."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -44,7 +47,25 @@ def refresh_until(page: Page, text: str) -> None:
     expect(page.get_by_text(text).first).to_be_visible()
 
 
-def test_admin__approve_mint_revoke(browser: Browser, live: LiveStack):
+def license_action(page: Page, action: str, reason: str | None = None) -> None:
+    """Choose `action` for license #1, give the reason, tick the confirmation."""
+    page.get_by_text(action, exact=True).click()
+    settle(page)
+    if reason is not None:
+        type_into(page, "Reason (recorded on-chain)", reason)
+    page.get_by_text(f"I understand: {action} #1").click()
+    settle(page)
+
+
+def send_and_confirm(page: Page, button: str) -> None:
+    """Press `button`; the wallet's receipt for that very transaction shows status 1."""
+    click(page, button)
+    assert page.get_by_test_id("stAlertContentError").all_inner_texts() == []
+    receipt = page.get_by_text(re.compile(rf"^{re.escape(button)} of 0x.*confirmed in block"))
+    expect(receipt).to_be_visible(timeout=STATUS_TIMEOUT)
+
+
+def test_admin__approve_mint_suspend_reinstate_revoke(browser: Browser, live: LiveStack):
     page = page_as(browser, live, live.admin)
     shot(page, "01-signed-out")
     sign_in(page)
@@ -68,6 +89,16 @@ def test_admin__approve_mint_revoke(browser: Browser, live: LiveStack):
     settle(page)
     expect(page.get_by_text("License #1 · Oracle · active")).to_be_visible()
     shot(page, "06-license-active")
+    license_action(page, "suspend", "operator asked for a pause")
+    shot(page, "06a-suspend-confirmation")
+    send_and_confirm(page, "Suspend license #1")
+    refresh_until(page, "License #1 · Oracle · suspended")
+    shot(page, "06b-license-suspended")
+    license_action(page, "reinstate")
+    shot(page, "06c-reinstate-confirmation")
+    send_and_confirm(page, "Reinstate license #1")
+    refresh_until(page, "License #1 · Oracle · active")
+    shot(page, "06d-license-reinstated")
     page.get_by_text("revoke", exact=True).click()
     settle(page)
     type_into(page, "Reason (recorded on-chain)", "terms violated")
