@@ -23,7 +23,7 @@ from tests.dashboard.browser import (
 )
 from tests.dashboard.conftest import LiveStack
 
-STATUS_TIMEOUT = 60_000  # the indexer polls; the page shows the mirror once it has caught up
+STATUS_TIMEOUT = 60_000  # the indexer polls; the page reruns once it has caught up
 
 
 @pytest.fixture(scope="module")
@@ -37,14 +37,9 @@ def page_as(browser: Browser, live: LiveStack, account: str, reject: bool = Fals
                      provider_script(live.services.rpc_url, account, reject))
 
 
-def refresh_until(page: Page, text: str) -> None:
-    """Press Refresh until `text` shows (the indexer catches up within seconds)."""
-    for _ in range(30):
-        if page.get_by_text(text).count():
-            return
-        click(page, "Refresh")
-        page.wait_for_timeout(500)
-    expect(page.get_by_text(text).first).to_be_visible()
+def follows(page: Page, text: str) -> None:
+    """`text` shows without pressing Refresh: the page follows the indexer by itself."""
+    expect(page.get_by_text(text).first).to_be_visible(timeout=STATUS_TIMEOUT)
 
 
 def license_action(page: Page, action: str, reason: str | None = None) -> None:
@@ -82,7 +77,7 @@ def test_admin__approve_mint_suspend_reinstate_revoke(browser: Browser, live: Li
     click(page, "Approve and mint")
     expect(page.get_by_text("confirmed in block")).to_be_visible(timeout=STATUS_TIMEOUT)
     shot(page, "04-mint-confirmed")
-    refresh_until(page, "Ada Lovelace · Oracle · minted")
+    follows(page, "Ada Lovelace · Oracle · minted")
     shot(page, "05-application-minted")
 
     page.get_by_role("link", name="Licenses").click()
@@ -92,12 +87,12 @@ def test_admin__approve_mint_suspend_reinstate_revoke(browser: Browser, live: Li
     license_action(page, "suspend", "operator asked for a pause")
     shot(page, "06a-suspend-confirmation")
     send_and_confirm(page, "Suspend license #1")
-    refresh_until(page, "License #1 · Oracle · suspended")
+    follows(page, "License #1 · Oracle · suspended")
     shot(page, "06b-license-suspended")
     license_action(page, "reinstate")
     shot(page, "06c-reinstate-confirmation")
     send_and_confirm(page, "Reinstate license #1")
-    refresh_until(page, "License #1 · Oracle · active")
+    follows(page, "License #1 · Oracle · active")
     shot(page, "06d-license-reinstated")
     page.get_by_text("revoke", exact=True).click()
     settle(page)
@@ -109,7 +104,7 @@ def test_admin__approve_mint_suspend_reinstate_revoke(browser: Browser, live: Li
     shot(page, "08-revoke-sent")
     assert page.get_by_test_id("stAlertContentError").all_inner_texts() == []
     expect(page.get_by_text("confirmed in block")).to_be_visible(timeout=STATUS_TIMEOUT)
-    refresh_until(page, "License #1 · Oracle · revoked")
+    follows(page, "License #1 · Oracle · revoked")
     shot(page, "09-license-revoked")
     assert live.w3.eth.contract(address=live.license_address, abi=live.deployment.contracts[
         "NodeLicense"].abi).functions.totalSupply().call() == 0

@@ -3,6 +3,7 @@ the wallet component's state is set through session_state["wallet"]."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from eth_utils import to_checksum_address
 from streamlit.testing.v1 import AppTest
@@ -125,3 +126,29 @@ def test_backend_down__plain_error_not_traceback(make_app, live):
     at.button(key="sign_in").click().run()
     assert any("does not answer" in e.value for e in at.error)
     assert not at.exception
+
+
+def confirmed_tx(block: int) -> dict:
+    return {"label": "Suspend license #1 of 0xabc", "hash": "0x" + "cd" * 32,
+            "status": "success", "block": block}
+
+
+def test_confirmed_tx__indexer_caught_up__page_reruns_and_stops_following(make_app, live):
+    at = signed_in(make_app, live, 0)
+    indexed = httpx.get(f"{live.services.api_url}/readyz", timeout=10).json()["indexed_block"]
+    at.session_state["last_tx"] = confirmed_tx(indexed)
+    at.switch_page("views/licenses.py").run()
+    assert not at.exception
+    assert at.session_state["last_tx"]["indexed"] is True
+    assert "Waiting for the indexer" not in texts(at)
+    assert any("confirmed in block" in s.value for s in at.success)
+
+
+def test_confirmed_tx__indexer_behind__keeps_following(make_app, live):
+    at = signed_in(make_app, live, 0)
+    ahead = live.w3.eth.block_number + 1000
+    at.session_state["last_tx"] = confirmed_tx(ahead)
+    at.switch_page("views/licenses.py").run()
+    assert not at.exception
+    assert "indexed" not in at.session_state["last_tx"]
+    assert f"Waiting for the indexer to see block {ahead}" in texts(at)
