@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from eth_utils import keccak
 from streamlit.testing.v1 import AppTest
 from web3 import Web3
 
@@ -141,3 +142,28 @@ def texts(at: AppTest) -> str:
     return "\n".join(str(e.value) for kind in ("markdown", "error", "warning", "info",
                                                 "success", "caption", "header", "subheader")
                      for e in getattr(at, kind))
+
+
+# anvil #4 gets AUDITOR_ROLE, #6 (no license) tries the vault.
+AUDITOR_ACCOUNT, STRANGER_ACCOUNT = 4, 6
+
+
+def vault_call(live: LiveStack, token: str, method: str, path: str, **kwargs) -> int:
+    return httpx.request(method, f"{live.services.api_url}{path}", timeout=10, **kwargs,
+                         headers={"Authorization": f"Bearer {token}"}).status_code
+
+
+@pytest.fixture(scope="session")
+def auditor(live: LiveStack) -> str:
+    """Anvil #4 holds AUDITOR_ROLE (the mirror shows it); the vault saw a few operations."""
+    address = live.w3.eth.accounts[AUDITOR_ACCOUNT]
+    grant_role(live, "AUDITOR_ROLE", address)
+    token = sign_in(live.services.api_url, live.services.rpc_url, address)
+    wait_for_role(live, token, "0x" + keccak(text="AUDITOR_ROLE").hex())
+    stranger = sign_in(live.services.api_url, live.services.rpc_url,
+                       live.w3.eth.accounts[STRANGER_ACCOUNT])
+    assert vault_call(live, stranger, "PUT", "/vault/licenses/999/secrets/binance",
+                      json={"data": {"api_key": "k"}}) == 404
+    assert vault_call(live, stranger, "GET", "/vault/licenses/999/secrets") == 404
+    assert vault_call(live, stranger, "GET", "/vault/audit") == 403
+    return address

@@ -10,12 +10,11 @@ import json
 
 import httpx
 import pytest
-from eth_utils import keccak
 
 from dashboard.vault_audit import ExportError, entry_hash, parse_export, parse_head, verify
 from noderr.seed import sign_in
 from noderr.settings import REPO_ROOT
-from tests.dashboard.conftest import LiveStack, grant_role, signed_in, texts, wait_for_role
+from tests.dashboard.conftest import AUDITOR_ACCOUNT, STRANGER_ACCOUNT, signed_in, texts
 
 ZERO = "00" * 32
 
@@ -145,45 +144,20 @@ def test_dashboard_sources__import_no_backend_code():
     assert offenders == []
 
 
-# Against the live stack: anvil #4 gets AUDITOR_ROLE, #6 (no license) tries the vault.
-AUDITOR, STRANGER = 4, 6
-
-
-def vault_call(live: LiveStack, token: str, method: str, path: str, **kwargs) -> int:
-    return httpx.request(method, f"{live.services.api_url}{path}", timeout=10, **kwargs,
-                         headers={"Authorization": f"Bearer {token}"}).status_code
-
-
-@pytest.fixture(scope="module")
-def auditor(live: LiveStack) -> str:
-    """Anvil #4 holds AUDITOR_ROLE (the mirror shows it); the vault saw a few operations."""
-    address = live.w3.eth.accounts[AUDITOR]
-    grant_role(live, "AUDITOR_ROLE", address)
-    token = sign_in(live.services.api_url, live.services.rpc_url, address)
-    wait_for_role(live, token, "0x" + keccak(text="AUDITOR_ROLE").hex())
-    stranger = sign_in(live.services.api_url, live.services.rpc_url,
-                       live.w3.eth.accounts[STRANGER])
-    assert vault_call(live, stranger, "PUT", "/vault/licenses/999/secrets/binance",
-                      json={"data": {"api_key": "k"}}) == 404
-    assert vault_call(live, stranger, "GET", "/vault/licenses/999/secrets") == 404
-    assert vault_call(live, stranger, "GET", "/vault/audit") == 403
-    return address
-
-
 def vault_rows(at) -> list[dict]:
     frame = next(df.value for df in at.dataframe if "outcome" in df.value.columns)
     return frame.to_dict("records")
 
 
 def test_audit_page__auditor__entries_and_verified_chain(make_app, live, auditor):
-    at = signed_in(make_app, live, AUDITOR)
+    at = signed_in(make_app, live, AUDITOR_ACCOUNT)
     assert "AUDITOR_ROLE" in texts(at)
     at.switch_page("views/audit.py").run()
     assert not at.exception and not at.error
     verified = [s.value for s in at.success if "Hash chain verified" in s.value]
     assert len(verified) == 1
     rows = vault_rows(at)
-    stranger = live.w3.eth.accounts[STRANGER]
+    stranger = live.w3.eth.accounts[STRANGER_ACCOUNT]
     assert {(r["actor"], r["action"], r["outcome"]) for r in rows} >= {
         (stranger, "write", "denied"), (stranger, "list", "denied"),
         (stranger, "audit_read", "denied"), (auditor, "audit_export", "ok")}
@@ -192,7 +166,7 @@ def test_audit_page__auditor__entries_and_verified_chain(make_app, live, auditor
 
 
 def test_audit_page__non_auditor__told_role_and_nothing_read(make_app, live, auditor):
-    at = signed_in(make_app, live, STRANGER)
+    at = signed_in(make_app, live, STRANGER_ACCOUNT)
     at.switch_page("views/audit.py").run()
     assert not at.exception and not at.error
     assert "You need AUDITOR_ROLE on NodeLicense" in texts(at)
@@ -200,6 +174,6 @@ def test_audit_page__non_auditor__told_role_and_nothing_read(make_app, live, aud
     token = sign_in(live.services.api_url, live.services.rpc_url, auditor)
     export = httpx.get(f"{live.services.api_url}/vault/audit/export", timeout=10,
                        headers={"Authorization": f"Bearer {token}"}).text
-    stranger = live.w3.eth.accounts[STRANGER]
+    stranger = live.w3.eth.accounts[STRANGER_ACCOUNT]
     assert not [e for e in parse_export(export)
                 if e["actor"] == stranger and e["action"] == "audit_export"]
