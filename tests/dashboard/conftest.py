@@ -14,6 +14,7 @@ import httpx
 import psycopg
 import pytest
 from eth_utils import keccak
+from playwright.sync_api import Browser
 from streamlit.testing.v1 import AppTest
 from web3 import Web3
 
@@ -25,6 +26,7 @@ from noderr.deploy import deploy_all
 from noderr.deployment import CONTRACT_NAMES, Deployment
 from noderr.seed import Applicant, seed, sign_in
 from noderr.settings import REPO_ROOT, get_settings
+from tests.dashboard.browser import chromium
 from tests.fixtures_chain import GOVERNANCE, TEMPLATE_DATABASE, artifacts, pg_server  # noqa: F401
 
 TYPEFORM_SECRET = "dashboard-test-secret"  # noqa: S105 - test value
@@ -44,6 +46,13 @@ class LiveStack:
     @property
     def license_address(self) -> str:
         return self.deployment.contracts["NodeLicense"].address
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's chromium, one per browser test module."""
+    with chromium() as launched:
+        yield launched
 
 
 def fresh_database(admin_url: str) -> str:

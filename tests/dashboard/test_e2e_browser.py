@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.dashboard.browser import (
-    chromium,
     click,
     open_page,
     pick,
@@ -24,12 +22,6 @@ from tests.dashboard.browser import (
 from tests.dashboard.conftest import LiveStack
 
 STATUS_TIMEOUT = 60_000  # the indexer polls; the page reruns once it has caught up
-
-
-@pytest.fixture(scope="module")
-def browser() -> Browser:
-    with chromium() as launched:
-        yield launched
 
 
 def page_as(browser: Browser, live: LiveStack, account: str, reject: bool = False) -> Page:
@@ -135,15 +127,3 @@ def test_rejected_signature__shows_error(browser: Browser, live: LiveStack):
     expect(page.get_by_text("Traceback")).to_have_count(0)
     shot(page, "12-rejected-signature")
 
-
-def test_auditor__vault_audit_log_verified(browser: Browser, live: LiveStack, auditor: str):
-    page = page_as(browser, live, auditor)
-    sign_in(page)
-    sidebar = page.get_by_test_id("stSidebarUserContent")
-    expect(sidebar.get_by_text("roles: AUDITOR_ROLE")).to_be_visible()
-    page.get_by_role("link", name="Audit").click()
-    settle(page)
-    expect(page.get_by_text("Hash chain verified in this dashboard")).to_be_visible()
-    expect(page.get_by_role("button", name="Download the export (JSON lines)")).to_be_visible()
-    assert page.get_by_test_id("stAlertContentError").all_inner_texts() == []
-    shot(page, "13-vault-audit-verified")
