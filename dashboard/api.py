@@ -21,14 +21,31 @@ class ApiError(Exception):
 
 
 def _detail(response: httpx.Response) -> str:
+    """The backend's `detail` (FastAPI's shape), else a short plain body, else the reason."""
     try:
         body = response.json()
     except ValueError:
-        return response.text[:300] or response.reason_phrase
+        return _plain_text(response)
     detail = body.get("detail") if isinstance(body, dict) else None
     if isinstance(detail, str):
         return detail
+    if isinstance(detail, list) and detail and all(isinstance(d, dict) for d in detail):
+        return "; ".join(_validation_item(item) for item in detail)[:300]
     return str(detail or body)[:300]
+
+
+def _validation_item(item: dict[str, Any]) -> str:
+    """One of FastAPI's 422 items as `field: message` (the leading body/query dropped)."""
+    location = [str(part) for part in item.get("loc") or []][1:]
+    message = str(item.get("msg") or item)
+    return f"{'.'.join(location)}: {message}" if location else message
+
+
+def _plain_text(response: httpx.Response) -> str:
+    text = response.text.strip()
+    if not text or "html" in response.headers.get("content-type", "") or text.startswith("<"):
+        return response.reason_phrase
+    return text.splitlines()[0][:300]
 
 
 class BackendClient:
@@ -113,14 +130,11 @@ class BackendClient:
             raise ApiError(response.status_code, _detail(response))
         return response.json()
 
-    def vault_audit(self) -> dict[str, Any] | None:
-        """The vault's audit log and its verification, or None when the backend has no vault."""
-        try:
-            return self.get("/vault/audit")
-        except ApiError as error:
-            if error.status in (404, 405):
-                return None
-            raise
+    def vault_audit_export(self) -> tuple[str, str | None]:
+        """GET /vault/audit/export (auditor roles only): the whole log as JSON lines, and its
+        X-Vault-Audit-Head header (`SEQ:HASH` of the newest entry)."""
+        response = self.request("GET", "/vault/audit/export")
+        return response.text, response.headers.get("X-Vault-Audit-Head")
 
     def close(self) -> None:
         self._client.close()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
+from eth_utils import keccak
 
 from dashboard import wallet
 from dashboard.api import ApiError, BackendClient
@@ -45,6 +46,17 @@ class Context:
     @property
     def wrong_chain(self) -> bool:
         return self.env.chain_id is not None and self.env.chain_id != self.chain.chain_id
+
+
+def holds_any(ctx: Context, roles: list[str]) -> bool:
+    """Whether the signed-in wallet holds one of `roles` (the mirror names a role the ABI has
+    no getter for by its id, keccak256 of the name)."""
+    held = {role.lower() for role in ctx.roles}
+    return any(role.lower() in held or role_id(role) in held for role in roles)
+
+
+def role_id(name: str) -> str:
+    return "0x" + keccak(text=name).hex()
 
 
 def context() -> Context:

@@ -15,6 +15,7 @@ from dashboard.chain import NODE_TYPES
 from dashboard.session import Context
 
 T = TypeVar("T")
+FOLLOW_SECONDS = 1.0
 
 
 def attempt(what: str, call: Callable[[], T]) -> T | None:
@@ -38,8 +39,9 @@ def transaction_panel() -> None:
     status, label = tx.get("status"), tx.get("label")
     where = f"transaction `{tx['hash']}`" if tx.get("hash") else "no transaction"
     if status == "success":
-        st.success(f"{label}: {where} confirmed in block {tx.get('block')} (receipt status 1). "
-                   "The pages follow once the indexer has seen it: press Refresh.")
+        st.success(f"{label}: {where} confirmed in block {tx.get('block')} (receipt status 1).")
+        if not tx.get("indexed"):
+            _follow_indexer()
     elif status == "reverted":
         st.error(f"{label}: {where} reverted in block {tx.get('block')} (receipt status 0): "
                  "nothing changed on-chain.")
@@ -47,6 +49,26 @@ def transaction_panel() -> None:
         st.error(f"{label}: {tx.get('error')}. Nothing was sent.")
     else:
         st.info(f"{label}: {where}, {status}…")
+
+
+@st.fragment(run_every=FOLLOW_SECONDS)
+def _follow_indexer() -> None:
+    """While the mirror is behind the last confirmed transaction, poll the backend; once the
+    indexer has seen its block, rerun the whole page so it shows the new state."""
+    tx = st.session_state.get(session.LAST_TX) or {}
+    block = tx.get("block")
+    if tx.get("status") != "success" or tx.get("indexed") or not isinstance(block, int):
+        return
+    try:
+        indexed = session.context().client().readiness().get("indexed_block")
+    except ApiError as error:
+        st.caption(f"Waiting for the indexer (cannot ask the backend: {error}); retrying…")
+        return
+    if isinstance(indexed, int) and indexed >= block:
+        tx["indexed"] = True
+        st.rerun()
+    st.caption(f"Waiting for the indexer to see block {block} (indexed: {indexed}); "
+               "this page follows by itself.")
 
 
 def wallet_panel(ctx: Context) -> None:
@@ -93,13 +115,19 @@ def _connection(ctx: Context) -> None:
                   on_click=_switch_chain, args=(ctx.chain.chain_id,))
         return
     if ctx.me:
-        roles = ", ".join(sorted(ctx.roles)) or "no roles"
+        roles = ", ".join(sorted(role_names(ctx))) or "no roles"
         st.markdown(f"Signed in as `{ctx.me['address']}`  \nroles: {roles}")
         st.button("Sign out", key="sign_out", on_click=lambda: session.sign_out(
             session.context()))
     else:
         st.button("Sign in with Ethereum", key="sign_in", type="primary",
                   on_click=lambda: session.start_sign_in(session.context()))
+
+
+def role_names(ctx: Context) -> set[str]:
+    """The caller's roles, an auditor role the mirror reports by id shown by its name."""
+    names = {session.role_id(name): name for name in ctx.settings.vault_auditor_roles}
+    return {names.get(role.lower(), role) for role in ctx.roles}
 
 
 def _connect() -> None:

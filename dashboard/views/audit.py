@@ -1,5 +1,5 @@
-"""Audit: every contract event (filters, a timeline, CSV download) and the vault's audit log
-with its verification result when the backend offers one."""
+"""Audit: every contract event (filters, a timeline, CSV download) and, for holders of an
+auditor role, the vault's audit log with its hash chain verified here, in the dashboard."""
 
 from __future__ import annotations
 
@@ -8,12 +8,16 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard import ui
+from dashboard import session, ui, vault_audit
+from dashboard.api import ApiError
 from dashboard.session import Context, context
 
 COLUMNS = ["block_number", "block_timestamp", "contract_name", "event_name", "tx_hash",
            "log_index", "args"]
 MAX_EVENTS = 5000
+VAULT_COLUMNS = ["seq", "at", "actor", "action", "outcome", "token_id", "secret_name",
+                 "detail", "request_id", "hash"]
+VAULT_EXPORT = "vault_export"
 
 
 def event_filters() -> dict[str, Any]:
@@ -72,19 +76,55 @@ def events_section(ctx: Context) -> None:
                            mime="text/csv", key="ev_csv")
 
 
+def load_export(ctx: Context) -> tuple[str, str | None] | str:
+    """The export and its head header, or the error to show (kept: reading is audited)."""
+    try:
+        return ctx.client().vault_audit_export()
+    except ApiError as error:
+        return f"Cannot export the vault audit log: {error}"
+
+
+def verdict_message(verdict: vault_audit.Verdict) -> None:
+    if verdict.intact:
+        st.success(f"Hash chain verified in this dashboard: {verdict.entries} entries, seq 1 "
+                   f"to {verdict.head_seq}, head hash {verdict.head_hash[:16]}… matches the "
+                   "vault's head. No entry was altered, removed, reordered or cut off.")
+    else:
+        st.error(f"Verification FAILED at entry {verdict.bad_seq}: {verdict.reason}. "
+                 f"The {verdict.entries} entries before it check out.")
+
+
+def show_export(text: str, head_header: str | None) -> None:
+    try:
+        entries = vault_audit.parse_export(text)
+        head = vault_audit.parse_head(head_header)
+    except vault_audit.ExportError as error:
+        st.error(f"Cannot verify the vault audit log: {error}")
+        return
+    verdict_message(vault_audit.verify(entries, head))
+    frame = pd.DataFrame(entries[::-1], columns=VAULT_COLUMNS)
+    st.dataframe(frame, hide_index=True)
+    st.download_button("Download the export (JSON lines)", text, key="vault_download",
+                       file_name="vault-audit.ndjson", mime="application/x-ndjson")
+    st.caption("Check it elsewhere: `noderr vault verify-audit --file vault-audit.ndjson "
+               f"--anchor {head_header}`")
+
+
 def vault_section(ctx: Context) -> None:
     st.subheader("Vault audit log")
-    audit = ui.attempt("Cannot read the vault audit log", lambda: ctx.client().vault_audit())
-    if audit is None:
-        st.info("This backend offers no vault audit log endpoint yet (GET /vault/audit): "
-                "nothing to verify here.")
+    roles = ctx.settings.vault_auditor_roles
+    if not session.holds_any(ctx, roles):
+        st.info(f"You need {' or '.join(roles)} on NodeLicense to read and verify the vault "
+                "audit log; your wallet holds none of them.")
         return
-    verified = audit.get("verified")
-    if verified is True:
-        st.success("Hash chain verified: no entry was altered, removed or reordered.")
-    elif verified is False:
-        st.error(f"Verification FAILED: {audit.get('reason') or audit.get('detail')}")
-    st.dataframe(audit.get("entries") or [], hide_index=True)
+    st.caption("Newest first. Reading the log is itself recorded in it (audit_export).")
+    if st.button("Reload and verify", key="vault_reload") or VAULT_EXPORT not in st.session_state:
+        st.session_state[VAULT_EXPORT] = load_export(ctx)
+    export = st.session_state[VAULT_EXPORT]
+    if isinstance(export, str):
+        st.error(export)
+    else:
+        show_export(*export)
 
 
 ctx = context()

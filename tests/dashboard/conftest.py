@@ -4,21 +4,29 @@ the dashboard (`noderr` subprocesses on free ports), three seeded applications."
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
+from eth_utils import keccak
+from playwright.sync_api import Browser
+from streamlit.testing.v1 import AppTest
 from web3 import Web3
 
+from dashboard.settings import get_dashboard_settings
 from noderr.chain import free_port, start_anvil
 from noderr.contracts import Artifact
 from noderr.demo import DEMO_FORM_ID, Services, backend_services
 from noderr.deploy import deploy_all
 from noderr.deployment import CONTRACT_NAMES, Deployment
-from noderr.seed import Applicant, seed
+from noderr.seed import Applicant, seed, sign_in
+from noderr.settings import REPO_ROOT, get_settings
+from tests.dashboard.browser import chromium
 from tests.fixtures_chain import GOVERNANCE, TEMPLATE_DATABASE, artifacts, pg_server  # noqa: F401
 
 TYPEFORM_SECRET = "dashboard-test-secret"  # noqa: S105 - test value
@@ -38,6 +46,13 @@ class LiveStack:
     @property
     def license_address(self) -> str:
         return self.deployment.contracts["NodeLicense"].address
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's chromium, one per browser test module."""
+    with chromium() as launched:
+        yield launched
 
 
 def fresh_database(admin_url: str) -> str:
@@ -68,3 +83,96 @@ def live(artifacts: dict[str, Artifact], pg_server: str,  # noqa: F811
     finally:
         anvil.kill()
         anvil.wait()
+
+
+def grant_role(live: LiveStack, role: str, account: str) -> None:
+    """Grant a NodeLicense role as its admin, the timelock (impersonated on anvil)."""
+    timelock = live.deployment.contracts["NodeTimelock"].address
+    live.w3.provider.make_request("anvil_impersonateAccount", [timelock])
+    live.w3.provider.make_request("anvil_setBalance", [timelock, hex(10**18)])
+    try:
+        contract = live.w3.eth.contract(address=live.license_address,
+                                        abi=live.deployment.contracts["NodeLicense"].abi)
+        tx = contract.functions.grantRole(live.w3.keccak(text=role), account).transact(
+            {"from": timelock})
+        assert live.w3.eth.wait_for_transaction_receipt(tx)["status"] == 1
+    finally:
+        live.w3.provider.make_request("anvil_stopImpersonatingAccount", [timelock])
+
+
+def wait_for_role(live: LiveStack, token: str, role_id: str, timeout: float = 30) -> None:
+    """Until the backend's mirror reports `role_id` in /auth/me (the indexer polls)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        me = httpx.get(f"{live.services.api_url}/auth/me", timeout=10,
+                       headers={"Authorization": f"Bearer {token}"}).json()
+        if role_id in [role.lower() for role in me.get("roles", [])]:
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"the mirror never showed {role_id}: {me}")
+
+
+APP = str(REPO_ROOT / "dashboard" / "app.py")
+
+
+def wallet_env(live: LiveStack, address: str | None, chain_id: int = 31337,
+               has_wallet: bool = True) -> dict:
+    return {"origin": live.services.dashboard_url, "has_wallet": has_wallet, "dev": False,
+            "chain_id": chain_id if has_wallet else None,
+            "accounts": [address.lower()] if address else [], "error": None}
+
+
+@pytest.fixture
+def make_app(live: LiveStack, monkeypatch: pytest.MonkeyPatch) -> Callable[..., AppTest]:
+    def make(address: str | None = None, api_url: str | None = None, **env) -> AppTest:
+        monkeypatch.setenv("NODERR_DEPLOYMENT", str(live.services.deployment))
+        monkeypatch.setenv("NODERR_API_URL", api_url or live.services.api_url)
+        monkeypatch.setenv("NODERR_RPC_URL", live.services.rpc_url)
+        get_settings.cache_clear()
+        get_dashboard_settings.cache_clear()
+        at = AppTest.from_file(APP, default_timeout=30)
+        at.session_state["wallet"] = {"env": wallet_env(live, address, **env), "result": None}
+        return at
+
+    yield make
+    get_settings.cache_clear()
+    get_dashboard_settings.cache_clear()
+
+
+def signed_in(make_app, live: LiveStack, account: int) -> AppTest:
+    address = live.w3.eth.accounts[account]
+    at = make_app(address)
+    at.session_state["session_token"] = sign_in(live.services.api_url, live.services.rpc_url,
+                                                address)
+    return at.run()
+
+
+def texts(at: AppTest) -> str:
+    return "\n".join(str(e.value) for kind in ("markdown", "error", "warning", "info",
+                                                "success", "caption", "header", "subheader")
+                     for e in getattr(at, kind))
+
+
+# anvil #4 gets AUDITOR_ROLE, #6 (no license) tries the vault.
+AUDITOR_ACCOUNT, STRANGER_ACCOUNT = 4, 6
+
+
+def vault_call(live: LiveStack, token: str, method: str, path: str, **kwargs) -> int:
+    return httpx.request(method, f"{live.services.api_url}{path}", timeout=10, **kwargs,
+                         headers={"Authorization": f"Bearer {token}"}).status_code
+
+
+@pytest.fixture(scope="session")
+def auditor(live: LiveStack) -> str:
+    """Anvil #4 holds AUDITOR_ROLE (the mirror shows it); the vault saw a few operations."""
+    address = live.w3.eth.accounts[AUDITOR_ACCOUNT]
+    grant_role(live, "AUDITOR_ROLE", address)
+    token = sign_in(live.services.api_url, live.services.rpc_url, address)
+    wait_for_role(live, token, "0x" + keccak(text="AUDITOR_ROLE").hex())
+    stranger = sign_in(live.services.api_url, live.services.rpc_url,
+                       live.w3.eth.accounts[STRANGER_ACCOUNT])
+    assert vault_call(live, stranger, "PUT", "/vault/licenses/999/secrets/binance",
+                      json={"data": {"api_key": "k"}}) == 404
+    assert vault_call(live, stranger, "GET", "/vault/licenses/999/secrets") == 404
+    assert vault_call(live, stranger, "GET", "/vault/audit") == 403
+    return address

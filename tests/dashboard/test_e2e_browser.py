@@ -1,14 +1,15 @@
 """End to end in Debian's chromium (Playwright) against the real stack: an injected EIP-1193
-provider forwards to anvil, whose unlocked dev accounts sign. Screenshots of every step go to
+provider forwards to anvil, whose unlocked dev accounts sign: approve → mint → active →
+suspend → suspended → reinstate → active → revoke → revoked. Screenshots of every step go to
 test-artifacts/dashboard/."""
 
 from __future__ import annotations
 
-import pytest
+import re
+
 from playwright.sync_api import Browser, Page, expect
 
 from tests.dashboard.browser import (
-    chromium,
     click,
     open_page,
     pick,
@@ -20,13 +21,7 @@ from tests.dashboard.browser import (
 )
 from tests.dashboard.conftest import LiveStack
 
-STATUS_TIMEOUT = 60_000  # the indexer polls; the page shows the mirror once it has caught up
-
-
-@pytest.fixture(scope="module")
-def browser() -> Browser:
-    with chromium() as launched:
-        yield launched
+STATUS_TIMEOUT = 60_000  # the indexer polls; the page reruns once it has caught up
 
 
 def page_as(browser: Browser, live: LiveStack, account: str, reject: bool = False) -> Page:
@@ -34,17 +29,30 @@ def page_as(browser: Browser, live: LiveStack, account: str, reject: bool = Fals
                      provider_script(live.services.rpc_url, account, reject))
 
 
-def refresh_until(page: Page, text: str) -> None:
-    """Press Refresh until `text` shows (the indexer catches up within seconds)."""
-    for _ in range(30):
-        if page.get_by_text(text).count():
-            return
-        click(page, "Refresh")
-        page.wait_for_timeout(500)
-    expect(page.get_by_text(text).first).to_be_visible()
+def follows(page: Page, text: str) -> None:
+    """`text` shows without pressing Refresh: the page follows the indexer by itself."""
+    expect(page.get_by_text(text).first).to_be_visible(timeout=STATUS_TIMEOUT)
 
 
-def test_admin__approve_mint_revoke(browser: Browser, live: LiveStack):
+def license_action(page: Page, action: str, reason: str | None = None) -> None:
+    """Choose `action` for license #1, give the reason, tick the confirmation."""
+    page.get_by_text(action, exact=True).click()
+    settle(page)
+    if reason is not None:
+        type_into(page, "Reason (recorded on-chain)", reason)
+    page.get_by_text(f"I understand: {action} #1").click()
+    settle(page)
+
+
+def send_and_confirm(page: Page, button: str) -> None:
+    """Press `button`; the wallet's receipt for that very transaction shows status 1."""
+    click(page, button)
+    assert page.get_by_test_id("stAlertContentError").all_inner_texts() == []
+    receipt = page.get_by_text(re.compile(rf"^{re.escape(button)} of 0x.*confirmed in block"))
+    expect(receipt).to_be_visible(timeout=STATUS_TIMEOUT)
+
+
+def test_admin__approve_mint_suspend_reinstate_revoke(browser: Browser, live: LiveStack):
     page = page_as(browser, live, live.admin)
     shot(page, "01-signed-out")
     sign_in(page)
@@ -61,13 +69,23 @@ def test_admin__approve_mint_revoke(browser: Browser, live: LiveStack):
     click(page, "Approve and mint")
     expect(page.get_by_text("confirmed in block")).to_be_visible(timeout=STATUS_TIMEOUT)
     shot(page, "04-mint-confirmed")
-    refresh_until(page, "Ada Lovelace · Oracle · minted")
+    follows(page, "Ada Lovelace · Oracle · minted")
     shot(page, "05-application-minted")
 
     page.get_by_role("link", name="Licenses").click()
     settle(page)
     expect(page.get_by_text("License #1 · Oracle · active")).to_be_visible()
     shot(page, "06-license-active")
+    license_action(page, "suspend", "operator asked for a pause")
+    shot(page, "06a-suspend-confirmation")
+    send_and_confirm(page, "Suspend license #1")
+    follows(page, "License #1 · Oracle · suspended")
+    shot(page, "06b-license-suspended")
+    license_action(page, "reinstate")
+    shot(page, "06c-reinstate-confirmation")
+    send_and_confirm(page, "Reinstate license #1")
+    follows(page, "License #1 · Oracle · active")
+    shot(page, "06d-license-reinstated")
     page.get_by_text("revoke", exact=True).click()
     settle(page)
     type_into(page, "Reason (recorded on-chain)", "terms violated")
@@ -78,7 +96,7 @@ def test_admin__approve_mint_revoke(browser: Browser, live: LiveStack):
     shot(page, "08-revoke-sent")
     assert page.get_by_test_id("stAlertContentError").all_inner_texts() == []
     expect(page.get_by_text("confirmed in block")).to_be_visible(timeout=STATUS_TIMEOUT)
-    refresh_until(page, "License #1 · Oracle · revoked")
+    follows(page, "License #1 · Oracle · revoked")
     shot(page, "09-license-revoked")
     assert live.w3.eth.contract(address=live.license_address, abi=live.deployment.contracts[
         "NodeLicense"].abi).functions.totalSupply().call() == 0
@@ -108,3 +126,4 @@ def test_rejected_signature__shows_error(browser: Browser, live: LiveStack):
     expect(page.get_by_role("button", name="Sign in with Ethereum")).to_be_visible()
     expect(page.get_by_text("Traceback")).to_have_count(0)
     shot(page, "12-rejected-signature")
+

@@ -3,56 +3,13 @@ the wallet component's state is set through session_state["wallet"]."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
+import httpx
 import pytest
 from eth_utils import to_checksum_address
 from streamlit.testing.v1 import AppTest
 
-from dashboard.settings import get_dashboard_settings
-from noderr.seed import rpc, sign_in
-from noderr.settings import REPO_ROOT, get_settings
-from tests.dashboard.conftest import LiveStack
-
-APP = str(REPO_ROOT / "dashboard" / "app.py")
-
-
-def wallet_env(live: LiveStack, address: str | None, chain_id: int = 31337,
-               has_wallet: bool = True) -> dict:
-    return {"origin": live.services.dashboard_url, "has_wallet": has_wallet, "dev": False,
-            "chain_id": chain_id if has_wallet else None,
-            "accounts": [address.lower()] if address else [], "error": None}
-
-
-@pytest.fixture
-def make_app(live: LiveStack, monkeypatch: pytest.MonkeyPatch) -> Callable[..., AppTest]:
-    def make(address: str | None = None, api_url: str | None = None, **env) -> AppTest:
-        monkeypatch.setenv("NODERR_DEPLOYMENT", str(live.services.deployment))
-        monkeypatch.setenv("NODERR_API_URL", api_url or live.services.api_url)
-        monkeypatch.setenv("NODERR_RPC_URL", live.services.rpc_url)
-        get_settings.cache_clear()
-        get_dashboard_settings.cache_clear()
-        at = AppTest.from_file(APP, default_timeout=30)
-        at.session_state["wallet"] = {"env": wallet_env(live, address, **env), "result": None}
-        return at
-
-    yield make
-    get_settings.cache_clear()
-    get_dashboard_settings.cache_clear()
-
-
-def signed_in(make_app, live: LiveStack, account: int) -> AppTest:
-    address = live.w3.eth.accounts[account]
-    at = make_app(address)
-    at.session_state["session_token"] = sign_in(live.services.api_url, live.services.rpc_url,
-                                                address)
-    return at.run()
-
-
-def texts(at: AppTest) -> str:
-    return "\n".join(str(e.value) for kind in ("markdown", "error", "warning", "info",
-                                                "success", "caption", "header", "subheader")
-                     for e in getattr(at, kind))
+from noderr.seed import rpc
+from tests.dashboard.conftest import LiveStack, signed_in, texts, wallet_env
 
 
 def test_connected__offers_sign_in_and_only_overview(make_app, live):
@@ -169,3 +126,29 @@ def test_backend_down__plain_error_not_traceback(make_app, live):
     at.button(key="sign_in").click().run()
     assert any("does not answer" in e.value for e in at.error)
     assert not at.exception
+
+
+def confirmed_tx(block: int) -> dict:
+    return {"label": "Suspend license #1 of 0xabc", "hash": "0x" + "cd" * 32,
+            "status": "success", "block": block}
+
+
+def test_confirmed_tx__indexer_caught_up__page_reruns_and_stops_following(make_app, live):
+    at = signed_in(make_app, live, 0)
+    indexed = httpx.get(f"{live.services.api_url}/readyz", timeout=10).json()["indexed_block"]
+    at.session_state["last_tx"] = confirmed_tx(indexed)
+    at.switch_page("views/licenses.py").run()
+    assert not at.exception
+    assert at.session_state["last_tx"]["indexed"] is True
+    assert "Waiting for the indexer" not in texts(at)
+    assert any("confirmed in block" in s.value for s in at.success)
+
+
+def test_confirmed_tx__indexer_behind__keeps_following(make_app, live):
+    at = signed_in(make_app, live, 0)
+    ahead = live.w3.eth.block_number + 1000
+    at.session_state["last_tx"] = confirmed_tx(ahead)
+    at.switch_page("views/licenses.py").run()
+    assert not at.exception
+    assert "indexed" not in at.session_state["last_tx"]
+    assert f"Waiting for the indexer to see block {ahead}" in texts(at)
