@@ -8,6 +8,7 @@ from fastapi import Request
 
 from backend.chain import Chain
 from backend.database import Database
+from backend.minter import Minter
 from backend.settings import BackendSettings
 from backend.siwe_auth import SiweConfig
 from noderr.deployment import Deployment
@@ -20,6 +21,7 @@ class Backend:
     db: Database
     chain: Chain
     siwe: SiweConfig
+    minter: Minter | None = None
 
     @property
     def chain_id(self) -> int:
