@@ -37,5 +37,7 @@ class Backend:
         return {"chain_id": self.chain_id, "license": self.license_address.lower()}
 
 
-def get_backend(request: Request) -> Backend:
+async def get_backend(request: Request) -> Backend:
+    """Async on purpose: FastAPI runs a plain `def` dependency in its thread pool, a thread
+    hop on every request (the license-gated path spent about a third of its CPU on it)."""
     return request.app.state.backend
