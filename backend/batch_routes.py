@@ -62,12 +62,23 @@ async def ready_minter(backend: Backend) -> Minter:
 
 async def approved_row(backend: Backend, app_id: uuid.UUID, caller: Caller,
                        note: str) -> dict[str, Any]:
-    """The application approved (now, or earlier and not yet minted); HTTPException if not."""
+    """The application approved (now, or earlier and no mint sent yet); HTTPException if not."""
     row = await load(backend, app_id)
     if row["status"] == "approved":
+        await no_mint_sent(backend, app_id)
         return row
     return await transition(backend, app_id, "approve", ("pending",), "approved",
                             caller.address, note)
+
+
+async def no_mint_sent(backend: Backend, app_id: uuid.UUID) -> None:
+    sent = await backend.db.fetch_one(
+        "SELECT note FROM application_events WHERE application = %s AND action = 'mint_sent' "
+        "ORDER BY id DESC LIMIT 1", (app_id,))
+    if sent is not None:
+        raise HTTPException(409, f"{sent['note']}; wait for the indexer to see it (or, if it "
+                                 "was dropped, send the application's mint_transaction from "
+                                 "a MINTER wallet)")
 
 
 async def record_sent(backend: Backend, app_id: str, actor: str, minter: str,
@@ -84,11 +95,19 @@ async def approve_batch(body: BatchIn, caller: Caller = Depends(require_minter),
     """MINTER holders: approve each application and send its mint from the server-side
     minter (409 when it is off or lacks MINTER_ROLE). One result per id, in order."""
     minter = await ready_minter(backend)
+    ids = list(dict.fromkeys(body.ids))
+    async with minter.lock:  # one batch at a time: no mint sent twice, nonces in sequence
+        results = await _approve_and_send(backend, caller, minter, ids, body.note)
+    return BatchOut(minter=minter.address, results=[results[str(app_id)] for app_id in ids])
+
+
+async def _approve_and_send(backend: Backend, caller: Caller, minter: Minter,
+                            ids: list[uuid.UUID], note: str) -> dict[str, ItemOut]:
     results: dict[str, ItemOut] = {}
     rows: list[dict[str, Any]] = []
-    for app_id in dict.fromkeys(body.ids):
+    for app_id in ids:
         try:
-            rows.append(await approved_row(backend, app_id, caller, body.note))
+            rows.append(await approved_row(backend, app_id, caller, note))
         except HTTPException as refused:
             results[str(app_id)] = ItemOut(id=str(app_id), status=refused.status_code,
                                            detail=refused.detail)
@@ -97,8 +116,7 @@ async def approve_batch(body: BatchIn, caller: Caller = Depends(require_minter),
     sent = await minter.send_all(backend.chain, backend.chain_id, transactions)
     for row, outcome in zip(rows, sent, strict=True):
         results[str(row["id"])] = await _outcome(backend, caller, minter, row, outcome)
-    return BatchOut(minter=minter.address,
-                    results=[results[str(app_id)] for app_id in dict.fromkeys(body.ids)])
+    return results
 
 
 async def _outcome(backend: Backend, caller: Caller, minter: Minter, row: dict[str, Any],

@@ -39,7 +39,7 @@ class Minter:
     """A keystore account that sends transactions one at a time, nonces in sequence."""
 
     account: LocalAccount = field(repr=False)
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     @property
     def address(self) -> str:
@@ -52,22 +52,24 @@ class Minter:
 
     async def send_all(self, chain: Chain, chain_id: int,
                        transactions: list[dict[str, Any]]) -> list[str | MintFailed]:
-        """Send each transaction in order: its hash, or MintFailed with the chain's reason."""
-        async with self._lock:
+        """Send each transaction in order: its hash, or MintFailed with the chain's reason.
+        The caller holds `lock`, so nonces never interleave between batches."""
+        if not transactions:
+            return []
+        try:
+            nonce = int(await chain.call_rpc(
+                "eth_getTransactionCount", [self.address, "pending"]), 16)
+            fees = await _fees(chain)
+        except ChainUnavailable as error:
+            return [MintFailed(f"could not prepare the mint: {error}") for _ in transactions]
+        results: list[str | MintFailed] = []
+        for transaction in transactions:
             try:
-                nonce = int(await chain.call_rpc(
-                    "eth_getTransactionCount", [self.address, "pending"]), 16)
-                fees = await _fees(chain)
-            except ChainUnavailable as error:
-                return [MintFailed(str(error)) for _ in transactions]
-            results: list[str | MintFailed] = []
-            for transaction in transactions:
-                try:
-                    results.append(await self._send(chain, chain_id, transaction, nonce, fees))
-                    nonce += 1
-                except MintFailed as failed:
-                    results.append(failed)
-            return results
+                results.append(await self._send(chain, chain_id, transaction, nonce, fees))
+                nonce += 1
+            except MintFailed as failed:
+                results.append(failed)
+        return results
 
     async def _send(self, chain: Chain, chain_id: int, transaction: dict[str, Any], nonce: int,
                     fees: dict[str, int]) -> str:

@@ -104,6 +104,26 @@ def test_approve_batch__bad_items__per_item_4xx(make_client, minter_settings, op
     assert "has not confirmed the wallet" in body["results"][2]["detail"]
 
 
+def test_approve_batch__approved_earlier_then_sent__second_batch_409(make_client,
+                                                                     minter_settings, ops,
+                                                                     grant_minter):
+    client = make_client(minter_settings)
+    app_id = apply_as(client, 1)
+    admin = admin_session(client, ops)
+    approved = client.post(f"/applications/{app_id}/approve", json={"note": "ok"},
+                           headers=admin)
+    assert approved.status_code == 200 and approved.json()["status"] == "approved"
+    first = batch(client, admin, [app_id]).json()["results"][0]
+    assert first["status"] == 200
+    again = batch(client, admin, [app_id]).json()["results"][0]
+    assert again["status"] == 409
+    assert f"in transaction {first['tx_hash']}; wait for the indexer" in again["detail"]
+    ops.index()
+    late = batch(client, bearer(sign_in(client, 0)), [app_id]).json()["results"][0]
+    assert late["status"] == 409
+    assert late["detail"] == "cannot approve an application that is minted"
+
+
 def test_approve_batch__chain_refuses_one__409_and_the_rest_sent(make_client, minter_settings,
                                                                  ops, grant_minter):
     client = make_client(minter_settings)
