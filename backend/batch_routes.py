@@ -10,6 +10,7 @@ import logging
 import uuid
 from typing import Any
 
+from eth_abi.exceptions import DecodingError
 from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, Field
 
@@ -52,7 +53,7 @@ async def ready_minter(backend: Backend) -> Minter:
                                  "the mint transactions with your wallet")
     try:
         granted = await minter.has_minter_role(backend.chain, backend.license_address)
-    except ChainUnavailable as error:
+    except (ChainUnavailable, DecodingError) as error:
         raise HTTPException(503, f"cannot check the minter's role on-chain: {error}") from None
     if not granted:
         raise HTTPException(409, f"the server-side minter {minter.address} does not hold "
