@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from backend.chain import Chain
 from backend.context import Backend
 from backend.database import Database
+from backend.minter import load_minter
 from backend.settings import BackendSettings
 from backend.siwe_auth import SiweConfig
 from noderr.deployment import Deployment
@@ -74,14 +75,18 @@ async def _validation_error(request: Request, error: RequestValidationError) -> 
 
 def create_app(settings: BackendSettings, deployment: Deployment, database_url: str,
                rpc_url: str) -> FastAPI:
-    """The API for one deployment; the database and chain are opened on startup."""
+    """The API for one deployment; the database and chain are opened on startup.
+
+    Raises MinterError when the server-side minter is configured but cannot be used."""
+    minter = load_minter(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         backend = Backend(settings=settings, deployment=deployment,
                           db=Database(database_url),
                           chain=Chain(rpc_url, settings.head_cache_seconds),
-                          siwe=SiweConfig.from_settings(settings, deployment.chain_id))
+                          siwe=SiweConfig.from_settings(settings, deployment.chain_id),
+                          minter=minter)
         app.state.backend = backend
         yield
         await backend.db.close()
@@ -97,8 +102,16 @@ def create_app(settings: BackendSettings, deployment: Deployment, database_url: 
 
 
 def _include_routers(app: FastAPI) -> None:
-    from backend import application_routes, auditor, auth_routes, health, typeform
+    from backend import (
+        application_routes,
+        auditor,
+        auth_routes,
+        batch_routes,
+        health,
+        typeform,
+    )
     from backend.vault import routes as vault
 
-    for module in (health, auth_routes, application_routes, typeform, auditor, vault):
+    for module in (health, auth_routes, batch_routes, application_routes, typeform, auditor,
+                   vault):
         app.include_router(module.router)

@@ -9,7 +9,15 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from backend import applications as apps
-from backend.authz import Caller, current_caller, require_admin, require_fresh_mirror, require_role
+from backend.authz import (
+    ADMIN_ROLES,
+    Caller,
+    current_caller,
+    mirror_lag,
+    require_admin,
+    require_fresh_mirror,
+    require_role,
+)
 from backend.context import Backend, get_backend
 
 router = APIRouter(prefix="/applications", tags=["applications"])
@@ -78,25 +86,38 @@ async def list_applications(
     return [present(backend, row) for row in rows]
 
 
-async def visible(backend: Backend, caller: Caller, row: dict[str, Any]) -> None:
-    """The applicant's own wallet, or an admin, may read an application."""
+async def reader_is_admin(backend: Backend, caller: Caller, row: dict[str, Any]) -> bool:
+    """The applicant's own wallet, or an admin, may read an application; True for an admin
+    (a MINTER or REVOKER holder by a mirror fresh enough to trust its roles)."""
+    is_admin = bool(set(caller.roles) & set(ADMIN_ROLES))
     if row["wallet_address"].lower() == caller.address.lower():
-        return
+        return is_admin and await mirror_lag(backend, caller) is None
     await require_fresh_mirror(backend, caller)
-    if not set(caller.roles) & {"MINTER_ROLE", "REVOKER_ROLE"}:
+    if not is_admin:
         raise HTTPException(403, "only the application's wallet or an admin may read it")
+    return True
+
+
+async def raw_answers(backend: Backend, app_id: uuid.UUID) -> dict[str, Any]:
+    """Every answer of the application's Typeform response, by field ref ({} from the API)."""
+    row = await backend.db.fetch_one("SELECT answers FROM applications WHERE id = %s", (app_id,))
+    return row["answers"] if row else {}
 
 
 @router.get("/{app_id}")
 async def get_application(app_id: uuid.UUID, caller: Caller = Depends(current_caller),
                           backend: Backend = Depends(get_backend)) -> dict[str, Any]:
-    """One application: its status, whether its wallet is verified, and its history."""
+    """One application: its status, whether its wallet is verified, and its history; for
+    admins also `answers`, every raw Typeform answer by field ref."""
     row = await load(backend, app_id)
-    await visible(backend, caller, row)
+    is_admin = await reader_is_admin(backend, caller, row)
     history = await backend.db.fetch(
         "SELECT action, from_status, to_status, actor, note, at FROM application_events "
         "WHERE application = %s ORDER BY id", (app_id,))
-    return {**present(backend, row), "history": history}
+    detail = {**present(backend, row), "history": history}
+    if is_admin:
+        detail["answers"] = await raw_answers(backend, app_id)
+    return detail
 
 
 @router.post("/{app_id}/claim")

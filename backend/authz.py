@@ -64,6 +64,14 @@ async def current_caller(request: Request, backend: Backend = Depends(get_backen
                   row["roles"])
 
 
+async def _flat_caller(request: Request) -> tuple[Backend, Caller]:
+    """The backend and the caller without sub-dependencies: FastAPI re-inspects every
+    dependency of the chain on each request (cache keys, scopes, generator checks), which a
+    cProfile of the gated path showed as its largest cost after the database round trip."""
+    backend: Backend = request.app.state.backend
+    return backend, await current_caller(request, backend)
+
+
 async def mirror_lag(backend: Backend, caller: Caller) -> str | None:
     """Why the mirror cannot be trusted right now, or None when it is fresh enough."""
     if caller.indexed_block is None:
@@ -91,8 +99,8 @@ def require_license(node_type: int) -> Callable[..., Awaitable[Caller]]:
     if node_type not in NODE_TYPES:
         raise ValueError(f"unknown node type {node_type}")
 
-    async def dependency(caller: Caller = Depends(current_caller),
-                         backend: Backend = Depends(get_backend)) -> Caller:
+    async def dependency(request: Request) -> Caller:
+        backend, caller = await _flat_caller(request)
         reason = await mirror_lag(backend, caller)
         if reason is not None:
             return await _confirm_on_chain(backend, caller, node_type, reason)

@@ -56,6 +56,7 @@ def api(
     from pydantic import ValidationError
 
     from backend.app import create_app
+    from backend.minter import MinterError
     from backend.settings import BackendSettings
 
     url, loaded, db_url = _load(rpc_url, deployment)
@@ -63,9 +64,12 @@ def api(
         settings = BackendSettings()
     except (ValidationError, ValueError) as error:
         raise _fail(f"bad NODERR_* backend setting: {error}".splitlines()[0]) from None
+    try:
+        app = create_app(settings, loaded, db_url, url)
+    except MinterError as error:
+        raise _fail(str(error)) from None
     typer.echo(f"Noderr API on http://{host}:{port} (docs /docs), chain {loaded.chain_id}")
-    uvicorn.run(create_app(settings, loaded, db_url, url), host=host, port=port,
-                log_level="info", access_log=False)
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
 
 
 def typeform_backfill(

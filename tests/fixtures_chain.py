@@ -30,7 +30,7 @@ from noderr.migrate import upgrade
 from noderr.settings import REPO_ROOT, DeploySettings
 
 TEMPLATE_DATABASE = "noderr_test_template"
-TEST_CONTRACTS = ("test/Emitter",)
+TEST_CONTRACTS = ("test/Emitter", "test/ERC1271WalletMock")
 
 
 def compiled(names: tuple[str, ...]) -> dict[str, Artifact]:

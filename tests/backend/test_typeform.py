@@ -14,7 +14,7 @@ import pytest
 from backend.database import Database
 from backend.typeform import TypeformError, backfill
 from tests.backend.fake_typeform import fake_typeform, response_item
-from tests.backend.helpers import TYPEFORM_SECRET, TYPEFORM_TOKEN, fixture_path
+from tests.backend.helpers import TYPEFORM_SECRET, TYPEFORM_TOKEN, bearer, fixture_path, sign_in
 
 PAYLOAD = json.loads(fixture_path("typeform_webhook.json").read_text())
 
@@ -168,3 +168,29 @@ def test_backfill__bad_token__clear_error(db, settings, database_url):
     with fake_typeform("lT4Z3j", "another-token", backfill_items()) as (url, _), \
             pytest.raises(TypeformError, match="Typeform API answered 403"):
         run_backfill(settings, database_url, url)
+
+
+def test_get_application__admin__every_raw_answer(client, ops):
+    app_id = post(client).json()["application"]
+    ops.index()
+    admin = bearer(sign_in(client, 0))
+    response = client.get(f"/applications/{app_id}", headers=admin)
+    assert response.status_code == 200, response.text
+    assert response.json()["answers"] == {
+        "applicant_name": "Ada Lovelace", "contact": "ada@example.org",
+        "wallet_address": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "node_type": "Oracle",
+        "region": "Europe", "experience": 7, "terms": True}
+    refs = {answer["field"]["ref"] for answer in PAYLOAD["form_response"]["answers"]}
+    assert set(response.json()["answers"]) == refs
+
+
+def test_get_application__applicant_or_list__no_raw_answers(client, ops):
+    app_id = post(client).json()["application"]
+    ops.index()
+    applicant = bearer(sign_in(client, 1))
+    own = client.get(f"/applications/{app_id}", headers=applicant)
+    assert own.status_code == 200 and "answers" not in own.json()
+    claimed = client.post(f"/applications/{app_id}/claim", headers=applicant)
+    assert claimed.status_code == 200 and "answers" not in claimed.json()
+    listed = client.get("/applications", headers=bearer(sign_in(client, 0))).json()
+    assert [item["id"] for item in listed] == [app_id] and "answers" not in listed[0]
