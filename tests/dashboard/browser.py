@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
@@ -81,6 +82,21 @@ def settle(page: Page) -> None:
     page.wait_for_timeout(250)
     page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden")
     page.locator('[data-stale="true"]').first.wait_for(state="detached")
+
+
+def go_to(page: Page, name: str, attempts: int = 3) -> None:
+    """Open the sidebar page `name`. A rerun already under way (the page following the
+    indexer after a transaction) can swallow a click, as it would a person's: click again."""
+    link = page.get_by_role("link", name=name)
+    for _ in range(attempts):
+        settle(page)
+        link.click()
+        try:
+            page.wait_for_url(f"**/{name.lower()}", timeout=5_000)
+            break
+        except PlaywrightTimeout:
+            continue
+    settle(page)
 
 
 def pick(page: Page, label: str, option: str) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, expect
 
-from tests.dashboard.browser import open_page, provider_script, settle, shot, sign_in
+from tests.dashboard.browser import go_to, open_page, provider_script, shot, sign_in
 from tests.dashboard.conftest import LiveStack
 
 
@@ -17,8 +17,7 @@ def test_auditor__vault_audit_log_verified(browser: Browser, live: LiveStack, au
     sign_in(page)
     sidebar = page.get_by_test_id("stSidebarUserContent")
     expect(sidebar.get_by_text("roles: AUDITOR_ROLE")).to_be_visible()
-    page.get_by_role("link", name="Audit").click()
-    settle(page)
+    go_to(page, "Audit")
     expect(page.get_by_text("Hash chain verified in this dashboard")).to_be_visible()
     expect(page.get_by_role("button", name="Download the export (JSON lines)")).to_be_visible()
     assert page.get_by_test_id("stAlertContentError").all_inner_texts() == []

@@ -11,6 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.dashboard.browser import (
     click,
+    go_to,
     open_page,
     pick,
     provider_script,
@@ -60,8 +61,7 @@ def test_admin__approve_mint_suspend_reinstate_revoke(browser: Browser, live: Li
     expect(sidebar.get_by_text("roles: MINTER_ROLE, PAUSER_ROLE, REVOKER_ROLE")).to_be_visible()
     shot(page, "02-admin-signed-in")
 
-    page.get_by_role("link", name="Applications").click()
-    settle(page)
+    go_to(page, "Applications")
     pick(page, "Application", "Ada Lovelace")
     expect(page.get_by_text("Ada Lovelace · Oracle · pending")).to_be_visible()
     type_into(page, "Review note (kept in the history)", "experienced operator")
@@ -72,8 +72,7 @@ def test_admin__approve_mint_suspend_reinstate_revoke(browser: Browser, live: Li
     follows(page, "Ada Lovelace · Oracle · minted")
     shot(page, "05-application-minted")
 
-    page.get_by_role("link", name="Licenses").click()
-    settle(page)
+    go_to(page, "Licenses")
     expect(page.get_by_text("License #1 · Oracle · active")).to_be_visible()
     shot(page, "06-license-active")
     license_action(page, "suspend", "operator asked for a pause")
@@ -110,8 +109,7 @@ def test_non_admin__sees_no_admin_action(browser: Browser, live: LiveStack):
     expect(page.get_by_role("link", name="Licenses")).to_be_visible()
     expect(page.get_by_role("link", name="Applications")).to_have_count(0)
     shot(page, "10-non-admin-overview")
-    page.get_by_role("link", name="Licenses").click()
-    settle(page)
+    go_to(page, "Licenses")
     expect(page.get_by_role("heading", name="Licenses")).to_be_visible()
     expect(page.get_by_text("Action", exact=True)).to_have_count(0)
     expect(page.get_by_role("button", name="Approve and mint")).to_have_count(0)
