@@ -141,7 +141,8 @@ def measure_governance(bench: Bench) -> list[Row]:
     `license.grantRole(MINTER_ROLE, new)` of the end-to-end test.
     """
     from ape import accounts, chain
-    from eth_account.messages import encode_typed_data
+
+    from noderr.governance import ballot_message
 
     lic, deployer = bench.license, bench.deployer
     voters = [accounts.test_accounts[i] for i in range(4, 8)]
@@ -184,28 +185,8 @@ def measure_governance(bench: Bench) -> list[Row]:
     rows.append(Row("NodeGovernor cast_vote", tx.gas_used, "For tally already non-zero"))
 
     signer = voters[2]
-    ballot = encode_typed_data(
-        domain_data={
-            "name": "NodeGovernor",
-            "version": "1",
-            "chainId": chain.chain_id,
-            "verifyingContract": governor.address,
-        },
-        message_types={
-            "Ballot": [
-                {"name": "proposalId", "type": "uint256"},
-                {"name": "support", "type": "uint8"},
-                {"name": "voter", "type": "address"},
-                {"name": "nonce", "type": "uint256"},
-            ]
-        },
-        message_data={
-            "proposalId": proposal_id,
-            "support": 1,
-            "voter": signer.address,
-            "nonce": governor.nonces(signer),
-        },
-    )
+    ballot = ballot_message(chain.chain_id, governor.address, proposal_id, 1, signer.address,
+                            governor.nonces(signer))
     signature = signer.sign_message(ballot).encode_rsv()
     tx = governor.cast_vote_by_sig(proposal_id, 1, signer, signature, sender=voters[3])
     rows.append(

@@ -5,8 +5,8 @@ propose -> vote (directly, with a reason and by EIP-712 signature) -> queue in t
 """
 
 import ape
-from eth_account.messages import encode_typed_data
 
+from noderr.governance import ballot_message
 from tests.contracts.governance_setup import (
     AGAINST,
     EXECUTED,
@@ -28,28 +28,9 @@ from tests.contracts.license_constants import (
 
 
 def ballot(chain, governor, proposal_id, support, voter):
-    return encode_typed_data(
-        domain_data={
-            "name": governor.name(),
-            "version": governor.version(),
-            "chainId": chain.chain_id,
-            "verifyingContract": governor.address,
-        },
-        message_types={
-            "Ballot": [
-                {"name": "proposalId", "type": "uint256"},
-                {"name": "support", "type": "uint8"},
-                {"name": "voter", "type": "address"},
-                {"name": "nonce", "type": "uint256"},
-            ]
-        },
-        message_data={
-            "proposalId": proposal_id,
-            "support": support,
-            "voter": voter.address,
-            "nonce": governor.nonces(voter),
-        },
-    )
+    return ballot_message(chain.chain_id, governor.address, proposal_id, support,
+                          voter.address, governor.nonces(voter), governor.name(),
+                          governor.version())
 
 
 def test_governance_flow__validators_grant_minter_role__new_minter_mints(

@@ -8,8 +8,8 @@ the same validators), and ape's per-test isolation reverts each test.
 
 import ape.exceptions
 import pytest
-from eth_account.messages import encode_typed_data
 
+from noderr.governance import ballot_message
 from tests.contracts.governance_setup import FOR, Proposal, call, deploy_governance
 from tests.contracts.license_constants import VALIDATOR
 
@@ -147,35 +147,9 @@ def sign_ballot(chain, governor):
 
     def _sign(signer, proposal_id, support, voter=None, nonce=None):
         voter = voter or signer
-        message = {
-            "types": {
-                "EIP712Domain": [
-                    {"name": "name", "type": "string"},
-                    {"name": "version", "type": "string"},
-                    {"name": "chainId", "type": "uint256"},
-                    {"name": "verifyingContract", "type": "address"},
-                ],
-                "Ballot": [
-                    {"name": "proposalId", "type": "uint256"},
-                    {"name": "support", "type": "uint8"},
-                    {"name": "voter", "type": "address"},
-                    {"name": "nonce", "type": "uint256"},
-                ],
-            },
-            "primaryType": "Ballot",
-            "domain": {
-                "name": "NodeGovernor",
-                "version": "1",
-                "chainId": chain.chain_id,
-                "verifyingContract": governor.address,
-            },
-            "message": {
-                "proposalId": proposal_id,
-                "support": support,
-                "voter": str(voter),
-                "nonce": governor.nonces(voter) if nonce is None else nonce,
-            },
-        }
-        return signer.sign_message(encode_typed_data(full_message=message)).encode_rsv()
+        nonce = governor.nonces(voter) if nonce is None else nonce
+        message = ballot_message(chain.chain_id, governor.address, proposal_id, support,
+                                 str(voter), nonce)
+        return signer.sign_message(message).encode_rsv()
 
     return _sign
