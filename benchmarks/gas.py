@@ -32,25 +32,13 @@ from typing import Any
 from eth_utils import keccak
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script: make the repo's test helpers importable
 GAS_DOC = ROOT / "docs" / "gas.md"
 
 ORACLE, GUARDIAN, VALIDATOR = 1, 2, 3
 MINTER_ROLE = keccak(text="MINTER_ROLE")
 REVOKER_ROLE = keccak(text="REVOKER_ROLE")
 PAUSER_ROLE = keccak(text="PAUSER_ROLE")
-DEFAULT_ADMIN_ROLE = b"\x00" * 32
-PROPOSER_ROLE = keccak(text="PROPOSER_ROLE")
-EXECUTOR_ROLE = keccak(text="EXECUTOR_ROLE")
-CANCELLER_ROLE = keccak(text="CANCELLER_ROLE")
-
-# Governance settings of the benchmark (those of tests/contracts/governance_setup.py).
-GOV_MIN_DELAY = 2 * 24 * 3600
-GOV_VOTING_DELAY = 2
-GOV_VOTING_PERIOD = 10
-GOV_PROPOSAL_THRESHOLD = 1
-GOV_QUORUM_NUMERATOR = 50
-GOV_GRACE_PERIOD = 14 * 24 * 3600
-
 # A realistic metadata URI for the baseline: a CIDv1 IPFS directory plus file name.
 BASELINE_URI = "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi/1.json"
 
@@ -143,28 +131,14 @@ def measure_governance(bench: Bench) -> list[Row]:
     from ape import accounts, chain
 
     from noderr.governance import ballot_message
+    from tests.contracts.governance_setup import deploy_governance  # the tests' wiring
 
     lic, deployer = bench.license, bench.deployer
     voters = [accounts.test_accounts[i] for i in range(4, 8)]
     for voter in voters:
         lic.mint(voter, VALIDATOR, bench.application_id(), sender=bench.minter)
 
-    timelock = deployer.deploy(bench.project.NodeTimelock, GOV_MIN_DELAY, [], [], deployer)
-    governor = deployer.deploy(
-        bench.project.NodeGovernor,
-        lic,
-        timelock,
-        GOV_VOTING_DELAY,
-        GOV_VOTING_PERIOD,
-        GOV_PROPOSAL_THRESHOLD,
-        GOV_QUORUM_NUMERATOR,
-        GOV_GRACE_PERIOD,
-    )
-    for role in (PROPOSER_ROLE, CANCELLER_ROLE, EXECUTOR_ROLE):
-        timelock.grantRole(role, governor, sender=deployer)
-    lic.grantRole(DEFAULT_ADMIN_ROLE, timelock, sender=deployer)
-    lic.renounceRole(DEFAULT_ADMIN_ROLE, deployer, sender=deployer)
-    timelock.renounceRole(DEFAULT_ADMIN_ROLE, deployer, sender=deployer)
+    governor = deploy_governance(bench.project, deployer, lic).governor
 
     new_minter = bench.fresh_account()
     targets = [lic.address]
