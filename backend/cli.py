@@ -9,13 +9,11 @@ from typing import Annotated
 
 import typer
 
-
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    return typer.Exit(code=1)
+from noderr.console import fail
 
 
-def _load(rpc_url: str | None, deployment: Path | None):
+def load_service_context(rpc_url: str | None, deployment: Path | None):
+    """The RPC URL, the deployment and a migrated database's URL, or a one-line CLI error."""
     from noderr.db import DatabaseError, database_url
     from noderr.deployment import Deployment
     from noderr.migrate import require_current
@@ -29,7 +27,7 @@ def _load(rpc_url: str | None, deployment: Path | None):
         db_url = database_url(settings)
         require_current(db_url)
     except (DatabaseError, OSError, ValueError) as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     return url, loaded, db_url
 
 
@@ -40,7 +38,7 @@ def _deployment_for(rpc_url: str) -> Path:
     try:
         chain_id = wait_for_rpc(rpc_url, timeout=5)
     except TimeoutError as error:
-        raise _fail(f"{error} (set NODERR_RPC_URL or --rpc-url)") from None
+        raise fail(f"{error} (set NODERR_RPC_URL or --rpc-url)") from None
     return get_settings().deployment_path(chain_id)
 
 
@@ -59,15 +57,15 @@ def api(
     from backend.minter import MinterError
     from backend.settings import BackendSettings
 
-    url, loaded, db_url = _load(rpc_url, deployment)
+    url, loaded, db_url = load_service_context(rpc_url, deployment)
     try:
         settings = BackendSettings()
     except (ValidationError, ValueError) as error:
-        raise _fail(f"bad NODERR_* backend setting: {error}".splitlines()[0]) from None
+        raise fail(f"bad NODERR_* backend setting: {error}".splitlines()[0]) from None
     try:
         app = create_app(settings, loaded, db_url, url)
     except MinterError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     typer.echo(f"Noderr API on http://{host}:{port} (docs /docs), chain {loaded.chain_id}")
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
 
@@ -85,7 +83,7 @@ def typeform_backfill(
     try:
         db_url = database_url()
     except DatabaseError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
 
     async def run():
         db = Database(db_url, size=2)
@@ -97,7 +95,7 @@ def typeform_backfill(
     try:
         result = asyncio.run(run())
     except TypeformError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     typer.echo(f"created {result.created}, already stored {result.already}, "
                f"invalid {len(result.invalid)}")
     for line in result.invalid:

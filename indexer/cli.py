@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
+from noderr.console import fail
 from noderr.settings import IndexerSettings, get_settings
 
 index_app = typer.Typer(help="Mirror every contract event into Postgres.",
@@ -21,10 +22,6 @@ index_app = typer.Typer(help="Mirror every contract event into Postgres.",
 db_app = typer.Typer(help="The database: migrations and where it is.", no_args_is_help=True,
                      pretty_exceptions_enable=False)
 
-
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    return typer.Exit(code=1)
 
 
 @contextmanager
@@ -45,7 +42,7 @@ def _clear_errors() -> Iterator[None]:
     try:
         yield
     except expected as error:
-        raise _fail(str(error).strip() or type(error).__name__) from None
+        raise fail(str(error).strip() or type(error).__name__) from None
 
 
 def _deployment(path: Path | None, rpc_url: str):

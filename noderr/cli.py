@@ -12,6 +12,7 @@ from backend import cli as backend_cli
 from backend.vault.cli import vault_app
 from dashboard.cli import dashboard
 from indexer.cli import db_app, index_app
+from noderr.console import fail
 from noderr.settings import LOCAL_CHAIN_ID, get_settings
 
 app = typer.Typer(help="Noderr: control plane for permissioned node networks.",
@@ -23,11 +24,6 @@ app.command(name="api")(backend_cli.api)
 app.command(name="typeform-backfill")(backend_cli.typeform_backfill)
 app.command(name="dashboard")(dashboard)
 
-
-def fail(message: str) -> typer.Exit:
-    """Print `message` as a one-line error and return the exit to raise."""
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    return typer.Exit(code=1)
 
 
 @app.command()

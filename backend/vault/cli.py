@@ -13,14 +13,12 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from noderr.console import fail
+
 vault_app = typer.Typer(help="The credentials vault: master keys, rewrap, audit log.",
                         no_args_is_help=True)
 T = TypeVar("T")
 
-
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    return typer.Exit(code=1)
 
 
 def _actor() -> str:
@@ -49,12 +47,12 @@ def _run(job: Callable[[Any], Awaitable[T]]) -> T:
         require_current(database_url())
         return asyncio.run(main())
     except (DatabaseError, KeyringError, AuditUnavailable, OSError) as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     except DecryptionFailed:
-        raise _fail("a data key failed its integrity check (altered, or wrapped by a key "
+        raise fail("a data key failed its integrity check (altered, or wrapped by a key "
                     "that is not in the keyring)") from None
     except psycopg.Error as error:
-        raise _fail(f"database error: {type(error).__name__}: {error}".splitlines()[0]) from None
+        raise fail(f"database error: {type(error).__name__}: {error}".splitlines()[0]) from None
 
 
 def _settings():
@@ -65,13 +63,13 @@ def _settings():
     try:
         return VaultSettings()
     except ValidationError as error:
-        raise _fail(f"bad NODERR_VAULT_* setting: {error}".splitlines()[0]) from None
+        raise fail(f"bad NODERR_VAULT_* setting: {error}".splitlines()[0]) from None
 
 
 def _keyring_file() -> Path:
     settings = _settings()
     if settings.master_keys is not None:
-        raise _fail("NODERR_VAULT_MASTER_KEYS is set: rotation edits the keyring file; unset "
+        raise fail("NODERR_VAULT_MASTER_KEYS is set: rotation edits the keyring file; unset "
                     "it and use NODERR_VAULT_KEY_FILE")
     return settings.keyring_path()
 
@@ -115,7 +113,7 @@ def rewrap(
     try:
         keys = vault.provider()
     except VaultError as error:
-        raise _fail(error.message) from None
+        raise fail(error.message) from None
     size = batch or vault.settings.rewrap_batch
     result = _run(lambda db: rewrap_keys(db, keys, size, _actor(), uuid.uuid4().hex,
                                          lambda n: typer.echo(f"  {n} rewrapped")))
@@ -139,7 +137,7 @@ def verify_audit(
     else:
         verdict = _run(lambda db: _verify_db(db, expected))
     if not verdict.intact:
-        raise _fail(f"audit log broken at entry {verdict.bad_seq}: {verdict.reason}")
+        raise fail(f"audit log broken at entry {verdict.bad_seq}: {verdict.reason}")
     typer.echo(f"audit log intact: {verdict.entries} entries, head "
                f"{verdict.head_seq}:{verdict.head_hash.hex()}")
 
@@ -149,7 +147,7 @@ def _anchor(text: str) -> tuple[int, bytes]:
     try:
         return int(seq), bytes.fromhex(digest)
     except ValueError:
-        raise _fail("--anchor must be SEQ:HEXHASH") from None
+        raise fail("--anchor must be SEQ:HEXHASH") from None
 
 
 def _exported(path: Path) -> list[dict[str, Any]]:
@@ -159,7 +157,7 @@ def _exported(path: Path) -> list[dict[str, Any]]:
         return [from_public(json.loads(line)) for line in path.read_text().splitlines()
                 if line.strip()]
     except (OSError, ValueError, KeyError, TypeError) as error:
-        raise _fail(f"cannot read the export {path}: {type(error).__name__}") from None
+        raise fail(f"cannot read the export {path}: {type(error).__name__}") from None
 
 
 async def _verify_db(db: Any, anchor: tuple[int, bytes] | None):
@@ -180,7 +178,7 @@ def key_versions() -> None:
     try:
         keys = Vault(_settings()).provider()
     except VaultError as error:
-        raise _fail(error.message) from None
+        raise fail(error.message) from None
 
     async def counts(db: Any) -> dict[int, int]:
         async with db.connection() as conn:
@@ -205,10 +203,10 @@ def shred(
 ) -> None:
     """Destroy the data keys of licenses the mirror shows revoked or reassigned (the API
     also does it every NODERR_VAULT_SHRED_INTERVAL seconds)."""
-    from backend.cli import _load
+    from backend.cli import load_service_context
     from backend.vault.service import sweep
 
-    _, loaded, _ = _load(rpc_url, deployment)
+    _, loaded, _ = load_service_context(rpc_url, deployment)
     contract = loaded.contracts["NodeLicense"].address
     count = _run(lambda db: sweep(db, loaded.chain_id, contract, uuid.uuid4().hex))
     typer.echo(f"{count} data keys destroyed")
