@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backend.caller_cache import CallerCache
 from backend.chain import Chain
 from backend.context import Backend
 from backend.database import Database
@@ -86,9 +87,13 @@ def create_app(settings: BackendSettings, deployment: Deployment, database_url: 
                           db=Database(database_url),
                           chain=Chain(rpc_url, settings.head_cache_seconds),
                           siwe=SiweConfig.from_settings(settings, deployment.chain_id),
+                          callers=CallerCache(database_url, deployment.chain_id),
                           minter=minter)
         app.state.backend = backend
+        if settings.caller_cache:
+            await backend.callers.start()
         yield
+        await backend.callers.stop()
         await backend.db.close()
         await backend.chain.close()
 

@@ -73,8 +73,10 @@ async def logout(request: Request, everywhere: bool = False,
     """Revoke this session (or, with `everywhere=true`, every session of this address)."""
     if everywhere:
         await revoke_all(backend.db, caller.address)
+        backend.callers.forget()
     else:
         await revoke_session(backend.db, caller.token_hash)
+        backend.callers.forget(caller.token_hash)
     response = Response(status_code=204)
     clear_cookie(response, request)
     return response

@@ -1,6 +1,7 @@
 """Authorization: "the caller holds an active license of type T" and "the caller holds role R
-on NodeLicense", read from the indexer's mirror on every request, failing closed (503) when
-the mirror lags the chain head by more than NODERR_MAX_LAG_BLOCKS."""
+on NodeLicense", from the indexer's mirror at its current indexed block on every request
+(read from the database, or from the caller cache while no change has been announced since),
+failing closed (503) when the mirror lags the chain head by more than NODERR_MAX_LAG_BLOCKS."""
 
 from __future__ import annotations
 
@@ -56,12 +57,18 @@ async def current_caller(request: Request, backend: Backend = Depends(get_backen
     token = presented_token(request)
     if not token:
         raise unauthenticated("sign in first: no session cookie or bearer token")
-    row = await backend.db.fetch_one(CALLER_SQL,
-                                     {**backend.mirror_key, "token_hash": token_hash(token)})
+    hashed = token_hash(token)
+    cached = backend.callers.get(hashed)
+    if cached is not None:
+        return cached
+    generation = backend.callers.generation
+    row = await backend.db.fetch_one(CALLER_SQL, {**backend.mirror_key, "token_hash": hashed})
     if row is None:
         raise unauthenticated("session unknown, expired or revoked: sign in again")
-    return Caller(row["address"], row["token_hash"], row["indexed_block"], row["licenses"],
-                  row["roles"])
+    caller = Caller(row["address"], row["token_hash"], row["indexed_block"], row["licenses"],
+                    row["roles"])
+    backend.callers.put(hashed, caller, row["expires_at"].timestamp(), generation)
+    return caller
 
 
 async def _flat_caller(request: Request) -> tuple[Backend, Caller]:

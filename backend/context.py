@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
+from backend.caller_cache import CallerCache
 from backend.chain import Chain
 from backend.database import Database
 from backend.minter import Minter
@@ -21,6 +22,7 @@ class Backend:
     db: Database
     chain: Chain
     siwe: SiweConfig
+    callers: CallerCache
     minter: Minter | None = None
 
     @property

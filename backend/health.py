@@ -40,8 +40,19 @@ async def readyz(backend: Backend = Depends(get_backend)) -> JSONResponse:
     checks["indexer"] = indexer_check(row, head, backend.settings.max_lag_blocks)
     ready = all(value == "ok" for value in checks.values())
     body = {"status": "ready" if ready else "not ready", "checks": checks, "head_block": head,
-            "indexed_block": row["block_number"] if row else None}
+            "indexed_block": row["block_number"] if row else None,
+            "caller_cache": caller_cache_state(backend)}
     return JSONResponse(body, status_code=200 if ready else 503)
+
+
+def caller_cache_state(backend: Backend) -> str:
+    """Informational, never a readiness failure: without the cache every request reads the
+    database, which is slower, not wrong."""
+    if not backend.settings.caller_cache:
+        return "disabled (NODERR_CALLER_CACHE=false)"
+    if backend.callers.listening:
+        return "on"
+    return "off: not listening for changes, every request reads the database"
 
 
 def indexer_check(row: dict[str, Any] | None, head: int | None, max_lag: int) -> str:

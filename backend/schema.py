@@ -1,5 +1,6 @@
 """The backend's own tables. The Alembic revision migrations/versions/*_backend_*.py applies
-UPGRADE / DOWNGRADE; the indexer's tables are read, never written, by the backend."""
+UPGRADE / DOWNGRADE, *_authz_notify.py NOTIFY_UPGRADE / NOTIFY_DOWNGRADE; the indexer's tables
+are read, never written, by the backend (it only adds triggers that announce their changes)."""
 
 UPGRADE = [
     """
@@ -68,4 +69,54 @@ DOWNGRADE = [
     "DROP TABLE applications",
     "DROP TABLE sessions",
     "DROP TABLE siwe_nonces",
+]
+
+# Every change that can alter what a signed-in caller is allowed is announced on one channel,
+# from the transaction that makes it (NOTIFY is delivered at commit): the per-process caller
+# cache (backend/caller_cache.py) drops what it holds. Payloads: "mirror" (licenses or roles
+# rewritten), "sessions" (a session revoked or deleted), "checkpoint:<chain id>:<block>".
+AUTHZ_CHANNEL = "noderr_authz"
+
+NOTIFY_UPGRADE = [
+    f"""
+    CREATE FUNCTION noderr_notify_authz() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_notify('{AUTHZ_CHANNEL}', TG_ARGV[0]);
+        RETURN NULL;
+    END $$""",
+    f"""
+    CREATE FUNCTION noderr_notify_checkpoint() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'DELETE' THEN
+            PERFORM pg_notify('{AUTHZ_CHANNEL}', 'checkpoint:' || OLD.chain_id || ':');
+        ELSE
+            PERFORM pg_notify('{AUTHZ_CHANNEL}',
+                              'checkpoint:' || NEW.chain_id || ':' || NEW.block_number);
+        END IF;
+        RETURN NULL;
+    END $$""",
+    *(f"""
+    CREATE TRIGGER {table}_notify_authz AFTER {events} ON {table}
+        FOR EACH STATEMENT EXECUTE FUNCTION noderr_notify_authz('{payload}')"""
+      for table, events, payload in [
+          ("licenses", "INSERT OR UPDATE OR DELETE OR TRUNCATE", "mirror"),
+          ("role_members", "INSERT OR UPDATE OR DELETE OR TRUNCATE", "mirror"),
+          ("sessions", "UPDATE OR DELETE OR TRUNCATE", "sessions")]),
+    """
+    CREATE TRIGGER indexer_checkpoints_notify_authz
+        AFTER INSERT OR UPDATE OR DELETE ON indexer_checkpoints
+        FOR EACH ROW EXECUTE FUNCTION noderr_notify_checkpoint()""",
+    """
+    CREATE TRIGGER indexer_checkpoints_truncate_notify_authz AFTER TRUNCATE ON indexer_checkpoints
+        FOR EACH STATEMENT EXECUTE FUNCTION noderr_notify_authz('mirror')""",
+]
+
+NOTIFY_DOWNGRADE = [
+    "DROP TRIGGER indexer_checkpoints_truncate_notify_authz ON indexer_checkpoints",
+    "DROP TRIGGER indexer_checkpoints_notify_authz ON indexer_checkpoints",
+    "DROP TRIGGER sessions_notify_authz ON sessions",
+    "DROP TRIGGER role_members_notify_authz ON role_members",
+    "DROP TRIGGER licenses_notify_authz ON licenses",
+    "DROP FUNCTION noderr_notify_checkpoint()",
+    "DROP FUNCTION noderr_notify_authz()",
 ]

@@ -35,6 +35,9 @@ class BackendSettings(BaseSettings):
     max_lag_blocks: int = Field(5, ge=0, description="Mirror lag beyond which gates answer 503.")
     confirm_on_chain: bool = Field(
         False, description="When the mirror lags, confirm a license with one is_active call.")
+    caller_cache: bool = Field(
+        True, description="Reuse a signed-in caller's licenses and roles until a NOTIFY says the "
+                          "mirror or the sessions changed (off: one query per request).")
     head_cache_seconds: float = Field(
         1.0, ge=0, description="How long the chain head read for the lag check is reused.")
     max_body_bytes: int = Field(65536, ge=1024, description="Largest request body accepted.")

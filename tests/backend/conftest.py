@@ -98,8 +98,11 @@ def make_client(chain, database_url, db, w3, settings) -> Iterator[Callable[...,
 
         def make(backend_settings: BackendSettings = settings, **kwargs) -> TestClient:
             app = create_app(backend_settings, chain[1], database_url, chain[0])
-            return clients.enter_context(TestClient(app, base_url="http://127.0.0.1:8000",
-                                                    **kwargs))
+            test_client = clients.enter_context(TestClient(app, base_url="http://127.0.0.1:8000",
+                                                           **kwargs))
+            if backend_settings.caller_cache:  # as in production, where it is on long before
+                test_client.portal.call(app.state.backend.callers.wait_listening)
+            return test_client
 
         yield make
 

@@ -1,0 +1,181 @@
+"""A per-process cache of signed-in callers that never outlives what it was read from.
+
+Resolving a caller (session + licenses + roles + checkpoint) is one database round trip, the
+largest cost of a license-gated request. The answer only changes when a session is revoked or
+the indexer rewrites licenses or roles, and each of those announces itself: triggers
+(backend/schema.py, NOTIFY_UPGRADE) send a NOTIFY on AUTHZ_CHANNEL from the very transaction
+that makes the change, delivered at its commit. So a cached caller is reused only while this
+process has heard of no such change since it was read:
+
+- every announcement of a change bumps `generation`, and an entry read under an older
+  generation is a miss; checkpoint moves update `indexed_block`, which a hit reports;
+- pending notifications are drained before every lookup, not only when the event loop gets to
+  the listener's socket;
+- the entry expires with its session;
+- fail closed: while the listening connection is down (or before it is up) `generation` is
+  None and every lookup misses, so each request reads the database as if there were no cache;
+  reconnecting starts a new generation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import time
+from typing import TYPE_CHECKING
+
+import psycopg
+
+from backend.schema import AUTHZ_CHANNEL
+
+if TYPE_CHECKING:
+    from backend.authz import Caller
+
+log = logging.getLogger("noderr.backend.caller_cache")
+RECONNECT_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)
+# libpq TCP keepalives: a listener whose server vanished without closing the socket is
+# noticed (and the cache switched off) within about 10 s.
+LISTENER_PARAMS = {"application_name": "noderr-caller-cache", "keepalives": 1,
+                   "keepalives_idle": 4, "keepalives_interval": 2, "keepalives_count": 3}
+
+
+@dataclasses.dataclass(frozen=True)
+class _Entry:
+    generation: int
+    caller: Caller
+    expires_at: float
+
+
+class CallerCache:
+    """Callers by session-token hash, valid for one generation of the mirror and sessions."""
+
+    def __init__(self, database_url: str, chain_id: int, max_entries: int = 10_000) -> None:
+        self.database_url, self.chain_id, self.max_entries = database_url, chain_id, max_entries
+        self.generation: int | None = None
+        self.indexed_block: int | None = None
+        self.hits = self.misses = 0
+        self._entries: dict[bytes, _Entry] = {}
+        self._conn: psycopg.AsyncConnection | None = None
+        self._next_generation = 0
+        self._task: asyncio.Task | None = None
+        self._lost = asyncio.Event()
+
+    @property
+    def listening(self) -> bool:
+        return self.generation is not None
+
+    def get(self, hashed_token: bytes) -> Caller | None:
+        """The cached caller for this session, or None (a miss: read the database)."""
+        self.drain()
+        entry = self._entries.get(hashed_token)
+        if (entry is None or entry.generation != self.generation
+                or entry.expires_at <= time.time()):
+            self.misses += 1
+            return None
+        self.hits += 1
+        return dataclasses.replace(entry.caller, indexed_block=self.indexed_block)
+
+    def put(self, hashed_token: bytes, caller: Caller, expires_at: float,
+            generation: int | None) -> None:
+        """Remember `caller`, read from the database while `generation` was current."""
+        if generation is None or generation != self.generation:
+            return
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[hashed_token] = _Entry(generation, caller, expires_at)
+
+    def forget(self, hashed_token: bytes | None = None) -> None:
+        """Drop one session (or everything) now, before the notification comes back."""
+        if hashed_token is None:
+            self._entries.clear()
+        else:
+            self._entries.pop(hashed_token, None)
+
+    def drain(self) -> None:
+        """Apply every notification already received; a broken connection turns caching off."""
+        conn = self._conn
+        if conn is None or self.generation is None:
+            return
+        try:
+            conn.pgconn.consume_input()
+            while (notify := conn.pgconn.notifies()) is not None:
+                self._apply(notify.extra.decode())
+        except psycopg.Error as error:
+            self._lose(f"listener connection failed: {error}")
+
+    def _apply(self, payload: str) -> None:
+        kind, _, rest = payload.partition(":")
+        if kind == "checkpoint":
+            chain, _, block = rest.partition(":")
+            if chain == str(self.chain_id):
+                self.indexed_block = int(block) if block else None
+            return
+        self._new_generation()
+
+    def _new_generation(self) -> None:
+        self._next_generation += 1
+        self.generation = self._next_generation
+        self._entries.clear()
+
+    def _lose(self, reason: str) -> None:
+        if self.generation is not None:
+            log.warning("caller cache off, every request reads the database: %s", reason)
+        self.generation = None
+        self._entries.clear()
+        self._lost.set()
+
+    async def start(self) -> None:
+        """Listen in the background (returns at once; the cache turns on once listening)."""
+        self._task = asyncio.create_task(self._listen_forever(), name="caller-cache-listener")
+
+    async def wait_listening(self, timeout: float = 10.0) -> None:
+        """For tests and the benchmark: return once the cache is on."""
+        deadline = time.monotonic() + timeout
+        while not self.listening:
+            if time.monotonic() > deadline:
+                raise TimeoutError("the caller cache did not start listening")
+            await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self._disconnect()
+
+    async def _listen_forever(self) -> None:
+        failures = 0
+        while True:
+            try:
+                await self._connect()
+                failures = 0
+                await self._lost.wait()
+            except (psycopg.Error, OSError) as error:
+                self._lose(f"cannot listen on {AUTHZ_CHANNEL}: {error}")
+            await self._disconnect()
+            await asyncio.sleep(RECONNECT_DELAYS[min(failures, len(RECONNECT_DELAYS) - 1)])
+            failures += 1
+
+    async def _connect(self) -> None:
+        """LISTEN first, then read the checkpoint: a change in between is a notification."""
+        self._lost.clear()
+        conn = await psycopg.AsyncConnection.connect(self.database_url, autocommit=True,
+                                                     **LISTENER_PARAMS)
+        self._conn = conn
+        await conn.execute(f"LISTEN {AUTHZ_CHANNEL}")
+        row = await (await conn.execute(
+            "SELECT block_number FROM indexer_checkpoints WHERE chain_id = %s",
+            (self.chain_id,))).fetchone()
+        self.indexed_block = None if row is None else int(row[0])
+        self._new_generation()
+        asyncio.get_running_loop().add_reader(conn.fileno(), self.drain)
+        log.info("caller cache on (listening on %s)", AUTHZ_CHANNEL)
+
+    async def _disconnect(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        with contextlib.suppress(psycopg.Error, ValueError, OSError):  # already closed: no fd
+            asyncio.get_running_loop().remove_reader(conn.fileno())
+        await conn.close()
