@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 
@@ -74,6 +75,15 @@ async def _validation_error(request: Request, error: RequestValidationError) -> 
                                     for item in error.errors()]}, status_code=422)
 
 
+def _freeze_startup_objects() -> None:
+    """Move everything allocated until now (web3, eth-abi, pydantic and FastAPI internals:
+    over a hundred thousand objects) out of the garbage collector's sight: a full
+    collection otherwise walks them all, a pause of about 0.1 s that stalls every request in
+    flight."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(settings: BackendSettings, deployment: Deployment, database_url: str,
                rpc_url: str) -> FastAPI:
     """The API for one deployment; the database and chain are opened on startup.
@@ -90,6 +100,7 @@ def create_app(settings: BackendSettings, deployment: Deployment, database_url: 
                           callers=CallerCache(database_url, deployment.chain_id),
                           minter=minter)
         app.state.backend = backend
+        _freeze_startup_objects()
         if settings.caller_cache:
             await backend.callers.start()
         yield
@@ -113,10 +124,11 @@ def _include_routers(app: FastAPI) -> None:
         auth_routes,
         batch_routes,
         health,
+        node_routes,
         typeform,
     )
     from backend.vault import routes as vault
 
-    for module in (health, auth_routes, batch_routes, application_routes, typeform, auditor,
-                   vault):
+    for module in (health, node_routes, auth_routes, batch_routes, application_routes, typeform,
+                   auditor, vault):
         app.include_router(module.router)

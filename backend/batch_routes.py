@@ -97,7 +97,11 @@ async def approve_batch(body: BatchIn, caller: Caller = Depends(require_minter),
     minter (409 when it is off or lacks MINTER_ROLE). One result per id, in order."""
     minter = await ready_minter(backend)
     ids = list(dict.fromkeys(body.ids))
-    async with minter.lock:  # one batch at a time: no mint sent twice, nonces in sequence
+    async with minter.lock, backend.db.transaction() as held:
+        # One batch at a time per minter account, across every API process (uvicorn workers,
+        # replicas) sharing this database: no mint sent twice, nonces in sequence.
+        await held.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
+                           (f"noderr-minter:{minter.address}",))
         results = await _approve_and_send(backend, caller, minter, ids, body.note)
     return BatchOut(minter=minter.address, results=[results[str(app_id)] for app_id in ids])
 

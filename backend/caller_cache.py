@@ -75,7 +75,11 @@ class CallerCache:
             self.misses += 1
             return None
         self.hits += 1
-        return dataclasses.replace(entry.caller, indexed_block=self.indexed_block)
+        if entry.caller.indexed_block != self.indexed_block:  # the checkpoint moved on
+            entry = dataclasses.replace(
+                entry, caller=dataclasses.replace(entry.caller, indexed_block=self.indexed_block))
+            self._entries[hashed_token] = entry
+        return entry.caller
 
     def put(self, hashed_token: bytes, caller: Caller, expires_at: float,
             generation: int | None) -> None:

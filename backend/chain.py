@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from typing import Any
 
@@ -28,6 +29,7 @@ class Chain:
         self._head: tuple[float, int] | None = None
         self._head_ttl = head_cache_seconds
         self._head_lock = asyncio.Lock()
+        self._refreshing: asyncio.Task | None = None
 
     async def call_rpc(self, method: str, params: list[Any]) -> Any:
         payload = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
@@ -41,10 +43,21 @@ class Chain:
         return body["result"]
 
     async def head(self) -> int:
-        """The chain's latest block number, reused for `head_cache_seconds`."""
+        """The chain's latest block number, read at most `head_cache_seconds` ago; or, while
+        a fresher one is being read in the background, at most twice that. Older than that,
+        the caller waits for the chain (and gets ChainUnavailable when it does not answer):
+        no request ever waits for the periodic refresh, and none uses a head read long ago."""
         cached = self._head
-        if cached and time.monotonic() - cached[0] < self._head_ttl:
-            return cached[1]
+        if cached is not None:
+            age = time.monotonic() - cached[0]
+            if age < self._head_ttl:
+                return cached[1]
+            if age < 2 * self._head_ttl:
+                self._refresh_in_background()
+                return cached[1]
+        return await self._read_head()
+
+    async def _read_head(self) -> int:
         async with self._head_lock:
             cached = self._head
             if cached and time.monotonic() - cached[0] < self._head_ttl:
@@ -52,6 +65,16 @@ class Chain:
             number = int(await self.call_rpc("eth_blockNumber", []), 16)
             self._head = (time.monotonic(), number)
             return number
+
+    def _refresh_in_background(self) -> None:
+        if self._refreshing is None or self._refreshing.done():
+            self._refreshing = asyncio.create_task(self._refresh_quietly())
+
+    async def _refresh_quietly(self) -> None:
+        """A failure here is not an answer to anyone: once the cached head is too old,
+        requests read the chain themselves and report why it fails."""
+        with contextlib.suppress(ChainUnavailable):
+            await self._read_head()
 
     async def eth_call(self, to: str, data: bytes) -> bytes:
         result = await self.call_rpc("eth_call", [{"to": to, "data": "0x" + data.hex()}, "latest"])
@@ -74,4 +97,7 @@ class Chain:
         return bool(active)
 
     async def close(self) -> None:
+        if self._refreshing is not None:
+            self._refreshing.cancel()
+            await asyncio.gather(self._refreshing, return_exceptions=True)
         await self._client.aclose()

@@ -39,7 +39,8 @@ class BackendSettings(BaseSettings):
         True, description="Reuse a signed-in caller's licenses and roles until a NOTIFY says the "
                           "mirror or the sessions changed (off: one query per request).")
     head_cache_seconds: float = Field(
-        1.0, ge=0, description="How long the chain head read for the lag check is reused.")
+        1.0, ge=0, description="How long the chain head read for the lag check is reused "
+                               "(refreshed in the background up to twice that).")
     max_body_bytes: int = Field(65536, ge=1024, description="Largest request body accepted.")
     typeform_secret: SecretStr | None = Field(
         None, description="Typeform webhook secret (unset: the webhook answers 503).")

@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from threading import Barrier
 
 import pytest
 from eth_account import Account
@@ -122,6 +124,30 @@ def test_approve_batch__approved_earlier_then_sent__second_batch_409(make_client
     late = batch(client, bearer(sign_in(client, 0)), [app_id]).json()["results"][0]
     assert late["status"] == 409
     assert late["detail"] == "cannot approve an application that is minted"
+
+
+def test_approve_batch__api_processes_at_once__every_mint_sent_nonces_in_sequence(
+        make_client, minter_settings, ops, w3, grant_minter):
+    """Three apps stand for three uvicorn workers: each has its own in-process lock, so only
+    the database's advisory lock keeps their batches from taking the same nonce."""
+    workers = [make_client(minter_settings) for _ in range(3)]
+    ids = [apply_as(workers[0], key, node_type) for key in (1, 2, 3)
+           for node_type in ("Oracle", "Guardian")]
+    admin = admin_session(workers[0], ops)
+    start = Barrier(len(workers))
+
+    def send(worker: int):
+        start.wait()
+        return batch(workers[worker], admin, ids[worker * 2: worker * 2 + 2])
+
+    with ThreadPoolExecutor(len(workers)) as pool:
+        answers = list(pool.map(send, range(len(workers))))
+    results = [result for answer in answers for result in answer.json()["results"]]
+    assert [(result["id"], result["status"]) for result in results] == [(i, 200) for i in ids]
+    receipts = [w3.eth.wait_for_transaction_receipt(result["tx_hash"]) for result in results]
+    assert [receipt["status"] for receipt in receipts] == [1] * len(ids)
+    nonces = sorted(w3.eth.get_transaction(result["tx_hash"])["nonce"] for result in results)
+    assert nonces == list(range(nonces[0], nonces[0] + len(ids)))
 
 
 def test_approve_batch__chain_refuses_one__409_and_the_rest_sent(make_client, minter_settings,
