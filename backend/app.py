@@ -117,6 +117,19 @@ def create_app(settings: BackendSettings, deployment: Deployment, database_url: 
     return app
 
 
+def app_from_environment() -> FastAPI:
+    """The app of one `noderr api --workers N` worker process, from the NODERR_* variables
+    the parent process resolved and checked before starting the workers."""
+    from noderr.db import database_url
+    from noderr.settings import get_settings
+
+    settings = get_settings()
+    if settings.deployment is None:
+        raise RuntimeError("NODERR_DEPLOYMENT is not set: start workers with `noderr api`")
+    return create_app(BackendSettings(), Deployment.load(settings.deployment),
+                      database_url(settings), settings.rpc_url)
+
+
 def _include_routers(app: FastAPI) -> None:
     from backend import (
         application_routes,

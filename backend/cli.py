@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NamedTuple
 
 import typer
 
 from noderr.console import fail
 
+if TYPE_CHECKING:
+    from noderr.deployment import Deployment
 
-def load_service_context(rpc_url: str | None, deployment: Path | None):
+
+class ServiceContext(NamedTuple):
+    rpc_url: str
+    deployment: Deployment
+    deployment_path: Path
+    database_url: str
+
+
+def load_service_context(rpc_url: str | None, deployment: Path | None) -> ServiceContext:
     """The RPC URL, the deployment and a migrated database's URL, or a one-line CLI error."""
     from noderr.db import DatabaseError, database_url
     from noderr.deployment import Deployment
@@ -28,7 +39,7 @@ def load_service_context(rpc_url: str | None, deployment: Path | None):
         require_current(db_url)
     except (DatabaseError, OSError, ValueError) as error:
         raise fail(str(error)) from None
-    return url, loaded, db_url
+    return ServiceContext(url, loaded, path, db_url)
 
 
 def _deployment_for(rpc_url: str) -> Path:
@@ -48,6 +59,8 @@ def api(
     rpc_url: Annotated[str | None, typer.Option(help="JSON-RPC URL [env NODERR_RPC_URL].")] = None,
     deployment: Annotated[
         Path | None, typer.Option(help="Deployment file [env NODERR_DEPLOYMENT].")] = None,
+    workers: Annotated[int, typer.Option(
+        min=1, help="Worker processes sharing the port; about one per core.")] = 1,
 ) -> None:
     """Serve the API (SIWE, gated endpoints, applications, auditor); docs at /docs."""
     import uvicorn
@@ -57,17 +70,25 @@ def api(
     from backend.minter import MinterError
     from backend.settings import BackendSettings
 
-    url, loaded, db_url = load_service_context(rpc_url, deployment)
+    context = load_service_context(rpc_url, deployment)
     try:
         settings = BackendSettings()
     except (ValidationError, ValueError) as error:
         raise fail(f"bad NODERR_* backend setting: {error}".splitlines()[0]) from None
-    try:
-        app = create_app(settings, loaded, db_url, url)
+    try:  # built here even for workers: a bad configuration stops us before any fork
+        app = create_app(settings, context.deployment, context.database_url, context.rpc_url)
     except MinterError as error:
         raise fail(str(error)) from None
-    typer.echo(f"Noderr API on http://{host}:{port} (docs /docs), chain {loaded.chain_id}")
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    typer.echo(f"Noderr API on http://{host}:{port} (docs /docs), chain "
+               f"{context.deployment.chain_id}, {workers} worker(s)")
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+        return
+    os.environ.update({"NODERR_RPC_URL": context.rpc_url,
+                       "NODERR_DEPLOYMENT": str(context.deployment_path),
+                       "NODERR_DATABASE_URL": context.database_url})
+    uvicorn.run("backend.app:app_from_environment", factory=True, workers=workers, host=host,
+                port=port, log_level="info", access_log=False)
 
 
 def typeform_backfill(

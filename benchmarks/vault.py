@@ -11,7 +11,6 @@ docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 import tempfile
@@ -30,7 +29,8 @@ from noderr.settings import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
 sys.path.insert(0, str(REPO_ROOT))
-from api import CLIENTS, load, percentile, prepare, signed_messages
+from api import CLIENTS, gated_request, measure, prepare, serve_api, stop_postgres
+from report import write_section
 
 SECRET = {"exchange": "binance", "api_key": "A" * 64, "api_secret": "S" * 64,
           "passphrase": "P" * 24}
@@ -74,12 +74,6 @@ def crypto_costs(key_file: Path) -> dict[str, float]:
     return costs
 
 
-def measure(url: str, requests: list[dict], count: int) -> Result:
-    asyncio.run(load(url, requests[: max(count // 10, 1)]))  # warm-up
-    rps, latencies = asyncio.run(load(url, requests[:count]))
-    return rps, percentile(latencies, 50), percentile(latencies, 99)
-
-
 def run(count: int) -> tuple[dict[str, Result], dict[str, float]]:
     with tempfile.TemporaryDirectory(prefix="noderr-bench-vault-") as folder:
         tmp = Path(folder)
@@ -87,30 +81,29 @@ def run(count: int) -> tuple[dict[str, Result], dict[str, float]]:
         key_file = tmp / "vault" / "master-keys.json"
         write_keyring(key_file, next_ring(None))
         os.environ["NODERR_VAULT_KEY_FILE"] = str(key_file)
-        anvil, api, base, _ = prepare(tmp)
+        anvil, env = prepare(tmp)
         try:
-            return api_figures(base, count), crypto_costs(key_file)
+            with serve_api(env, caller_cache=True, workers=1) as base:
+                return api_figures(base, count), crypto_costs(key_file)
         finally:
-            api.terminate()
-            api.wait(timeout=10)
             anvil.kill()
             anvil.wait()
+            stop_postgres(tmp / "pg")
 
 
 def api_figures(base: str, count: int) -> dict[str, Result]:
-    token = httpx.post(f"{base}/auth/verify", json=signed_messages(base, 1)[0]["json"]
-                       ).json()["token"]
-    auth = {"Authorization": f"Bearer {token}"}
-    secret_url = f"{base}/vault/licenses/1/secrets/binance"
-    created = httpx.put(secret_url, json={"data": SECRET}, headers=auth)
-    created.raise_for_status()
+    with httpx.Client(base_url=base) as client:
+        auth = gated_request(client)["headers"]
+        secret_url = f"{base}/vault/licenses/1/secrets/binance"
+        client.put(secret_url, json={"data": SECRET}, headers=auth).raise_for_status()
+    total = count + count // 10
     return {
-        "a unauthenticated GET /healthz": measure(f"{base}/healthz", [{"method": "GET"}] * count,
+        "a unauthenticated GET /healthz": measure(f"{base}/healthz", [{"method": "GET"}] * total,
                                                   count),
         "b vault read GET /vault/licenses/1/secrets/binance": measure(
-            secret_url, [{"method": "GET", "headers": auth}] * count, count),
+            secret_url, [{"method": "GET", "headers": auth}] * total, count),
         "c vault write PUT /vault/licenses/1/secrets/binance": measure(
-            secret_url, [{"method": "PUT", "headers": auth, "json": {"data": SECRET}}] * count,
+            secret_url, [{"method": "PUT", "headers": auth, "json": {"data": SECRET}}] * total,
             count),
     }
 
@@ -118,7 +111,7 @@ def api_figures(base: str, count: int) -> dict[str, Result]:
 def report(figures: dict[str, Result], costs: dict[str, float], count: int) -> str:
     lines = ["## Vault", "",
              f"`make bench-vault` (benchmarks/vault.py): {count} requests per endpoint, "
-             f"{CLIENTS} concurrent keep-alive connections, `noderr api` (uvicorn, 1 process) "
+             f"{CLIENTS} concurrent keep-alive connections, `noderr api` (uvicorn, 1 worker) "
              "on 127.0.0.1, same machine, same run. Every vault request checks the SIWE "
              "session and the mirror, decrypts or encrypts, and appends one hash-chained "
              "audit entry (serialized on the audit head row) in its transaction.", "",
@@ -137,15 +130,14 @@ def report(figures: dict[str, Result], costs: dict[str, float], count: int) -> s
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--write", action="store_true", help="append to docs/benchmarks.md")
+    parser.add_argument("--write", action="store_true",
+                        help="put the figures in docs/benchmarks.md")
     args = parser.parse_args()
     figures, costs = run(args.requests)
     text = report(figures, costs, args.requests)
     print(text)
     if args.write:
-        path = REPO_ROOT / "docs" / "benchmarks.md"
-        existing = path.read_text() if path.exists() else "# Benchmarks\n\n"
-        path.write_text(existing.rstrip("\n") + "\n\n" + text)
+        write_section(text)
 
 
 if __name__ == "__main__":

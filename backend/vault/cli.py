@@ -206,7 +206,7 @@ def shred(
     from backend.cli import load_service_context
     from backend.vault.service import sweep
 
-    _, loaded, _ = load_service_context(rpc_url, deployment)
+    loaded = load_service_context(rpc_url, deployment).deployment
     contract = loaded.contracts["NodeLicense"].address
     count = _run(lambda db: sweep(db, loaded.chain_id, contract, uuid.uuid4().hex))
     typer.echo(f"{count} data keys destroyed")

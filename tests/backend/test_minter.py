@@ -225,8 +225,8 @@ def test_cli_api__wrong_password__exits_with_reason(monkeypatch, tmp_path, deplo
     _, password_file = write_keystore(tmp_path / "other", password=PASSWORD)
     monkeypatch.setenv("NODERR_MINTER_KEYSTORE", str(keystore))
     monkeypatch.setenv("NODERR_MINTER_PASSWORD_FILE", str(password_file))
-    monkeypatch.setattr(backend_cli, "load_service_context",
-                        lambda *_: ("http://127.0.0.1:1", deployment, "postgresql://unused"))
+    monkeypatch.setattr(backend_cli, "load_service_context", lambda *_: backend_cli.ServiceContext(
+        "http://127.0.0.1:1", deployment, tmp_path / "unused.json", "postgresql://unused"))
     result = CliRunner().invoke(noderr_cli, ["api", "--port", "1"])
     assert result.exit_code == 1
     assert "cannot decrypt the minter keystore" in result.output

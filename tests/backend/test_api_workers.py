@@ -1,0 +1,91 @@
+"""`noderr api --workers N`: N processes on one port, each authorizing from the mirror with its
+own caller cache, each told of a revocation by the database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from noderr.chain import free_port
+from tests.backend.siwe_helpers import KEYS, sign, siwe_text
+
+ORACLE = 1
+OPERATOR = KEYS[1].address
+
+
+@pytest.fixture
+def api_workers(tmp_path: Path, deployment, rpc_url, database_url) -> Iterator[str]:
+    deployment.save(tmp_path / "deployment.json")
+    port = free_port()
+    env = {**os.environ, "NODERR_DATABASE_URL": database_url, "NODERR_RPC_URL": rpc_url,
+           "NODERR_DEPLOYMENT": str(tmp_path / "deployment.json"),
+           "NODERR_SIWE_DOMAINS": f"http://127.0.0.1:{port}", "NODERR_HEAD_CACHE_SECONDS": "0"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "noderr.cli", "api", "--port", str(port), "--workers", "2"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for_listeners(database_url, 2, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def listeners(database_url: str) -> int:
+    with psycopg.connect(database_url) as conn:
+        return conn.execute("SELECT count(*) FROM pg_stat_activity "
+                            "WHERE application_name = 'noderr-caller-cache'").fetchone()[0]
+
+
+def wait_for_listeners(database_url: str, count: int, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while listeners(database_url) < count:
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"workers did not start: {process.communicate()[0][-2000:]}")
+        time.sleep(0.2)
+
+
+def sign_in(base: str) -> dict[str, str]:
+    with httpx.Client(base_url=base) as client:
+        nonce = client.get("/auth/nonce").json()["nonce"]
+        text = siwe_text(OPERATOR, nonce, domain=base.removeprefix("http://"), uri=base)
+        answer = client.post("/auth/verify", json={"message": text, "signature": sign(text, 1)})
+        assert answer.status_code == 200, answer.text
+        return {"Authorization": f"Bearer {answer.json()['token']}"}
+
+
+def gate_statuses(base: str, headers: dict[str, str], requests: int = 20) -> set[int]:
+    """Statuses over fresh connections, so that the kernel spreads them over the workers."""
+    return {httpx.get(f"{base}/nodes/oracle/access", headers=headers).status_code
+            for _ in range(requests)}
+
+
+def test_api__two_workers__every_worker_denies_once_revocation_indexed(api_workers, ops,
+                                                                      database_url):
+    token_id = ops.mint(OPERATOR, ORACLE)
+    ops.index()
+    headers = sign_in(api_workers)
+    assert gate_statuses(api_workers, headers) == {200}
+    ops.revoke(token_id)
+    ops.index()
+    assert gate_statuses(api_workers, headers) == {403}
+    assert listeners(database_url) == 2
+
+
+def test_api__zero_workers__clear_error(deployment):
+    from typer.testing import CliRunner
+
+    from noderr.cli import app
+
+    result = CliRunner().invoke(app, ["api", "--workers", "0"])
+    assert result.exit_code == 2
+    assert "--workers" in result.output
