@@ -75,11 +75,11 @@ async def _validation_error(request: Request, error: RequestValidationError) -> 
                                     for item in error.errors()]}, status_code=422)
 
 
-def _freeze_startup_objects() -> None:
-    """Move everything allocated until now (web3, eth-abi, pydantic and FastAPI internals:
-    over a hundred thousand objects) out of the garbage collector's sight: a full
-    collection otherwise walks them all, a pause of about 0.1 s that stalls every request in
-    flight."""
+def freeze_startup_heap() -> None:
+    """For a server process, once its app is built: move everything allocated until now
+    (web3, eth-abi, pydantic and FastAPI internals: over a hundred thousand objects) out of
+    the garbage collector's sight; a full collection otherwise walks them all, a pause of
+    about 0.1 s that stalls every request in flight."""
     gc.collect()
     gc.freeze()
 
@@ -100,7 +100,6 @@ def create_app(settings: BackendSettings, deployment: Deployment, database_url: 
                           callers=CallerCache(database_url, deployment.chain_id),
                           minter=minter)
         app.state.backend = backend
-        _freeze_startup_objects()
         if settings.caller_cache:
             await backend.callers.start()
         yield
@@ -126,8 +125,10 @@ def app_from_environment() -> FastAPI:
     settings = get_settings()
     if settings.deployment is None:
         raise RuntimeError("NODERR_DEPLOYMENT is not set: start workers with `noderr api`")
-    return create_app(BackendSettings(), Deployment.load(settings.deployment),
-                      database_url(settings), settings.rpc_url)
+    app = create_app(BackendSettings(), Deployment.load(settings.deployment),
+                     database_url(settings), settings.rpc_url)
+    freeze_startup_heap()
+    return app
 
 
 def _include_routers(app: FastAPI) -> None:

@@ -66,7 +66,7 @@ def api(
     import uvicorn
     from pydantic import ValidationError
 
-    from backend.app import create_app
+    from backend.app import create_app, freeze_startup_heap
     from backend.minter import MinterError
     from backend.settings import BackendSettings
 
@@ -82,6 +82,7 @@ def api(
     typer.echo(f"Noderr API on http://{host}:{port} (docs /docs), chain "
                f"{context.deployment.chain_id}, {workers} worker(s)")
     if workers == 1:
+        freeze_startup_heap()
         uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
         return
     os.environ.update({"NODERR_RPC_URL": context.rpc_url,
