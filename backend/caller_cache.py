@@ -37,8 +37,17 @@ log = logging.getLogger("noderr.backend.caller_cache")
 RECONNECT_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)
 # libpq TCP keepalives: a listener whose server vanished without closing the socket is
 # noticed (and the cache switched off) within about 10 s.
-LISTENER_PARAMS = {"application_name": "noderr-caller-cache", "keepalives": 1,
+LISTENER_NAME = "noderr-caller-cache"  # application_name, as pg_stat_activity shows it
+LISTENER_PARAMS = {"application_name": LISTENER_NAME, "keepalives": 1,
                    "keepalives_idle": 4, "keepalives_interval": 2, "keepalives_count": 3}
+
+
+def count_listeners(database_url: str) -> int:
+    """How many API processes' caller caches are listening on this database now."""
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+                           (LISTENER_NAME,)).fetchone()
+    return int(row[0]) if row else 0
 
 
 @dataclasses.dataclass(frozen=True)

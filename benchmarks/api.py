@@ -32,6 +32,7 @@ import uvloop
 from tqdm import tqdm
 from web3 import Web3
 
+from backend.caller_cache import count_listeners
 from noderr.chain import free_port, start_anvil
 from noderr.db import embedded_url
 from noderr.deploy import deploy_all
@@ -172,7 +173,7 @@ def serve_api(env: dict[str, str], caller_cache: bool, workers: int) -> Iterator
         for _ in range(600):
             with contextlib.suppress(httpx.HTTPError):
                 if (httpx.get(f"{base}/readyz").status_code == 200
-                        and listeners(env["NODERR_DATABASE_URL"]) == workers * caller_cache):
+                        and count_listeners(env["NODERR_DATABASE_URL"]) == workers * caller_cache):
                     break
             time.sleep(0.1)
         else:
@@ -181,13 +182,6 @@ def serve_api(env: dict[str, str], caller_cache: bool, workers: int) -> Iterator
     finally:
         api.terminate()
         api.wait(timeout=10)
-
-
-def listeners(database_url: str) -> int:
-    """Caller caches listening (each `noderr api` worker has one)."""
-    with psycopg.connect(database_url) as conn:
-        return conn.execute("SELECT count(*) FROM pg_stat_activity "
-                            "WHERE application_name = 'noderr-caller-cache'").fetchone()[0]
 
 
 def signed_messages(client: httpx.Client, count: int) -> list[dict]:

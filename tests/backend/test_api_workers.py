@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
 
+from backend.caller_cache import count_listeners
 from noderr.chain import free_port
 from tests.backend.siwe_helpers import KEYS, sign, siwe_text
 
@@ -39,15 +39,9 @@ def api_workers(tmp_path: Path, deployment, rpc_url, database_url) -> Iterator[s
         process.wait(timeout=20)
 
 
-def listeners(database_url: str) -> int:
-    with psycopg.connect(database_url) as conn:
-        return conn.execute("SELECT count(*) FROM pg_stat_activity "
-                            "WHERE application_name = 'noderr-caller-cache'").fetchone()[0]
-
-
 def wait_for_listeners(database_url: str, count: int, process: subprocess.Popen) -> None:
     deadline = time.monotonic() + 60
-    while listeners(database_url) < count:
+    while count_listeners(database_url) < count:
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             pytest.fail(f"workers did not start: {process.communicate()[0][-2000:]}")
@@ -78,7 +72,7 @@ def test_api__two_workers__every_worker_denies_once_revocation_indexed(api_worke
     ops.revoke(token_id)
     ops.index()
     assert gate_statuses(api_workers, headers) == {403}
-    assert listeners(database_url) == 2
+    assert count_listeners(database_url) == 2
 
 
 def test_api__zero_workers__clear_error(deployment):

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from backend.caller_cache import CallerCache
+from backend.caller_cache import LISTENER_NAME, CallerCache
 from tests.backend.helpers import ADMIN, bearer, sign_in
 from tests.backend.siwe_helpers import KEYS
 
@@ -117,7 +117,7 @@ def test_listener_lost__every_request_reads_database_until_back(client, ops, ope
     ops.index()
     assert gate(client, operator) == 200
     terminated = db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                            "WHERE application_name = 'noderr-caller-cache'").fetchall()
+                            "WHERE application_name = %s", (LISTENER_NAME,)).fetchall()
     assert terminated == [(True,)]
     wait_until(lambda: not callers(client).listening)
     assert client.get("/readyz").json()["caller_cache"].startswith("off: not listening")

@@ -4,6 +4,8 @@ background up to twice that, never used older; a chain that stops answering clos
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import pytest
 from web3 import Web3
@@ -12,6 +14,7 @@ from backend.chain import Chain, ChainUnavailable
 from noderr.chain import free_port, start_anvil
 
 TTL = 1.0
+T = TypeVar("T")
 
 
 class Clock:
@@ -47,72 +50,67 @@ async def settle(chain: Chain) -> None:
         await asyncio.gather(chain._refreshing, return_exceptions=True)
 
 
-def test_head__within_ttl__reused(clock, own_anvil):
-    async def scenario() -> list[int]:
-        chain = Chain(own_anvil[1], TTL)
+def with_chain(rpc_url: str, scenario: Callable[[Chain], Awaitable[T]]) -> T:
+    async def run() -> T:
+        chain = Chain(rpc_url, TTL)
         try:
-            first = await chain.head()
-            mine(own_anvil[1], 3)
-            clock.now += TTL * 0.9
-            return [first, await chain.head()]
+            return await scenario(chain)
         finally:
             await chain.close()
 
-    first, again = asyncio.run(scenario())
+    return asyncio.run(run())
+
+
+def test_head__within_ttl__reused(clock, own_anvil):
+    async def scenario(chain: Chain) -> list[int]:
+        first = await chain.head()
+        mine(own_anvil[1], 3)
+        clock.now += TTL * 0.9
+        return [first, await chain.head()]
+
+    first, again = with_chain(own_anvil[1], scenario)
     assert again == first
 
 
 def test_head__past_ttl__old_answer_now_new_one_in_background(clock, own_anvil):
-    async def scenario() -> list[int]:
-        chain = Chain(own_anvil[1], TTL)
-        try:
-            first = await chain.head()
-            mine(own_anvil[1], 3)
-            clock.now += TTL * 1.5
-            stale = await chain.head()
-            await settle(chain)
-            return [first, stale, await chain.head()]
-        finally:
-            await chain.close()
+    async def scenario(chain: Chain) -> list[int]:
+        first = await chain.head()
+        mine(own_anvil[1], 3)
+        clock.now += TTL * 1.5
+        stale = await chain.head()
+        await settle(chain)
+        return [first, stale, await chain.head()]
 
-    first, stale, refreshed = asyncio.run(scenario())
+    first, stale, refreshed = with_chain(own_anvil[1], scenario)
     assert stale == first and refreshed == first + 3
 
 
 def test_head__older_than_twice_ttl__read_from_chain(clock, own_anvil):
-    async def scenario() -> list[int]:
-        chain = Chain(own_anvil[1], TTL)
-        try:
-            first = await chain.head()
-            mine(own_anvil[1], 2)
-            clock.now += TTL * 2
-            return [first, await chain.head()]
-        finally:
-            await chain.close()
+    async def scenario(chain: Chain) -> list[int]:
+        first = await chain.head()
+        mine(own_anvil[1], 2)
+        clock.now += TTL * 2
+        return [first, await chain.head()]
 
-    first, read = asyncio.run(scenario())
+    first, read = with_chain(own_anvil[1], scenario)
     assert read == first + 2
 
 
 def test_head__chain_down__cached_until_twice_ttl_then_unavailable(clock, own_anvil):
     process, rpc_url = own_anvil
 
-    async def scenario() -> tuple[int, int, str]:
-        chain = Chain(rpc_url, TTL)
-        try:
-            first = await chain.head()
-            process.kill()
-            process.wait()
-            clock.now += TTL * 1.5
-            stale = await chain.head()
-            await settle(chain)  # the background read fails quietly
-            clock.now += TTL * 0.6
-            with pytest.raises(ChainUnavailable) as error:
-                await chain.head()
-            return first, stale, str(error.value)
-        finally:
-            await chain.close()
+    async def scenario(chain: Chain) -> tuple[int, int, str]:
+        first = await chain.head()
+        process.kill()
+        process.wait()
+        clock.now += TTL * 1.5
+        stale = await chain.head()
+        await settle(chain)  # the background read fails quietly
+        clock.now += TTL * 0.6
+        with pytest.raises(ChainUnavailable) as error:
+            await chain.head()
+        return first, stale, str(error.value)
 
-    first, stale, error = asyncio.run(scenario())
+    first, stale, error = with_chain(rpc_url, scenario)
     assert stale == first
     assert error.startswith("no JSON-RPC answer from the chain")
