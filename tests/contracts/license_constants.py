@@ -25,3 +25,6 @@ NONEXISTENT = "NodeLicense: nonexistent token"
 def application_id(n: int) -> bytes:
     """A deterministic, non-empty 32-byte application id."""
     return keccak(text=f"application-{n}")
+
+
+ZERO_ADDRESS = "0x" + "00" * 20

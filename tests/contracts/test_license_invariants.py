@@ -31,6 +31,7 @@ from tests.contracts.license_constants import (
     PAUSED,
     SOULBOUND,
     SUSPENDED,
+    ZERO_ADDRESS,
     application_id,
 )
 
@@ -391,7 +392,7 @@ def test_license_state_machine(
             assert (data[0], data[1]) == (node_type, status)
             assert token_of == token_id
             assert is_active == (status == ACTIVE)
-            assert approved == "0x" + "00" * 20
+            assert approved == ZERO_ADDRESS
 
         def check_history(self):
             for token_id in self.tokens:

@@ -14,16 +14,8 @@ from tests.contracts.license_constants import (
     PAUSER_ROLE,
     SUSPENDED,
     VALIDATOR,
+    ZERO_ADDRESS,
 )
-
-ZERO_ADDRESS = "0x" + "00" * 20
-
-
-@pytest.fixture
-def token_id(mint, alice):
-    """A live, Active Validator license held by alice."""
-    return mint(alice, VALIDATOR)
-
 
 # --- reassign ------------------------------------------------------------------------
 

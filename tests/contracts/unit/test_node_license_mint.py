@@ -11,10 +11,10 @@ from tests.contracts.license_constants import (
     ORACLE,
     PAUSED,
     VALIDATOR,
+    ZERO_ADDRESS,
     application_id,
 )
 
-ZERO_ADDRESS = "0x" + "00" * 20
 APP = application_id(1000)
 
 

@@ -12,17 +12,11 @@ from tests.contracts.license_constants import (
     ORACLE,
     SOULBOUND,
     VALIDATOR,
+    ZERO_ADDRESS,
     application_id,
 )
 
-ZERO_ADDRESS = "0x" + "00" * 20
 URI_PREFIX = "data:application/json;base64,"
-
-
-@pytest.fixture
-def token_id(mint, alice):
-    """A live, Active Validator license held by alice."""
-    return mint(alice, VALIDATOR)
 
 
 # --- soulbound -----------------------------------------------------------------------
