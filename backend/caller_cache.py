@@ -144,7 +144,7 @@ class CallerCache:
         self._task = asyncio.create_task(self._listen_forever(), name="caller-cache-listener")
 
     async def wait_listening(self, timeout: float = 10.0) -> None:
-        """For tests and the benchmark: return once the cache is on."""
+        """For tests: return once the cache is on."""
         deadline = time.monotonic() + timeout
         while not self.listening:
             if time.monotonic() > deadline:
