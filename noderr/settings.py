@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import BeforeValidator, Field
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LOCAL_CHAIN_ID = 31337
@@ -34,7 +34,15 @@ class Settings(BaseSettings):
         return self.deployment or REPO_ROOT / "deployments" / f"{chain_id}.json"
 
 
-AddressList = Annotated[list[str], NoDecode]
+def _split_commas(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+CommaList = Annotated[list[str], NoDecode, BeforeValidator(_split_commas)]
+"""A setting given as comma-separated items (`NODERR_MINTERS=0xa…,0xb…`); empty items dropped."""
+AddressList = CommaList
 
 
 class DeploySettings(BaseSettings):
@@ -55,13 +63,6 @@ class DeploySettings(BaseSettings):
     quorum_percent: int = Field(50, ge=1, le=100, description="Quorum, % of active validators.")
     grace_period: int = Field(
         14 * 24 * 3600, ge=1, description="Seconds a queued proposal stays executable.")
-
-    @field_validator("minters", "revokers", "pausers", mode="before")
-    @classmethod
-    def _split_commas(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [item.strip() for item in value.split(",") if item.strip()]
-        return value
 
 
 class IndexerSettings(BaseSettings):
