@@ -1,8 +1,8 @@
 """The indexer's tables, as the code expects them: raw chain events, the projections
 (licenses, role_members, proposals, votes), the checkpoint, recent block hashes and status.
 
-The indexer writes these tables and is their only writer. Outside the indexer, only
-backend/mirror.py reads them: a change to a projection touches this module and that one.
+The indexer is their only writer. Outside the indexer, only backend/mirror.py reads
+them: a change to a projection touches this module and that one.
 The migrations (noderr/migrations/versions/) build them; tests/migrations checks that the
 migrated database equals these definitions, so a change here needs a new revision there.
 
@@ -41,7 +41,6 @@ VOTES = "votes"
 UINT256 = Numeric(78, 0)  # uint256 without float: numeric holds every value exactly
 
 metadata = MetaData()
-
 
 chain_events = Table(
     CHAIN_EVENTS, metadata,

@@ -64,7 +64,7 @@ def test_upgrade_head__catalog_equals_the_schema_built_from_code(empty_database)
         "more (write a revision):\n" + "\n".join(differences(expected, actual))
 
 
-def test_vault_audit_head_row_matches(empty_database):
+def test_upgrade_head__vault_audit_head_row_is_the_one_the_code_describes(empty_database):
     migrated, built = empty_database(), empty_database()
     upgrade(migrated)
     build_from_code(built)
