@@ -1,75 +1,114 @@
-"""The backend's own tables. The Alembic revision migrations/versions/*_backend_*.py applies
-UPGRADE / DOWNGRADE, *_authz_notify.py NOTIFY_UPGRADE / NOTIFY_DOWNGRADE; the indexer's tables
-are read, never written, by the backend (it only adds triggers that announce their changes)."""
+"""The backend's own tables, as the code expects them: SIWE nonces, sessions, applications and
+their history, Typeform events; and the triggers that announce authorization changes.
 
-UPGRADE = [
-    """
-    CREATE TABLE siwe_nonces (
-        nonce text PRIMARY KEY,
-        issued_at timestamptz NOT NULL DEFAULT now(),
-        expires_at timestamptz NOT NULL,
-        used_at timestamptz
-    )""",
-    "CREATE INDEX siwe_nonces_expires_at ON siwe_nonces (expires_at)",
-    """
-    CREATE TABLE sessions (
-        token_hash bytea PRIMARY KEY,
-        address text NOT NULL,
-        created_at timestamptz NOT NULL DEFAULT now(),
-        expires_at timestamptz NOT NULL,
-        revoked_at timestamptz
-    )""",
-    "CREATE INDEX sessions_address ON sessions (address)",
-    """
-    CREATE TABLE applications (
-        id uuid PRIMARY KEY,
-        application_id text NOT NULL UNIQUE,
-        source text NOT NULL CHECK (source IN ('typeform', 'api')),
-        typeform_token text UNIQUE,
-        applicant_name text NOT NULL,
-        contact text NOT NULL,
-        wallet_address text NOT NULL,
-        wallet_verified boolean NOT NULL DEFAULT false,
-        node_type smallint NOT NULL CHECK (node_type BETWEEN 1 AND 3),
-        region text NOT NULL DEFAULT '',
-        experience text NOT NULL DEFAULT '',
-        answers jsonb NOT NULL DEFAULT '{}'::jsonb,
-        status text NOT NULL DEFAULT 'pending'
-            CHECK (status IN ('pending', 'approved', 'rejected', 'minted')),
-        review_note text,
-        token_id numeric(78, 0),
-        created_at timestamptz NOT NULL DEFAULT now(),
-        updated_at timestamptz NOT NULL DEFAULT now()
-    )""",
-    "CREATE INDEX applications_status ON applications (status, created_at)",
-    "CREATE INDEX applications_wallet ON applications (lower(wallet_address))",
-    """
-    CREATE TABLE application_events (
-        id bigserial PRIMARY KEY,
-        application uuid NOT NULL REFERENCES applications (id),
-        action text NOT NULL,
-        from_status text,
-        to_status text NOT NULL,
-        actor text NOT NULL,
-        note text,
-        at timestamptz NOT NULL DEFAULT now()
-    )""",
-    "CREATE INDEX application_events_application ON application_events (application, id)",
-    """
-    CREATE TABLE typeform_events (
-        event_id text PRIMARY KEY,
-        response_token text NOT NULL,
-        received_at timestamptz NOT NULL DEFAULT now()
-    )""",
-]
+The migrations (noderr/migrations/versions/) build them; tests/migrations checks that the
+migrated database equals these definitions (tables, constraints, indexes, and the functions
+and triggers of FUNCTIONS_AND_TRIGGERS), so a change here needs a new revision there. The
+indexer's tables (indexer/schema.py) are read, never written, by the backend: it only adds
+triggers that announce their changes."""
 
-DOWNGRADE = [
-    "DROP TABLE typeform_events",
-    "DROP TABLE application_events",
-    "DROP TABLE applications",
-    "DROP TABLE sessions",
-    "DROP TABLE siwe_nonces",
-]
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    SmallInteger,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+from indexer.schema import INDEXER_CHECKPOINTS, LICENSES, ROLE_MEMBERS
+
+SIWE_NONCES = "siwe_nonces"
+SESSIONS = "sessions"
+APPLICATIONS = "applications"
+APPLICATION_EVENTS = "application_events"
+TYPEFORM_EVENTS = "typeform_events"
+
+metadata = MetaData()
+
+siwe_nonces = Table(
+    SIWE_NONCES, metadata,
+    Column("nonce", Text, primary_key=True),
+    Column("issued_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True)),
+    Index("siwe_nonces_expires_at", "expires_at"),
+)
+
+sessions = Table(
+    SESSIONS, metadata,
+    Column("token_hash", LargeBinary, primary_key=True),
+    Column("address", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+    Index("sessions_address", "address"),
+)
+
+applications = Table(
+    APPLICATIONS, metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("application_id", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("typeform_token", Text),
+    Column("applicant_name", Text, nullable=False),
+    Column("contact", Text, nullable=False),
+    Column("wallet_address", Text, nullable=False),
+    Column("wallet_verified", Boolean, nullable=False, server_default=text("false")),
+    Column("node_type", SmallInteger, nullable=False),
+    Column("region", Text, nullable=False, server_default=text("''")),
+    Column("experience", Text, nullable=False, server_default=text("''")),
+    Column("answers", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("status", Text, nullable=False, server_default=text("'pending'")),
+    Column("review_note", Text),
+    Column("token_id", Numeric(78, 0)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    UniqueConstraint("application_id", name="applications_application_id_key"),
+    UniqueConstraint("typeform_token", name="applications_typeform_token_key"),
+    CheckConstraint("source IN ('typeform', 'api')", name="applications_source_check"),
+    CheckConstraint("node_type BETWEEN 1 AND 3", name="applications_node_type_check"),
+    CheckConstraint("status IN ('pending', 'approved', 'rejected', 'minted')",
+                    name="applications_status_check"),
+    Index("applications_status", "status", "created_at"),
+)
+Index("applications_wallet", func.lower(applications.c.wallet_address))
+
+application_events = Table(
+    APPLICATION_EVENTS, metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("application", Uuid,
+           ForeignKey(applications.c.id, name="application_events_application_fkey"),
+           nullable=False),
+    Column("action", Text, nullable=False),
+    Column("from_status", Text),
+    Column("to_status", Text, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("note", Text),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Index("application_events_application", "application", "id"),
+)
+
+typeform_events = Table(
+    TYPEFORM_EVENTS, metadata,
+    Column("event_id", Text, primary_key=True),
+    Column("response_token", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+)
 
 # Every change that can alter what a signed-in caller is allowed is announced on one channel,
 # from the transaction that makes it (NOTIFY is delivered at commit): the per-process caller
@@ -77,7 +116,7 @@ DOWNGRADE = [
 # rewritten), "sessions" (a session revoked or deleted), "checkpoint:<chain id>:<block>".
 AUTHZ_CHANNEL = "noderr_authz"
 
-NOTIFY_UPGRADE = [
+FUNCTIONS_AND_TRIGGERS = [
     f"""
     CREATE FUNCTION noderr_notify_authz() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
@@ -99,24 +138,15 @@ NOTIFY_UPGRADE = [
     CREATE TRIGGER {table}_notify_authz AFTER {events} ON {table}
         FOR EACH STATEMENT EXECUTE FUNCTION noderr_notify_authz('{payload}')"""
       for table, events, payload in [
-          ("licenses", "INSERT OR UPDATE OR DELETE OR TRUNCATE", "mirror"),
-          ("role_members", "INSERT OR UPDATE OR DELETE OR TRUNCATE", "mirror"),
-          ("sessions", "UPDATE OR DELETE OR TRUNCATE", "sessions")]),
-    """
-    CREATE TRIGGER indexer_checkpoints_notify_authz
-        AFTER INSERT OR UPDATE OR DELETE ON indexer_checkpoints
+          (LICENSES, "INSERT OR UPDATE OR DELETE OR TRUNCATE", "mirror"),
+          (ROLE_MEMBERS, "INSERT OR UPDATE OR DELETE OR TRUNCATE", "mirror"),
+          (SESSIONS, "UPDATE OR DELETE OR TRUNCATE", "sessions")]),
+    f"""
+    CREATE TRIGGER {INDEXER_CHECKPOINTS}_notify_authz
+        AFTER INSERT OR UPDATE OR DELETE ON {INDEXER_CHECKPOINTS}
         FOR EACH ROW EXECUTE FUNCTION noderr_notify_checkpoint()""",
-    """
-    CREATE TRIGGER indexer_checkpoints_truncate_notify_authz AFTER TRUNCATE ON indexer_checkpoints
+    f"""
+    CREATE TRIGGER {INDEXER_CHECKPOINTS}_truncate_notify_authz
+        AFTER TRUNCATE ON {INDEXER_CHECKPOINTS}
         FOR EACH STATEMENT EXECUTE FUNCTION noderr_notify_authz('mirror')""",
-]
-
-NOTIFY_DOWNGRADE = [
-    "DROP TRIGGER indexer_checkpoints_truncate_notify_authz ON indexer_checkpoints",
-    "DROP TRIGGER indexer_checkpoints_notify_authz ON indexer_checkpoints",
-    "DROP TRIGGER sessions_notify_authz ON sessions",
-    "DROP TRIGGER role_members_notify_authz ON role_members",
-    "DROP TRIGGER licenses_notify_authz ON licenses",
-    "DROP FUNCTION noderr_notify_checkpoint()",
-    "DROP FUNCTION noderr_notify_authz()",
 ]

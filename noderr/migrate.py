@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from noderr.db import DatabaseError, connect
-from noderr.settings import REPO_ROOT
 
-MIGRATIONS_DIR = REPO_ROOT / "migrations"
+# Inside the package, so that an installed noderr (not only a checkout) can migrate.
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def alembic_config(url: str) -> Config:

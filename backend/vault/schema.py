@@ -1,59 +1,106 @@
-"""The vault's tables (applied by migrations/versions/0201_vault.py).
+"""The vault's tables, as the code expects them.
 
 `vault_data_keys`: one data key per license token, random, wrapped by a master key version.
 `vault_secrets`: every version of every secret, AES-256-GCM under the token's data key.
 `vault_audit`: the hash-chained audit log; `vault_audit_head` holds its newest entry and is
-the lock that serializes appends. A trigger makes the log append-only for every role but a
-superuser who disables it (the hash chain is what detects that)."""
+the lock that serializes appends (one row, id 1, inserted by the migration as AUDIT_HEAD_ROW).
+A trigger makes the log append-only for every role but a superuser who disables it (the hash
+chain is what detects that).
 
-UPGRADE = [
-    """
-    CREATE TABLE vault_data_keys (
-        id               bigserial    PRIMARY KEY,
-        chain_id         integer      NOT NULL,
-        contract_address text         NOT NULL,
-        token_id         numeric(78, 0) NOT NULL,
-        owner            text         NOT NULL,
-        kek_version      integer      NOT NULL CHECK (kek_version > 0),
-        wrapped_key      bytea        NOT NULL,
-        created_at       timestamptz  NOT NULL DEFAULT now(),
-        rewrapped_at     timestamptz,
-        UNIQUE (chain_id, contract_address, token_id)
-    )""",
-    "CREATE INDEX vault_data_keys_kek_version ON vault_data_keys (kek_version, id)",
-    """
-    CREATE TABLE vault_secrets (
-        data_key_id bigint      NOT NULL REFERENCES vault_data_keys (id) ON DELETE CASCADE,
-        name        text        NOT NULL,
-        version     integer     NOT NULL CHECK (version > 0),
-        nonce       bytea       NOT NULL,
-        ciphertext  bytea       NOT NULL,
-        created_by  text        NOT NULL,
-        created_at  timestamptz NOT NULL DEFAULT now(),
-        PRIMARY KEY (data_key_id, name, version)
-    )""",
-    """
-    CREATE TABLE vault_audit (
-        seq         bigint      PRIMARY KEY,
-        at          timestamptz NOT NULL,
-        actor       text        NOT NULL,
-        token_id    numeric(78, 0),
-        secret_name text,
-        action      text        NOT NULL,
-        outcome     text        NOT NULL,
-        request_id  text        NOT NULL,
-        detail      text        NOT NULL DEFAULT '',
-        prev_hash   bytea       NOT NULL,
-        hash        bytea       NOT NULL
-    )""",
-    "CREATE INDEX vault_audit_token ON vault_audit (token_id, seq)",
-    """
-    CREATE TABLE vault_audit_head (
-        id   smallint PRIMARY KEY CHECK (id = 1),
-        seq  bigint   NOT NULL,
-        hash bytea    NOT NULL
-    )""",
-    "INSERT INTO vault_audit_head (id, seq, hash) VALUES (1, 0, decode(repeat('00', 32), 'hex'))",
+The migrations (noderr/migrations/versions/) build them; tests/migrations checks that the
+migrated database equals these definitions (tables, constraints, indexes, and the functions
+and triggers of FUNCTIONS_AND_TRIGGERS), so a change here needs a new revision there."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+VAULT_DATA_KEYS = "vault_data_keys"
+VAULT_SECRETS = "vault_secrets"
+VAULT_AUDIT = "vault_audit"
+VAULT_AUDIT_HEAD = "vault_audit_head"
+
+metadata = MetaData()
+
+vault_data_keys = Table(
+    VAULT_DATA_KEYS, metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("chain_id", Integer, nullable=False),
+    Column("contract_address", Text, nullable=False),
+    Column("token_id", Numeric(78, 0), nullable=False),
+    Column("owner", Text, nullable=False),
+    Column("kek_version", Integer, CheckConstraint("kek_version > 0",
+                                                   name="vault_data_keys_kek_version_check"),
+           nullable=False),
+    Column("wrapped_key", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Column("rewrapped_at", DateTime(timezone=True)),
+    UniqueConstraint("chain_id", "contract_address", "token_id",
+                     name="vault_data_keys_chain_id_contract_address_token_id_key"),
+    Index("vault_data_keys_kek_version", "kek_version", "id"),
+)
+
+vault_secrets = Table(
+    VAULT_SECRETS, metadata,
+    Column("data_key_id", BigInteger,
+           ForeignKey(vault_data_keys.c.id, ondelete="CASCADE",
+                      name="vault_secrets_data_key_id_fkey"),
+           nullable=False),
+    Column("name", Text, nullable=False),
+    Column("version", Integer, CheckConstraint("version > 0", name="vault_secrets_version_check"),
+           nullable=False),
+    Column("nonce", LargeBinary, nullable=False),
+    Column("ciphertext", LargeBinary, nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    PrimaryKeyConstraint("data_key_id", "name", "version"),
+)
+
+vault_audit = Table(
+    VAULT_AUDIT, metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("token_id", Numeric(78, 0)),
+    Column("secret_name", Text),
+    Column("action", Text, nullable=False),
+    Column("outcome", Text, nullable=False),
+    Column("request_id", Text, nullable=False),
+    Column("detail", Text, nullable=False, server_default=text("''")),
+    Column("prev_hash", LargeBinary, nullable=False),
+    Column("hash", LargeBinary, nullable=False),
+    Index("vault_audit_token", "token_id", "seq"),
+)
+
+vault_audit_head = Table(
+    VAULT_AUDIT_HEAD, metadata,
+    Column("id", SmallInteger, CheckConstraint("id = 1", name="vault_audit_head_id_check"),
+           primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", LargeBinary, nullable=False),
+)
+
+AUDIT_HEAD_ROW = ("INSERT INTO vault_audit_head (id, seq, hash)"
+                  " VALUES (1, 0, decode(repeat('00', 32), 'hex'))")
+
+FUNCTIONS_AND_TRIGGERS = [
     """
     CREATE FUNCTION vault_audit_field(value text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
         SELECT CASE WHEN value IS NULL THEN '~' ELSE octet_length(value)::text || ':' || value
@@ -102,14 +149,4 @@ UPGRADE = [
     """
     CREATE TRIGGER vault_audit_no_truncate BEFORE TRUNCATE ON vault_audit
         FOR EACH STATEMENT EXECUTE FUNCTION vault_audit_append_only()""",
-]
-
-DOWNGRADE = [
-    "DROP TABLE vault_audit_head",
-    "DROP TABLE vault_audit",
-    "DROP FUNCTION vault_audit_append_only",
-    "DROP FUNCTION vault_audit_append",
-    "DROP FUNCTION vault_audit_field",
-    "DROP TABLE vault_secrets",
-    "DROP TABLE vault_data_keys",
 ]

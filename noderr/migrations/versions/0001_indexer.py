@@ -1,13 +1,13 @@
 """Indexer tables: raw chain events, projections, checkpoint, recent block hashes, status.
 
-Revision ID: 0001
+Revision ID: 0001_indexer
 Revises:
 Create Date: 2026-05-20
 """
 
 from alembic import op
 
-revision = "0001"
+revision = "0001_indexer"
 down_revision = None
 branch_labels = None
 depends_on = None
