@@ -27,6 +27,15 @@ ME = {"address": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "roles": ["MINTER
       "indexed_block": 17, "licenses": [{"token_id": 2**200, "node_type": 3, "status": "active",
                                          "application_id": "0x" + "ab" * 32,
                                          "minted_block": 9}]}
+NODE = {"address": ME["address"], "indexed_block": 17,
+        "licenses": [{**ME["licenses"][0], "node_type_name": "Validator"}]}
+SECRET = {"token_id": 7, "name": "binance", "version": 2,
+          "created_at": "2026-11-26T12:00:00.000123+00:00",
+          "created_by": "0x70997970c51812dc3a010c7d01b50e0d17dc79c8",
+          "data": {"api_key": "k", "api_secret": "s"}}
+SECRETS = {"token_id": 7, "secrets": [
+    {"name": "binance", "latest_version": 2, "versions": 2,
+     "created_at": "2026-11-26T12:00:00+00:00", "updated_at": "2026-11-26T12:05:00+00:00"}]}
 ROUTES: dict[str, tuple[int, str, str]] = {
     "/ok": (200, "application/json", json.dumps({"nonce": "abc"})),
     "/auth/me": (200, "application/json", json.dumps(ME)),
@@ -40,6 +49,10 @@ ROUTES: dict[str, tuple[int, str, str]] = {
     "/empty": (500, "text/plain", ""),
     "/portal": (200, "text/html", "<html><body>Sign in to the hotel wifi</body></html>"),
     "/maintenance": (503, "text/html", "<html><body>Down for maintenance</body></html>"),
+    "/auth/logout": (204, "application/json", ""),
+    "/nodes/me": (200, "application/json", json.dumps(NODE)),
+    "/vault/licenses/7/secrets/binance": (200, "application/json", json.dumps(SECRET)),
+    "/vault/licenses/7/secrets": (200, "application/json", json.dumps(SECRETS)),
     "/readyz": (503, "application/json", json.dumps(NOT_READY)),
 }
 
