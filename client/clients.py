@@ -3,8 +3,7 @@ Both send the same `endpoints.Call`s, so the requests, the typed answers and the
 the same; every failure is a `BackendError`.
 
 A client is signed in by a session token, sent as `Authorization: Bearer` (`token=`, or
-`sign_in`, which sets it). The session cookie the backend sets at sign-in stays in the
-client's cookie jar too, as it would in a browser."""
+`sign_in`, which sets it); `logout` drops it."""
 
 from __future__ import annotations
 

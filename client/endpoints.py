@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
+from urllib.parse import quote
 
 import httpx
 from pydantic import TypeAdapter
@@ -186,7 +187,7 @@ def proposals(state: str | None, limit: int, offset: int) -> Call[list[models.Pr
 # the vault: the caller's own secrets, and the audit log (auditor roles)
 def _secret_path(token_id: int, name: str | None = None) -> str:
     base = f"/vault/licenses/{token_id}/secrets"
-    return base if name is None else f"{base}/{name}"
+    return base if name is None else f"{base}/{quote(name, safe='')}"
 
 
 def put_secret(token_id: int, name: str, data: dict[str, Any]) -> Call[models.StoredSecret]:
