@@ -7,15 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
-from eth_utils import keccak
 
+from client import BackendClient, BackendError
+from client.models import Me
 from dashboard import wallet
-from dashboard.api import ApiError, BackendClient
-from dashboard.chain import siwe_message
 from dashboard.settings import Chain, DashboardSettings, get_dashboard_settings, load_chain
 from dashboard.wallet import WalletEnv, WalletResult
+from noderr.domain import ADMIN_ROLES, role_id
 
-ADMIN_ROLES = {"MINTER_ROLE", "REVOKER_ROLE"}
 TOKEN, ME, FLASH, LAST_TX = "session_token", "session_me", "flash", "last_tx"
 
 
@@ -32,16 +31,16 @@ class Context:
                              timeout=self.settings.api_timeout)
 
     @property
-    def me(self) -> dict[str, Any] | None:
+    def me(self) -> Me | None:
         return st.session_state.get(ME)
 
     @property
     def roles(self) -> set[str]:
-        return set((self.me or {}).get("roles") or [])
+        return set(self.me.roles) if self.me else set()
 
     @property
     def is_admin(self) -> bool:
-        return bool(self.roles & ADMIN_ROLES)
+        return bool(self.roles.intersection(ADMIN_ROLES))
 
     @property
     def wrong_chain(self) -> bool:
@@ -52,11 +51,12 @@ def holds_any(ctx: Context, roles: list[str]) -> bool:
     """Whether the signed-in wallet holds one of `roles` (the mirror names a role the ABI has
     no getter for by its id, keccak256 of the name)."""
     held = {role.lower() for role in ctx.roles}
-    return any(role.lower() in held or role_id(role) in held for role in roles)
+    return any(role.lower() in held or role_hex(role) in held for role in roles)
 
 
-def role_id(name: str) -> str:
-    return "0x" + keccak(text=name).hex()
+def role_hex(name: str) -> str:
+    """A role's id as the mirror reports an unnamed role: 0x-hex, lowercase."""
+    return "0x" + role_id(name).hex()
 
 
 def context() -> Context:
@@ -79,10 +79,10 @@ def refresh_me(ctx: Context) -> None:
         return
     try:
         st.session_state[ME] = ctx.client().me()
-    except ApiError as error:
+    except BackendError as error:
         if error.status == 401:
             clear_session()
-            flash("warning", f"Signed out: {error.message}")
+            flash("warning", f"Signed out: {error.detail}")
         else:
             flash("error", f"Cannot read your session: {error}")
 
@@ -95,9 +95,9 @@ def clear_session() -> None:
 def follow_wallet_account(ctx: Context) -> None:
     """A session belongs to one address: switching accounts in the wallet signs out."""
     me, address = ctx.me, ctx.env.address
-    if me and address and address.lower() != me["address"].lower():
+    if me and address and address.lower() != me.address.lower():
         clear_session()
-        flash("warning", f"Your wallet switched to {address}: signed out of {me['address']}.")
+        flash("warning", f"Your wallet switched to {address}: signed out of {me.address}.")
 
 
 def start_sign_in(ctx: Context) -> None:
@@ -110,11 +110,10 @@ def start_sign_in(ctx: Context) -> None:
         flash("error", "Connect a wallet first.")
         return
     try:
-        nonce = ctx.client().nonce()
-    except ApiError as error:
+        message = ctx.client().sign_in_message(env.address, ctx.chain.chain_id, env.origin)
+    except BackendError as error:
         flash("error", f"Cannot start sign-in: {error}")
         return
-    message = siwe_message(env.origin, env.address, ctx.chain.chain_id, nonce)
     wallet.ask("personal_sign", wallet.sign_params(message, env.address),
                {"kind": "sign_in", "message": message})
 
@@ -127,18 +126,18 @@ def finish_sign_in(ctx: Context, result: WalletResult, purpose: dict[str, Any]) 
         return
     try:
         session = ctx.client().verify(purpose["message"], str(result.value))
-    except ApiError as error:
+    except BackendError as error:
         flash("error", f"Sign-in refused: {error}")
         return
-    st.session_state[TOKEN] = session["token"]
+    st.session_state[TOKEN] = session.token
     refresh_me(ctx)
-    flash("success", f"Signed in as {session['address']}.")
+    flash("success", f"Signed in as {session.address}.")
 
 
 def sign_out(ctx: Context) -> None:
     try:
         ctx.client().logout()
-    except ApiError as error:
+    except BackendError as error:
         if error.status != 401:
             flash("warning", f"The backend did not end the session: {error}")
     clear_session()

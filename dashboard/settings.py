@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from noderr.deployment import Deployment
-from noderr.settings import LOCAL_CHAIN_ID, get_settings
+from noderr.domain import AUDITOR_ROLE
+from noderr.settings import LOCAL_CHAIN_ID, CommaList, get_settings
 
 
 class DashboardSettings(BaseSettings):
@@ -31,17 +31,10 @@ class DashboardSettings(BaseSettings):
         True, description="Offer the development wallet (anvil's unlocked accounts) when the "
                           "browser has no wallet; only ever on chain 31337.")
     api_timeout: float = Field(10.0, gt=0, description="Seconds before a backend call fails.")
-    vault_auditor_roles: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["AUDITOR_ROLE"],
+    vault_auditor_roles: CommaList = Field(
+        default_factory=lambda: [AUDITOR_ROLE],
         description="NodeLicense roles that may read the vault audit log (the backend's "
                     "setting of the same name); others are told which role they need.")
-
-    @field_validator("vault_auditor_roles", mode="before")
-    @classmethod
-    def _split_commas(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [item.strip() for item in value.split(",") if item.strip()]
-        return value
 
 
 @dataclass(frozen=True)

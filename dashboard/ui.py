@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import pandas as pd
 import streamlit as st
 from eth_utils import to_checksum_address
+from pydantic import BaseModel
 
+from client import BackendError
 from dashboard import session, wallet
-from dashboard.api import ApiError
-from dashboard.chain import NODE_TYPES
 from dashboard.session import Context
+from noderr.domain import NODE_TYPE_LABELS
 
 T = TypeVar("T")
 FOLLOW_SECONDS = 1.0
@@ -22,7 +23,7 @@ def attempt(what: str, call: Callable[[], T]) -> T | None:
     """`call()`, or None after showing the backend's error plainly."""
     try:
         return call()
-    except ApiError as error:
+    except BackendError as error:
         st.error(f"{what}: {error}")
         return None
 
@@ -60,8 +61,8 @@ def _follow_indexer() -> None:
     if tx.get("status") != "success" or tx.get("indexed") or not isinstance(block, int):
         return
     try:
-        indexed = session.context().client().readiness().get("indexed_block")
-    except ApiError as error:
+        indexed = session.context().client().readiness().indexed_block
+    except BackendError as error:
         st.caption(f"Waiting for the indexer (cannot ask the backend: {error}); retrying…")
         return
     if isinstance(indexed, int) and indexed >= block:
@@ -116,7 +117,7 @@ def _connection(ctx: Context) -> None:
         return
     if ctx.me:
         roles = ", ".join(sorted(role_names(ctx))) or "no roles"
-        st.markdown(f"Signed in as `{ctx.me['address']}`  \nroles: {roles}")
+        st.markdown(f"Signed in as `{ctx.me.address}`  \nroles: {roles}")
         st.button("Sign out", key="sign_out", on_click=lambda: session.sign_out(
             session.context()))
     else:
@@ -126,7 +127,7 @@ def _connection(ctx: Context) -> None:
 
 def role_names(ctx: Context) -> set[str]:
     """The caller's roles, an auditor role the mirror reports by id shown by its name."""
-    names = {session.role_id(name): name for name in ctx.settings.vault_auditor_roles}
+    names = {session.role_hex(name): name for name in ctx.settings.vault_auditor_roles}
     return {names.get(role.lower(), role) for role in ctx.roles}
 
 
@@ -140,13 +141,18 @@ def _switch_chain(chain_id: int) -> None:
 
 def node_type_name(code: Any) -> str:
     try:
-        return NODE_TYPES.get(int(code), str(code))
+        return NODE_TYPE_LABELS.get(int(code), str(code))
     except (TypeError, ValueError):
         return str(code)
 
 
-def table(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=columns)
+def records(rows: Sequence[BaseModel]) -> list[dict[str, Any]]:
+    """Rows of the backend's answers as they came over the wire (times as ISO text)."""
+    return [row.model_dump(mode="json") for row in rows]
+
+
+def table(rows: Sequence[BaseModel], columns: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame(records(rows), columns=columns)
     if "node_type" in frame:
         frame["node_type"] = frame["node_type"].map(node_type_name)
     return frame

@@ -7,9 +7,11 @@ from typing import Any
 
 import streamlit as st
 
+from client import BackendError
+from client.models import ApplicationDetail
 from dashboard import session, ui
-from dashboard.api import ApiError
 from dashboard.session import Context, context
+from noderr.domain import MINTER_ROLE, NODE_TYPE_LABELS
 
 STATUSES = ["pending", "approved", "minted", "rejected"]
 COLUMNS = ["applicant_name", "wallet_address", "node_type", "status", "wallet_verified",
@@ -19,7 +21,7 @@ COLUMNS = ["applicant_name", "wallet_address", "node_type", "status", "wallet_ve
 def filters() -> dict[str, Any]:
     left, middle, right = st.columns(3)
     status = left.selectbox("Status", ["any", *STATUSES], key="app_status")
-    node_type = middle.selectbox("Node type", ["any", 1, 2, 3], key="app_type",
+    node_type = middle.selectbox("Node type", ["any", *NODE_TYPE_LABELS], key="app_type",
                                  format_func=lambda v: v if v == "any" else ui.node_type_name(v))
     verified = right.selectbox("Wallet verified", ["any", "yes", "no"], key="app_verified")
     return {"status": None if status == "any" else status,
@@ -32,15 +34,15 @@ def approve(app_id: str) -> None:
     note = st.session_state.get(f"note_{app_id}", "").strip() or "approved"
     try:
         approved = ctx.client().approve(app_id, note)
-    except ApiError as error:
+    except BackendError as error:
         session.flash("error", f"Approval refused: {error}")
         return
-    tx = approved.get("mint_transaction")
+    tx = approved.mint_transaction
     if not tx:
         session.flash("error", "The backend approved but returned no mint transaction.")
         return
-    label = f"Mint for {approved['applicant_name']} ({approved['wallet_address']})"
-    session.send_transaction(ctx, tx["to"], tx["data"], label)
+    label = f"Mint for {approved.applicant_name} ({approved.wallet_address})"
+    session.send_transaction(ctx, tx.to, tx.data, label)
 
 
 def reject(app_id: str) -> None:
@@ -51,29 +53,29 @@ def reject(app_id: str) -> None:
         return
     try:
         ctx.client().reject(app_id, note)
-    except ApiError as error:
+    except BackendError as error:
         session.flash("error", f"Rejection refused: {error}")
         return
     session.flash("success", "Application rejected.")
 
 
-def actions(ctx: Context, app: dict[str, Any]) -> None:
-    status, app_id = app["status"], app["id"]
+def actions(ctx: Context, app: ApplicationDetail) -> None:
+    status, app_id = app.status, app.id
     if status not in ("pending", "approved"):
         return
     st.text_input("Review note (kept in the history)", key=f"note_{app_id}")
     left, right = st.columns(2)
-    if status == "pending" and "MINTER_ROLE" in ctx.roles:
-        if not app["wallet_verified"]:
+    if status == "pending" and MINTER_ROLE in ctx.roles:
+        if not app.wallet_verified:
             left.warning("The applicant has not confirmed the wallet by signing in yet.")
         left.button("Approve and mint", key=f"approve_{app_id}", type="primary",
-                    on_click=approve, args=(app_id,), disabled=not app["wallet_verified"])
-    if status == "approved" and "MINTER_ROLE" in ctx.roles:
-        tx = app.get("mint_transaction") or {}
+                    on_click=approve, args=(app_id,), disabled=not app.wallet_verified)
+    if status == "approved" and MINTER_ROLE in ctx.roles and app.mint_transaction:
+        tx = app.mint_transaction
         left.button("Send the mint transaction again", key=f"mint_{app_id}",
                     on_click=lambda: session.send_transaction(
-                        session.context(), tx["to"], tx["data"],
-                        f"Mint for {app['applicant_name']} ({app['wallet_address']})"))
+                        session.context(), tx.to, tx.data,
+                        f"Mint for {app.applicant_name} ({app.wallet_address})"))
     right.button("Reject", key=f"reject_{app_id}", on_click=reject, args=(app_id,))
 
 
@@ -81,14 +83,13 @@ def detail(ctx: Context, app_id: str) -> None:
     app = ui.attempt("Cannot read the application", lambda: ctx.client().application(app_id))
     if app is None:
         return
-    st.subheader(f"{app['applicant_name']} · {ui.node_type_name(app['node_type'])} · "
-                 f"{app['status']}")
-    shown = {k: v for k, v in app.items() if k not in ("history", "mint_transaction")}
+    st.subheader(f"{app.applicant_name} · {app.node_type.label} · {app.status}")
+    shown = app.model_dump(mode="json", exclude={"history", "mint_transaction"})
     st.dataframe([{"field": k, "value": str(v)} for k, v in shown.items()], hide_index=True)
-    if app["status"] == "approved":
+    if app.status == "approved":
         st.info("Approved: the status becomes minted once the indexer has seen the mint.")
     st.markdown("**History**")
-    st.dataframe(app.get("history") or [], hide_index=True)
+    st.dataframe(ui.records(app.history), hide_index=True)
     actions(ctx, app)
 
 
@@ -99,8 +100,7 @@ rows = ui.attempt("Cannot list applications", lambda: ctx.client().applications(
 if rows is not None:
     st.dataframe(ui.table(rows, COLUMNS), hide_index=True)
     if rows:
-        labels = {row["id"]: f"{row['applicant_name']} · {row['wallet_address']}"
-                  for row in rows}
+        labels = {row.id: f"{row.applicant_name} · {row.wallet_address}" for row in rows}
         chosen = st.selectbox("Application", list(labels), format_func=labels.get,
                               key="app_chosen")
         detail(ctx, chosen)

@@ -3,13 +3,12 @@ auditor role, the vault's audit log with its hash chain verified here, in the da
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 import streamlit as st
 
+from client import BackendError, EventFilters
+from client.models import ChainEvent, VaultAuditExport
 from dashboard import session, ui, vault_audit
-from dashboard.api import ApiError
 from dashboard.session import Context, context
 
 COLUMNS = ["block_number", "block_timestamp", "contract_name", "event_name", "tx_hash",
@@ -20,7 +19,7 @@ VAULT_COLUMNS = ["seq", "at", "actor", "action", "outcome", "token_id", "secret_
 VAULT_EXPORT = "vault_export"
 
 
-def event_filters() -> dict[str, Any]:
+def event_filters() -> EventFilters:
     top = st.columns(3)
     contract = top[0].selectbox("Contract", ["any", "NodeLicense", "NodeGovernor",
                                              "NodeTimelock"], key="ev_contract")
@@ -30,27 +29,28 @@ def event_filters() -> dict[str, Any]:
     token = bottom[0].text_input("Token id", key="ev_token").strip()
     from_block = bottom[1].number_input("From block", min_value=0, value=0, key="ev_from")
     to_block = bottom[2].number_input("To block (0: head)", min_value=0, value=0, key="ev_to")
-    return {"contract": None if contract == "any" else contract, "event": event or None,
-            "address": address or None, "token_id": int(token) if token.isdigit() else None,
-            "from_block": from_block or None, "to_block": to_block or None}
+    return EventFilters(contract=None if contract == "any" else contract, event=event or None,
+                        address=address or None,
+                        token_id=int(token) if token.isdigit() else None,
+                        from_block=from_block or None, to_block=to_block or None)
 
 
-def load_events(ctx: Context, filters: dict[str, Any]) -> list[dict[str, Any]] | None:
+def load_events(ctx: Context, filters: EventFilters) -> list[ChainEvent] | None:
     client, rows, cursor = ctx.client(), [], None
     while len(rows) < MAX_EVENTS:
         page = ui.attempt("Cannot read events", lambda c=cursor: client.events(
-            **filters, cursor=c, limit=1000))
+            filters, cursor=c, limit=1000))
         if page is None:
             return None
-        rows += page["events"]
-        cursor = page.get("next_cursor")
+        rows += page.events
+        cursor = page.next_cursor
         if not cursor:
             break
     return rows
 
 
-def timeline(rows: list[dict[str, Any]]) -> None:
-    frame = pd.DataFrame(rows)
+def timeline(rows: list[ChainEvent]) -> None:
+    frame = pd.DataFrame(ui.records(rows))
     frame["time"] = pd.to_datetime(frame["block_timestamp"], utc=True).dt.floor("min")
     counts = frame.groupby(["time", "event_name"]).size().unstack(fill_value=0)
     st.bar_chart(counts)
@@ -68,19 +68,20 @@ def events_section(ctx: Context) -> None:
         st.write("No event matches.")
         return
     timeline(rows)
-    st.dataframe(pd.DataFrame(rows, columns=COLUMNS).astype({"args": str}), hide_index=True)
+    st.dataframe(pd.DataFrame(ui.records(rows), columns=COLUMNS).astype({"args": str}),
+                 hide_index=True)
     csv = ui.attempt("Cannot export CSV", lambda: ctx.client().events_csv(
-        **filters, limit=10_000))
+        filters, limit=10_000))
     if csv is not None:
         st.download_button("Download CSV", csv, file_name="noderr-events.csv",
                            mime="text/csv", key="ev_csv")
 
 
-def load_export(ctx: Context) -> tuple[str, str | None] | str:
+def load_export(ctx: Context) -> VaultAuditExport | str:
     """The export and its head header, or the error to show (kept: reading is audited)."""
     try:
         return ctx.client().vault_audit_export()
-    except ApiError as error:
+    except BackendError as error:
         return f"Cannot export the vault audit log: {error}"
 
 
@@ -94,20 +95,20 @@ def verdict_message(verdict: vault_audit.Verdict) -> None:
                  f"The {verdict.entries} entries before it check out.")
 
 
-def show_export(text: str, head_header: str | None) -> None:
+def show_export(export: VaultAuditExport) -> None:
     try:
-        entries = vault_audit.parse_export(text)
-        head = vault_audit.parse_head(head_header)
+        entries = vault_audit.parse_export(export.text)
+        head = vault_audit.parse_head(export.head)
     except vault_audit.ExportError as error:
         st.error(f"Cannot verify the vault audit log: {error}")
         return
     verdict_message(vault_audit.verify(entries, head))
     frame = pd.DataFrame(entries[::-1], columns=VAULT_COLUMNS)
     st.dataframe(frame, hide_index=True)
-    st.download_button("Download the export (JSON lines)", text, key="vault_download",
+    st.download_button("Download the export (JSON lines)", export.text, key="vault_download",
                        file_name="vault-audit.ndjson", mime="application/x-ndjson")
     st.caption("Check it elsewhere: `noderr vault verify-audit --file vault-audit.ndjson "
-               f"--anchor {head_header}`")
+               f"--anchor {export.head}`")
 
 
 def vault_section(ctx: Context) -> None:
@@ -124,7 +125,7 @@ def vault_section(ctx: Context) -> None:
     if isinstance(export, str):
         st.error(export)
     else:
-        show_export(*export)
+        show_export(export)
 
 
 ctx = context()

@@ -8,8 +8,9 @@ from typing import Any
 import streamlit as st
 
 from dashboard import session, ui
-from dashboard.chain import license_call
+from dashboard.license_calls import license_call
 from dashboard.session import Context, context
+from noderr.domain import DEFAULT_ADMIN_ROLE, NODE_TYPE_LABELS, REVOKER_ROLE
 
 COLUMNS = ["token_id", "owner", "node_type", "status", "status_reason", "minted_block",
            "last_change_block"]
@@ -24,7 +25,7 @@ CONSEQUENCES = {
 def search() -> dict[str, Any]:
     left, middle, right = st.columns(3)
     owner = left.text_input("Owner address", key="lic_owner").strip()
-    node_type = middle.selectbox("Node type", ["any", 1, 2, 3], key="lic_type",
+    node_type = middle.selectbox("Node type", ["any", *NODE_TYPE_LABELS], key="lic_type",
                                  format_func=lambda v: v if v == "any" else ui.node_type_name(v))
     status = right.selectbox("Status", ["any", "active", "suspended", "revoked"],
                              key="lic_status")
@@ -34,10 +35,10 @@ def search() -> dict[str, Any]:
 
 def allowed_actions(ctx: Context, status: str) -> list[str]:
     actions = []
-    if "REVOKER_ROLE" in ctx.roles:
+    if REVOKER_ROLE in ctx.roles:
         actions += {"active": ["suspend", "revoke"],
                     "suspended": ["reinstate", "revoke"]}.get(status, [])
-    if "DEFAULT_ADMIN_ROLE" in ctx.roles and status in ("active", "suspended"):
+    if DEFAULT_ADMIN_ROLE in ctx.roles and status in ("active", "suspended"):
         actions.append("reassign")
     return actions
 
@@ -71,16 +72,15 @@ def detail(ctx: Context, token_id: int) -> None:
     lic = ui.attempt("Cannot read the license", lambda: ctx.client().license(token_id))
     if lic is None:
         return
-    st.subheader(f"License #{lic['token_id']} · {ui.node_type_name(lic['node_type'])} · "
-                 f"{lic['status']}")
-    st.write(f"Owner `{lic['owner']}` · minted in block {lic['minted_block']} "
-             f"(tx `{lic['minted_tx']}`)")
+    st.subheader(f"License #{lic.token_id} · {lic.node_type.label} · {lic.status}")
+    st.write(f"Owner `{lic.owner}` · minted in block {lic.minted_block} "
+             f"(tx `{lic.minted_tx}`)")
     st.markdown("**On-chain history**")
-    st.dataframe(lic.get("history") or [], hide_index=True)
-    actions = allowed_actions(ctx, lic["status"])
+    st.dataframe(ui.records(lic.history), hide_index=True)
+    actions = allowed_actions(ctx, lic.status)
     if actions:
         chosen = st.radio("Action", actions, horizontal=True, key=f"action_{token_id}")
-        action_form(lic["token_id"], lic["owner"], chosen)
+        action_form(lic.token_id, lic.owner, chosen)
 
 
 ctx = context()
@@ -90,8 +90,8 @@ rows = ui.attempt("Cannot list licenses", lambda: ctx.client().licenses(**search
 if rows is not None:
     st.dataframe(ui.table(rows, COLUMNS), hide_index=True)
     if rows:
-        labels = {row["token_id"]: f"#{row['token_id']} · {row['owner']} · "
-                                   f"{ui.node_type_name(row['node_type'])}" for row in rows}
+        labels = {row.token_id: f"#{row.token_id} · {row.owner} · {row.node_type.label}"
+                  for row in rows}
         chosen = st.selectbox("License", list(labels), format_func=labels.get,
                               key="lic_chosen")
         detail(ctx, chosen)

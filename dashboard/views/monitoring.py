@@ -3,18 +3,18 @@ most recent contract events."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 import streamlit as st
 
+from client import EventFilters
+from client.models import License
 from dashboard import ui
 from dashboard.session import Context, context
 
 RECENT_BLOCKS = 200
 
 
-def all_licenses(ctx: Context) -> list[dict[str, Any]] | None:
+def all_licenses(ctx: Context) -> list[License] | None:
     client, rows, after = ctx.client(), [], 0
     for _ in range(50):
         page = ui.attempt("Cannot list licenses", lambda a=after: client.licenses(
@@ -24,7 +24,7 @@ def all_licenses(ctx: Context) -> list[dict[str, Any]] | None:
         rows += page
         if len(page) < 1000:
             break
-        after = page[-1]["token_id"]
+        after = page[-1].token_id
     return rows
 
 
@@ -32,20 +32,19 @@ def health(ctx: Context) -> int | None:
     ready = ui.attempt("Cannot read readiness", lambda: ctx.client().readiness())
     if ready is None:
         return None
-    head, indexed = ready.get("head_block"), ready.get("indexed_block")
+    head, indexed = ready.head_block, ready.indexed_block
     lag = head - indexed if head is not None and indexed is not None else None
     cols = st.columns(3)
     cols[0].metric("Chain head", head if head is not None else "unknown")
     cols[1].metric("Indexed block", indexed if indexed is not None else "none")
     cols[2].metric("Indexer lag (blocks)", lag if lag is not None else "unknown")
-    if ready.get("status") != "ready":
-        problems = "; ".join(f"{k}: {v}" for k, v in ready.get("checks", {}).items()
-                             if v != "ok")
+    if not ready.ready:
+        problems = "; ".join(f"{name}: {state}" for name, state in ready.problems.items())
         st.warning(f"Not ready: {problems}")
     return indexed
 
 
-def license_charts(rows: list[dict[str, Any]]) -> None:
+def license_charts(rows: list[License]) -> None:
     if not rows:
         st.write("No license minted yet.")
         return
@@ -61,10 +60,10 @@ def recent(ctx: Context, indexed: int | None) -> None:
     st.subheader("Recent activity")
     start = max(0, (indexed or 0) - RECENT_BLOCKS)
     page = ui.attempt("Cannot read events", lambda: ctx.client().events(
-        from_block=start, limit=1000))
+        EventFilters(from_block=start), limit=1000))
     if page is None:
         return
-    events = page["events"][-20:][::-1]
+    events = ui.records(page.events[-20:][::-1])
     if not events:
         st.write(f"No event in the last {RECENT_BLOCKS} blocks.")
         return

@@ -17,14 +17,13 @@ if not ctx.me:
              "own wallet.")
 else:
     st.subheader("Your session")
-    st.write(f"Address `{ctx.me['address']}` · indexed block {ctx.me.get('indexed_block')}")
+    st.write(f"Address `{ctx.me.address}` · indexed block {ctx.me.indexed_block}")
     if ctx.is_admin:
         st.success(f"Admin roles: {', '.join(sorted(ctx.roles))}")
     else:
         st.info("You hold no admin role on NodeLicense: the pages are read-only for you.")
-    licenses = ctx.me.get("licenses") or []
-    if licenses:
-        st.dataframe(ui.table(licenses, ["token_id", "node_type", "status", "minted_block"]),
+    if ctx.me.licenses:
+        st.dataframe(ui.table(ctx.me.licenses, ["token_id", "node_type", "status", "minted_block"]),
                      hide_index=True)
     else:
         st.write("You hold no active license.")

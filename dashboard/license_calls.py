@@ -1,14 +1,11 @@
-"""Pure helpers about the chain: SIWE (EIP-4361) text and NodeLicense calldata. Nothing here
-talks to the chain; the wallet sends what these functions build."""
+"""Calldata of NodeLicense's admin actions (suspend, reinstate, revoke, reassign). Nothing
+here talks to the chain: the browser's wallet sends what these functions build."""
 
 from __future__ import annotations
 
 from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
-from noderr.siwe_text import siwe_message
-
-NODE_TYPES = {1: "Oracle", 2: "Guardian", 3: "Validator"}
 LICENSE_ACTIONS = {
     "suspend": ("suspend(uint256,string)", ["uint256", "string"]),
     "reinstate": ("reinstate(uint256)", ["uint256"]),
@@ -30,10 +27,3 @@ def license_call(action: str, token_id: int, reason: str = "", new_owner: str = 
             raise ValueError("the reason is longer than 256 bytes")
         args.append(reason)
     return "0x" + (function_signature_to_4byte_selector(signature) + encode(types, args)).hex()
-
-
-def short(address: str | None) -> str:
-    return f"{address[:6]}…{address[-4:]}" if address and len(address) > 12 else str(address)
-
-
-__all__ = ["LICENSE_ACTIONS", "NODE_TYPES", "license_call", "short", "siwe_message"]

@@ -1,6 +1,6 @@
-"""dashboard/chain.py's NodeLicense calldata against an encoding derived from the compiled
-NodeLicense ABI (the one a deployment file carries): selector and arguments from the ABI's
-own input types, encoded with eth_abi."""
+"""dashboard/license_calls.py's NodeLicense calldata against an encoding derived from the
+compiled NodeLicense ABI (the one a deployment file carries): selector and arguments from the
+ABI's own input types, encoded with eth_abi."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
-from dashboard.chain import LICENSE_ACTIONS, license_call
+from dashboard.license_calls import LICENSE_ACTIONS, license_call
 from noderr.contracts import Artifact
 from tests.fixtures_chain import artifacts  # noqa: F401
 

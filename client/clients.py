@@ -1,0 +1,283 @@
+"""The backend's HTTP API as methods: `BackendClient` blocks, `AsyncBackendClient` awaits.
+Both send the same `endpoints.Call`s, so the requests, the typed answers and the errors are
+the same; every failure is a `BackendError`.
+
+A client is signed in by a session token, sent as `Authorization: Bearer` (`token=`, or
+`sign_in`, which sets it); `logout` drops it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import httpx
+
+from client import endpoints, models
+from client.endpoints import Call, EventFilters
+from client.errors import unreachable
+from noderr.siwe_text import siwe_message
+
+T = TypeVar("T")
+DEFAULT_TIMEOUT = 10.0
+Signer = Callable[[str], str]
+"""Signs an EIP-4361 message as `personal_sign` (EIP-191) does; the 0x-hex signature."""
+NO_FILTER = EventFilters()
+
+
+def _bearer(headers: httpx.Headers, token: str | None) -> None:
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    else:
+        headers.pop("Authorization", None)
+
+
+class BackendClient:
+    """The backend's HTTP API, blocking. Close it (or use it in a `with` block)."""
+
+    def __init__(self, base_url: str, token: str | None = None,
+                 timeout: float = DEFAULT_TIMEOUT,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
+        _bearer(self._http.headers, token)
+
+    def call(self, call: Call[T]) -> T:
+        """Send `call`; its typed answer, or BackendError."""
+        try:
+            response = self._http.request(call.method, call.path, params=call.params,
+                                          json=call.body)
+        except httpx.HTTPError as error:
+            raise unreachable(self.base_url, error) from None
+        return call.answer(response)
+
+    def use_token(self, token: str | None) -> None:
+        """Send `token` as the session from now on (None: no session)."""
+        _bearer(self._http.headers, token)
+
+    # auth and node identity
+    def nonce(self) -> str:
+        return self.call(endpoints.nonce())
+
+    def sign_in_message(self, address: str, chain_id: int, origin: str | None = None) -> str:
+        """The EIP-4361 message for `address` with a fresh nonce, for a page at `origin`
+        (default: this client's backend URL; the backend accepts NODERR_SIWE_DOMAINS)."""
+        return siwe_message(origin or self.base_url, address, chain_id, self.nonce())
+
+    def verify(self, message: str, signature: str) -> models.Session:
+        return self.call(endpoints.verify(message, signature))
+
+    def sign_in(self, address: str, chain_id: int, sign: Signer,
+                origin: str | None = None) -> models.Session:
+        """Sign in with Ethereum, `sign` holding the key; this client then uses the session."""
+        message = self.sign_in_message(address, chain_id, origin)
+        session = self.verify(message, sign(message))
+        self.use_token(session.token)
+        return session
+
+    def me(self) -> models.Me:
+        return self.call(endpoints.me())
+
+    def logout(self, everywhere: bool = False) -> None:
+        """End this session (every session of the address with `everywhere`)."""
+        self.call(endpoints.logout(everywhere))
+        self.use_token(None)
+
+    def nodes_me(self) -> models.LicensedNode:
+        return self.call(endpoints.nodes_me())
+
+    def readiness(self) -> models.Readiness:
+        return self.call(endpoints.readiness())
+
+    # applications (admins)
+    def applications(self, status: models.ApplicationStatus | None = None,
+                     node_type: int | None = None, wallet: str | None = None,
+                     verified: bool | None = None, limit: int = 100,
+                     offset: int = 0) -> list[models.Application]:
+        return self.call(endpoints.applications(status, node_type, wallet, verified, limit,
+                                                offset))
+
+    def application(self, app_id: str) -> models.ApplicationDetail:
+        return self.call(endpoints.application(app_id))
+
+    def approve(self, app_id: str, note: str) -> models.Application:
+        return self.call(endpoints.approve(app_id, note))
+
+    def reject(self, app_id: str, note: str) -> models.Application:
+        return self.call(endpoints.reject(app_id, note))
+
+    # the public auditor API
+    def events(self, filters: EventFilters = NO_FILTER, cursor: str | None = None,
+               limit: int = 100) -> models.EventPage:
+        return self.call(endpoints.events(filters, cursor, limit))
+
+    def events_csv(self, filters: EventFilters = NO_FILTER, limit: int = 100) -> str:
+        return self.call(endpoints.events_csv(filters, limit))
+
+    def licenses(self, owner: str | None = None, node_type: int | None = None,
+                 status: models.LicenseState | None = None, after: int = 0,
+                 limit: int = 100) -> list[models.License]:
+        return self.call(endpoints.licenses(owner, node_type, status, after, limit))
+
+    def license(self, token_id: int) -> models.LicenseDetail:
+        return self.call(endpoints.license_detail(token_id))
+
+    def proposals(self, state: models.ProposalState | None = None, limit: int = 100,
+                  offset: int = 0) -> list[models.Proposal]:
+        return self.call(endpoints.proposals(state, limit, offset))
+
+    # the vault: the caller's own secrets, and the audit log (auditor roles)
+    def put_secret(self, token_id: int, name: str,
+                   data: dict[str, Any]) -> models.StoredSecret:
+        return self.call(endpoints.put_secret(token_id, name, data))
+
+    def get_secret(self, token_id: int, name: str,
+                   version: int | None = None) -> models.Secret:
+        return self.call(endpoints.get_secret(token_id, name, version))
+
+    def list_secrets(self, token_id: int) -> list[models.SecretSummary]:
+        return self.call(endpoints.list_secrets(token_id))
+
+    def delete_secret(self, token_id: int, name: str) -> int:
+        """Delete every version of the secret; how many there were."""
+        return self.call(endpoints.delete_secret(token_id, name))
+
+    def vault_audit_export(self) -> models.VaultAuditExport:
+        return self.call(endpoints.vault_audit_export())
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.close()
+
+
+class AsyncBackendClient:
+    """The backend's HTTP API for asyncio, the same methods as `BackendClient` awaited. Close
+    it (`await aclose()`, or use it in an `async with` block)."""
+
+    def __init__(self, base_url: str, token: str | None = None,
+                 timeout: float = DEFAULT_TIMEOUT,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout,
+                                       transport=transport)
+        _bearer(self._http.headers, token)
+
+    async def call(self, call: Call[T]) -> T:
+        """Send `call`; its typed answer, or BackendError."""
+        try:
+            response = await self._http.request(call.method, call.path, params=call.params,
+                                                json=call.body)
+        except httpx.HTTPError as error:
+            raise unreachable(self.base_url, error) from None
+        return call.answer(response)
+
+    def use_token(self, token: str | None) -> None:
+        """Send `token` as the session from now on (None: no session)."""
+        _bearer(self._http.headers, token)
+
+    # auth and node identity
+    async def nonce(self) -> str:
+        return await self.call(endpoints.nonce())
+
+    async def sign_in_message(self, address: str, chain_id: int,
+                              origin: str | None = None) -> str:
+        """The EIP-4361 message for `address` with a fresh nonce, for a page at `origin`
+        (default: this client's backend URL; the backend accepts NODERR_SIWE_DOMAINS)."""
+        return siwe_message(origin or self.base_url, address, chain_id, await self.nonce())
+
+    async def verify(self, message: str, signature: str) -> models.Session:
+        return await self.call(endpoints.verify(message, signature))
+
+    async def sign_in(self, address: str, chain_id: int, sign: Signer,
+                      origin: str | None = None) -> models.Session:
+        """Sign in with Ethereum, `sign` holding the key; this client then uses the session."""
+        message = await self.sign_in_message(address, chain_id, origin)
+        session = await self.verify(message, sign(message))
+        self.use_token(session.token)
+        return session
+
+    async def me(self) -> models.Me:
+        return await self.call(endpoints.me())
+
+    async def logout(self, everywhere: bool = False) -> None:
+        """End this session (every session of the address with `everywhere`)."""
+        await self.call(endpoints.logout(everywhere))
+        self.use_token(None)
+
+    async def nodes_me(self) -> models.LicensedNode:
+        return await self.call(endpoints.nodes_me())
+
+    async def readiness(self) -> models.Readiness:
+        return await self.call(endpoints.readiness())
+
+    # applications (admins)
+    async def applications(self, status: models.ApplicationStatus | None = None,
+                           node_type: int | None = None, wallet: str | None = None,
+                           verified: bool | None = None, limit: int = 100,
+                           offset: int = 0) -> list[models.Application]:
+        return await self.call(endpoints.applications(status, node_type, wallet, verified,
+                                                      limit, offset))
+
+    async def application(self, app_id: str) -> models.ApplicationDetail:
+        return await self.call(endpoints.application(app_id))
+
+    async def approve(self, app_id: str, note: str) -> models.Application:
+        return await self.call(endpoints.approve(app_id, note))
+
+    async def reject(self, app_id: str, note: str) -> models.Application:
+        return await self.call(endpoints.reject(app_id, note))
+
+    # the public auditor API
+    async def events(self, filters: EventFilters = NO_FILTER, cursor: str | None = None,
+                     limit: int = 100) -> models.EventPage:
+        return await self.call(endpoints.events(filters, cursor, limit))
+
+    async def events_csv(self, filters: EventFilters = NO_FILTER, limit: int = 100) -> str:
+        return await self.call(endpoints.events_csv(filters, limit))
+
+    async def licenses(self, owner: str | None = None, node_type: int | None = None,
+                       status: models.LicenseState | None = None, after: int = 0,
+                       limit: int = 100) -> list[models.License]:
+        return await self.call(endpoints.licenses(owner, node_type, status, after, limit))
+
+    async def license(self, token_id: int) -> models.LicenseDetail:
+        return await self.call(endpoints.license_detail(token_id))
+
+    async def proposals(self, state: models.ProposalState | None = None, limit: int = 100,
+                        offset: int = 0) -> list[models.Proposal]:
+        return await self.call(endpoints.proposals(state, limit, offset))
+
+    # the vault: the caller's own secrets, and the audit log (auditor roles)
+    async def put_secret(self, token_id: int, name: str,
+                         data: dict[str, Any]) -> models.StoredSecret:
+        return await self.call(endpoints.put_secret(token_id, name, data))
+
+    async def get_secret(self, token_id: int, name: str,
+                         version: int | None = None) -> models.Secret:
+        return await self.call(endpoints.get_secret(token_id, name, version))
+
+    async def list_secrets(self, token_id: int) -> list[models.SecretSummary]:
+        return await self.call(endpoints.list_secrets(token_id))
+
+    async def delete_secret(self, token_id: int, name: str) -> int:
+        """Delete every version of the secret; how many there were."""
+        return await self.call(endpoints.delete_secret(token_id, name))
+
+    async def vault_audit_export(self) -> models.VaultAuditExport:
+        return await self.call(endpoints.vault_audit_export())
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                        traceback: TracebackType | None) -> None:
+        await self.aclose()

@@ -1,0 +1,211 @@
+"""Each backend endpoint a client calls, as data: method, path, parameters, and how its answer
+is read. The sync and the async client send the same `Call`s; only the sending differs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import TypeAdapter
+
+from client import models
+from client.errors import refused, unexpected
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Call(Generic[T]):
+    """One request and the reading of its answer. `answers_when` lists error statuses whose
+    body is still the answer (/readyz says why it is not ready with a 503)."""
+
+    method: str
+    path: str
+    read: Callable[[httpx.Response], T]
+    params: dict[str, Any] = field(default_factory=dict)
+    body: dict[str, Any] | None = None
+    answers_when: tuple[int, ...] = ()
+
+    def answer(self, response: httpx.Response) -> T:
+        """What the response means, or the BackendError it stands for."""
+        failed = response.status_code >= 400
+        if failed and response.status_code not in self.answers_when:
+            raise refused(response)
+        try:
+            return self.read(response)
+        except ValueError as error:  # not JSON, or JSON of another shape (ValidationError)
+            raise (refused(response) if failed else unexpected(response, error)) from None
+
+
+@dataclass(frozen=True)
+class EventFilters:
+    """What GET /events can filter on; None means any."""
+
+    contract: str | None = None
+    event: str | None = None
+    token_id: int | None = None
+    address: str | None = None
+    from_block: int | None = None
+    to_block: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def params(self) -> dict[str, Any]:
+        return query(**self.__dict__)
+
+
+def query(**params: Any) -> dict[str, Any]:
+    """Query parameters without the unset ones (None or empty text)."""
+    return {name: value.isoformat() if isinstance(value, datetime) else value
+            for name, value in params.items() if value is not None and value != ""}
+
+
+def json_body(shape: Any, key: str | None = None) -> Callable[[httpx.Response], Any]:
+    """A reader validating the JSON body, or its member `key`, as `shape` (a model, or a
+    type such as list[Model])."""
+    adapter: TypeAdapter[Any] = TypeAdapter(shape)
+
+    def read(response: httpx.Response) -> Any:
+        if key is None:
+            return adapter.validate_json(response.content)
+        body = response.json()
+        if not isinstance(body, dict) or key not in body:
+            raise ValueError(f"no {key!r} in the answer")
+        return adapter.validate_python(body[key])
+
+    return read
+
+
+def _nothing(response: httpx.Response) -> None:
+    return None
+
+
+def _text(response: httpx.Response) -> str:
+    return response.text
+
+
+def _vault_export(response: httpx.Response) -> models.VaultAuditExport:
+    return models.VaultAuditExport(text=response.text,
+                                   head=response.headers.get("X-Vault-Audit-Head"))
+
+
+_nonce = json_body(str, key="nonce")
+_session = json_body(models.Session)
+_me = json_body(models.Me)
+_licensed_node = json_body(models.LicensedNode)
+_readiness = json_body(models.Readiness)
+_applications = json_body(list[models.Application])
+_application = json_body(models.Application)
+_application_detail = json_body(models.ApplicationDetail)
+_event_page = json_body(models.EventPage)
+_licenses = json_body(list[models.License])
+_license_detail = json_body(models.LicenseDetail)
+_proposals = json_body(list[models.Proposal])
+_stored_secret = json_body(models.StoredSecret)
+_secret = json_body(models.Secret)
+_secret_list = json_body(list[models.SecretSummary], key="secrets")
+_deleted_versions = json_body(int, key="deleted_versions")
+
+
+# auth and node identity
+def nonce() -> Call[str]:
+    return Call("GET", "/auth/nonce", _nonce)
+
+
+def verify(message: str, signature: str) -> Call[models.Session]:
+    return Call("POST", "/auth/verify", _session,
+                body={"message": message, "signature": signature})
+
+
+def me() -> Call[models.Me]:
+    return Call("GET", "/auth/me", _me)
+
+
+def logout(everywhere: bool) -> Call[None]:
+    return Call("POST", "/auth/logout", _nothing, params=query(everywhere=everywhere or None))
+
+
+def nodes_me() -> Call[models.LicensedNode]:
+    return Call("GET", "/nodes/me", _licensed_node)
+
+
+def readiness() -> Call[models.Readiness]:
+    return Call("GET", "/readyz", _readiness, answers_when=(503,))
+
+
+# applications (admins)
+def applications(status: str | None, node_type: int | None, wallet: str | None,
+                 verified: bool | None, limit: int, offset: int
+                 ) -> Call[list[models.Application]]:
+    return Call("GET", "/applications", _applications, params=query(
+        status=status, node_type=node_type, wallet=wallet, verified=verified, limit=limit,
+        offset=offset))
+
+
+def application(app_id: str) -> Call[models.ApplicationDetail]:
+    return Call("GET", f"/applications/{app_id}", _application_detail)
+
+
+def approve(app_id: str, note: str) -> Call[models.Application]:
+    return Call("POST", f"/applications/{app_id}/approve", _application, body={"note": note})
+
+
+def reject(app_id: str, note: str) -> Call[models.Application]:
+    return Call("POST", f"/applications/{app_id}/reject", _application, body={"note": note})
+
+
+# the public auditor API
+def events(filters: EventFilters, cursor: str | None, limit: int) -> Call[models.EventPage]:
+    return Call("GET", "/events", _event_page,
+                params={**filters.params(), **query(cursor=cursor, limit=limit)})
+
+
+def events_csv(filters: EventFilters, limit: int) -> Call[str]:
+    return Call("GET", "/events", _text,
+                params={**filters.params(), **query(limit=limit, format="csv")})
+
+
+def licenses(owner: str | None, node_type: int | None, status: str | None, after: int,
+             limit: int) -> Call[list[models.License]]:
+    return Call("GET", "/licenses", _licenses, params=query(
+        owner=owner, node_type=node_type, status=status, after=after, limit=limit))
+
+
+def license_detail(token_id: int) -> Call[models.LicenseDetail]:
+    return Call("GET", f"/licenses/{token_id}", _license_detail)
+
+
+def proposals(state: str | None, limit: int, offset: int) -> Call[list[models.Proposal]]:
+    return Call("GET", "/governance/proposals", _proposals,
+                params=query(state=state, limit=limit, offset=offset))
+
+
+# the vault: the caller's own secrets, and the audit log (auditor roles)
+def _secret_path(token_id: int, name: str | None = None) -> str:
+    base = f"/vault/licenses/{token_id}/secrets"
+    return base if name is None else f"{base}/{quote(name, safe='')}"
+
+
+def put_secret(token_id: int, name: str, data: dict[str, Any]) -> Call[models.StoredSecret]:
+    return Call("PUT", _secret_path(token_id, name), _stored_secret, body={"data": data})
+
+
+def get_secret(token_id: int, name: str, version: int | None) -> Call[models.Secret]:
+    return Call("GET", _secret_path(token_id, name), _secret, params=query(version=version))
+
+
+def list_secrets(token_id: int) -> Call[list[models.SecretSummary]]:
+    return Call("GET", _secret_path(token_id), _secret_list)
+
+
+def delete_secret(token_id: int, name: str) -> Call[int]:
+    return Call("DELETE", _secret_path(token_id, name), _deleted_versions)
+
+
+def vault_audit_export() -> Call[models.VaultAuditExport]:
+    return Call("GET", "/vault/audit/export", _vault_export)
+

@@ -1,0 +1,227 @@
+"""What the backend answers, as the clients return it. Field names and types follow the
+backend's routes (backend/*routes*.py, backend/auditor.py, backend/health.py,
+backend/vault/routes.py); fields a newer backend adds are ignored. uint256 values the backend
+sends as decimal strings (governance tallies) stay strings: they do not fit a float or an
+Arrow column."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from noderr.domain import NodeType
+
+LicenseState = Literal["active", "suspended", "revoked"]
+ApplicationStatus = Literal["pending", "approved", "minted", "rejected"]
+ProposalState = Literal["created", "queued", "executed", "canceled"]
+
+
+class Answer(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Session(Answer):
+    """POST /auth/verify: a signed-in session; `token` goes in `Authorization: Bearer`."""
+
+    address: str
+    token: str
+    expires_at: datetime
+
+
+class OwnLicense(Answer):
+    """One active license of the signed-in wallet, as the mirror shows it."""
+
+    token_id: int
+    node_type: NodeType
+    status: LicenseState
+    application_id: str | None
+    minted_block: int
+
+
+class Me(Answer):
+    """GET /auth/me: the signed-in address, its active licenses and NodeLicense roles (a
+    role the mirror cannot name is its 0x id) at `indexed_block`."""
+
+    address: str
+    licenses: list[OwnLicense]
+    roles: list[str]
+    indexed_block: int | None
+
+
+class LicensedNode(Answer):
+    """GET /nodes/me: the caller's active licenses, read from a mirror fresh enough to trust
+    (the backend answers 403 without a license, 503 while the mirror lags)."""
+
+    address: str
+    licenses: list[OwnLicense]
+    indexed_block: int | None
+
+
+class Readiness(Answer):
+    """GET /readyz, whether ready (200) or not (503): every check, chain head, indexed block."""
+
+    status: Literal["ready", "not ready"]
+    checks: dict[str, str]
+    head_block: int | None
+    indexed_block: int | None
+    caller_cache: str
+
+    @property
+    def ready(self) -> bool:
+        return self.status == "ready"
+
+    @property
+    def problems(self) -> dict[str, str]:
+        return {name: state for name, state in self.checks.items() if state != "ok"}
+
+
+class MintTransaction(Answer):
+    """The exact NodeLicense.mint transaction an approved application waits for."""
+
+    to: str
+    data: str
+    value: str
+    chain_id: int
+
+
+class Application(Answer):
+    """One application, as admins list it (`mint_transaction` only while approved)."""
+
+    id: str
+    application_id: str
+    source: Literal["typeform", "api"]
+    applicant_name: str
+    contact: str
+    wallet_address: str
+    wallet_verified: bool
+    node_type: NodeType
+    region: str
+    experience: str
+    status: ApplicationStatus
+    review_note: str | None
+    token_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    mint_transaction: MintTransaction | None = None
+
+
+class ApplicationStep(Answer):
+    action: str
+    from_status: str | None
+    to_status: str
+    actor: str
+    note: str | None
+    at: datetime
+
+
+class ApplicationDetail(Application):
+    """GET /applications/{id}: with its history; `answers` (every raw Typeform answer by
+    field ref) only for admins."""
+
+    history: list[ApplicationStep]
+    answers: dict[str, Any] | None = None
+
+
+class ChainEvent(Answer):
+    """One decoded contract event from the mirror (`args` None when it could not decode)."""
+
+    block_number: int
+    block_timestamp: datetime
+    tx_hash: str
+    log_index: int
+    contract_name: str
+    contract_address: str
+    event_name: str | None
+    args: dict[str, Any] | None
+
+
+class EventPage(Answer):
+    """GET /events: oldest first; pass `next_cursor` on for the next page (None: the last)."""
+
+    events: list[ChainEvent]
+    next_cursor: str | None
+
+
+class License(Answer):
+    """GET /licenses: one license the mirror knows, revoked ones too."""
+
+    token_id: int
+    owner: str
+    node_type: NodeType
+    status: LicenseState
+    status_reason: str | None
+    application_id: str
+    minted_block: int
+    minted_tx: str
+    last_change_block: int
+
+
+class LicenseChange(Answer):
+    block_number: int
+    block_timestamp: datetime
+    tx_hash: str
+    log_index: int
+    event_name: str | None
+    args: dict[str, Any] | None
+
+
+class LicenseDetail(License):
+    """GET /licenses/{token_id}: the license and every event about it, oldest first."""
+
+    history: list[LicenseChange]
+
+
+class Proposal(Answer):
+    """GET /governance/proposals: a proposal with its tallies; deadlines are block numbers."""
+
+    proposal_id: str
+    proposer: str
+    targets: list[str]
+    values: list[int | str]
+    calldatas: list[str]
+    description: str
+    state: ProposalState
+    snapshot: str
+    deadline: str
+    eta: str | None
+    votes_for: str
+    votes_against: str
+    votes_abstain: str
+    created_block: int
+    last_change_block: int
+
+
+class StoredSecret(Answer):
+    """PUT /vault/licenses/{token_id}/secrets/{name}: the version just written."""
+
+    token_id: int
+    name: str
+    version: int
+    created_at: datetime
+
+
+class Secret(StoredSecret):
+    """GET /vault/licenses/{token_id}/secrets/{name}: one version, decrypted."""
+
+    created_by: str
+    data: dict[str, Any]
+
+
+class SecretSummary(Answer):
+    """One secret of a license in GET /vault/licenses/{token_id}/secrets: never its value."""
+
+    name: str
+    latest_version: int
+    versions: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class VaultAuditExport(Answer):
+    """GET /vault/audit/export: the whole log as JSON lines, and `head` (`SEQ:HASH` of the
+    newest entry, from the X-Vault-Audit-Head header) to detect a cut-off export."""
+
+    text: str
+    head: str | None
