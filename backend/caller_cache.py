@@ -24,14 +24,12 @@ import contextlib
 import dataclasses
 import logging
 import time
-from typing import TYPE_CHECKING
 
 import psycopg
 
+from backend import mirror
+from backend.caller import Caller
 from backend.schema import AUTHZ_CHANNEL
-
-if TYPE_CHECKING:
-    from backend.authz import Caller
 
 log = logging.getLogger("noderr.backend.caller_cache")
 RECONNECT_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)
@@ -177,10 +175,7 @@ class CallerCache:
                                                      **LISTENER_PARAMS)
         self._conn = conn
         await conn.execute(f"LISTEN {AUTHZ_CHANNEL}")
-        row = await (await conn.execute(
-            "SELECT block_number FROM indexer_checkpoints WHERE chain_id = %s",
-            (self.chain_id,))).fetchone()
-        self.indexed_block = None if row is None else int(row[0])
+        self.indexed_block = await mirror.indexed_block(conn, self.chain_id)
         self._new_generation()
         asyncio.get_running_loop().add_reader(conn.fileno(), self.drain)
         log.info("caller cache on (listening on %s)", AUTHZ_CHANNEL)

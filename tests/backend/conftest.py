@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from web3 import Web3
 
-from backend.app import create_app
+from backend.api.app import create_app
 from backend.settings import BackendSettings
 from noderr.chain import free_port, start_anvil
 from noderr.contracts import Artifact

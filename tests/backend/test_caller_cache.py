@@ -146,7 +146,7 @@ def test_cache_off__one_query_per_request(make_client, settings, ops):
 
 
 def test_cache__entry_expires_with_its_session(database_url, deployment):
-    from backend.authz import Caller
+    from backend.caller import Caller
 
     async def scenario() -> list[bool]:
         cache = CallerCache(database_url, deployment.chain_id)
