@@ -141,14 +141,6 @@ class CallerCache:
         """Listen in the background (returns at once; the cache turns on once listening)."""
         self._task = asyncio.create_task(self._listen_forever(), name="caller-cache-listener")
 
-    async def wait_listening(self, timeout: float = 10.0) -> None:
-        """For tests: return once the cache is on."""
-        deadline = time.monotonic() + timeout
-        while not self.listening:
-            if time.monotonic() > deadline:
-                raise TimeoutError("the caller cache did not start listening")
-            await asyncio.sleep(0.01)
-
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
