@@ -1,9 +1,16 @@
 """Operator applications: created from Typeform or the API, claimed by SIWE, reviewed by
-admins; an approval returns the mint transaction and the chain decides when it is `minted`."""
+admins; an approval returns the mint transaction and the chain decides when it is `minted`.
+
+The state machine: `pending` -> `approved` (MINTER holders, once the applicant has confirmed
+the wallet by signing in) or `rejected` (admins); `approved` -> `rejected` until the mint is
+seen; any state but `minted` -> `minted` when the indexer has seen the application's
+LicenseMinted (reconciled before every read or change). Every step is one row of history."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from eth_abi import encode
@@ -12,14 +19,32 @@ from psycopg import AsyncConnection, sql
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, Field, field_validator
 
-from backend.authz import NODE_TYPES
+from backend import authz, mirror
+from backend.caller import Caller
+from backend.context import Backend
+from backend.errors import Conflict, NotAllowed, NotFound
+from noderr.domain import ADMIN_ROLES, NODE_TYPE_LABELS, NodeType
 
 _MINT = function_signature_to_4byte_selector("mint(address,uint8,bytes32)")
 Status = Literal["pending", "approved", "rejected", "minted"]
+Row = dict[str, Any]
 COLUMNS = sql.SQL(", ").join(map(sql.Identifier, (
     "id", "application_id", "source", "applicant_name", "contact", "wallet_address",
     "wallet_verified", "node_type", "region", "experience", "status", "review_note", "token_id",
     "created_at", "updated_at")))
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A review action: the statuses it may start from and the status it leads to."""
+
+    action: str
+    allowed: tuple[Status, ...]
+    to_status: Status
+
+
+APPROVE = Transition("approve", ("pending",), "approved")
+REJECT = Transition("reject", ("pending", "approved"), "rejected")
 
 
 def query(template: str) -> sql.Composed:
@@ -48,12 +73,11 @@ class ApplicationIn(BaseModel):
     @field_validator("node_type", mode="before")
     @classmethod
     def _node_type(cls, value: object) -> int:
-        names = {name.lower(): code for code, name in NODE_TYPES.items()}
-        if isinstance(value, str) and value.strip().lower() in names:
-            return names[value.strip().lower()]
-        if isinstance(value, int | str) and str(value).strip() in {"1", "2", "3"}:
-            return int(value)
-        raise ValueError(f"node type must be one of {', '.join(NODE_TYPES.values())} or 1-3")
+        if isinstance(value, int | str) and not isinstance(value, bool):
+            with contextlib.suppress(ValueError):
+                return int(NodeType.parse(value))
+        raise ValueError(f"node type must be one of {', '.join(NODE_TYPE_LABELS.values())} "
+                         f"or 1-{len(NodeType)}")
 
     @field_validator("experience", "region", mode="before")
     @classmethod
@@ -66,12 +90,22 @@ def application_id(app_uuid: uuid.UUID) -> str:
     return "0x" + keccak(b"noderr-application:" + app_uuid.bytes).hex()
 
 
-def mint_transaction(license_address: str, chain_id: int, row: dict[str, Any]) -> dict[str, Any]:
+def mint_transaction(license_address: str, chain_id: int, row: Row) -> dict[str, Any]:
     args = encode(["address", "uint8", "bytes32"],
                   [row["wallet_address"], row["node_type"], bytes.fromhex(
                       row["application_id"][2:])])
     return {"to": license_address, "data": "0x" + (_MINT + args).hex(), "value": "0x0",
             "chain_id": chain_id}
+
+
+def view(backend: Backend, row: Row) -> dict[str, Any]:
+    """An application as the API shows it; an approved one with its mint transaction."""
+    out = {**row, "id": str(row["id"]),
+           "token_id": None if row["token_id"] is None else int(row["token_id"])}
+    if row["status"] == "approved":
+        out["mint_transaction"] = mint_transaction(backend.license_address, backend.chain_id,
+                                                   row)
+    return out
 
 
 async def record(conn: AsyncConnection, app: uuid.UUID, action: str, from_status: str | None,
@@ -84,7 +118,7 @@ async def record(conn: AsyncConnection, app: uuid.UUID, action: str, from_status
 
 async def create(conn: AsyncConnection, data: ApplicationIn, *, source: str, actor: str,
                  verified: bool = False, typeform_token: str | None = None,
-                 answers: dict[str, Any] | None = None) -> dict[str, Any] | None:
+                 answers: dict[str, Any] | None = None) -> Row | None:
     """Insert an application (None when its Typeform response is already stored)."""
     app_uuid = uuid.uuid4()
     row = await (await conn.execute(
@@ -101,14 +135,11 @@ async def create(conn: AsyncConnection, data: ApplicationIn, *, source: str, act
     return row
 
 
-RECONCILE_SQL = """
+RECONCILE_SQL = sql.SQL("""
 WITH minted AS (
-  SELECT a.id, a.status AS from_status, e.args->>'token_id' AS token_id,
-         e.args->>'actor' AS actor, e.tx_hash
+  SELECT a.id, a.status AS from_status, m.token_id, m.actor, m.tx_hash
   FROM applications a
-  JOIN chain_events e ON e.chain_id = %(chain_id)s AND e.contract_name = 'NodeLicense'
-   AND e.contract_address = %(license)s AND e.event_name = 'LicenseMinted'
-   AND e.args->>'application_id' = a.application_id
+  JOIN ({license_minted}) m ON m.application_id = a.application_id
   WHERE a.status <> 'minted'
   FOR UPDATE OF a SKIP LOCKED
 ), updated AS (
@@ -119,9 +150,127 @@ WITH minted AS (
 INSERT INTO application_events (application, action, from_status, to_status, actor, note)
 SELECT id, 'minted', from_status, 'minted', actor, 'LicenseMinted in transaction ' || tx_hash
 FROM minted
-"""
+""").format(license_minted=mirror.LICENSE_MINTED)
 
 
 async def reconcile_minted(conn: AsyncConnection, mirror_key: dict[str, object]) -> None:
     """Mark `minted` every application whose LicenseMinted the indexer has seen."""
     await conn.execute(RECONCILE_SQL, mirror_key)
+
+
+async def apply(backend: Backend, caller: Caller, data: ApplicationIn) -> dict[str, Any]:
+    """An application by the signed-in wallet (its address is verified by the session)."""
+    if data.wallet_address != caller.address:
+        raise NotAllowed(f"wallet_address must be the signed-in wallet {caller.address}")
+    async with backend.db.transaction() as conn:
+        row = await create(conn, data, source="api", actor=caller.address, verified=True)
+    assert row is not None
+    return view(backend, row)
+
+
+async def load(backend: Backend, app_id: uuid.UUID) -> Row:
+    """The application as of the mirror now (NotFound if there is none)."""
+    async with backend.db.transaction() as conn:
+        await reconcile_minted(conn, backend.mirror_key)
+        row = await (await conn.execute(
+            query("SELECT {columns} FROM applications WHERE id = %s"), (app_id,))).fetchone()
+    if row is None:
+        raise NotFound(f"no application {app_id}")
+    return row
+
+
+async def search(backend: Backend, status: Status | None, node_type: int | None,
+                 wallet: str | None, verified: bool | None, limit: int,
+                 offset: int) -> list[dict[str, Any]]:
+    """Applications, newest first, filtered (None: any)."""
+    async with backend.db.transaction() as conn:
+        await reconcile_minted(conn, backend.mirror_key)
+        rows = await (await conn.execute(
+            query(
+                "SELECT {columns} FROM applications WHERE "
+                "(%(status)s::text IS NULL OR status = %(status)s) AND "
+                "(%(node_type)s::int IS NULL OR node_type = %(node_type)s) AND "
+                "(%(wallet)s::text IS NULL OR lower(wallet_address) = lower(%(wallet)s)) AND "
+                "(%(verified)s::bool IS NULL OR wallet_verified = %(verified)s) "
+                "ORDER BY created_at DESC, id LIMIT %(limit)s OFFSET %(offset)s"),
+            {"status": status, "node_type": node_type, "wallet": wallet, "verified": verified,
+             "limit": limit, "offset": offset})).fetchall()
+    return [view(backend, row) for row in rows]
+
+
+async def reader_is_admin(backend: Backend, caller: Caller, row: Row) -> bool:
+    """The applicant's own wallet, or an admin, may read an application; True for an admin
+    (a MINTER or REVOKER holder by a mirror fresh enough to trust its roles)."""
+    is_admin = caller.holds_any(ADMIN_ROLES)
+    if row["wallet_address"].lower() == caller.address.lower():
+        return is_admin and await authz.mirror_lag(backend, caller) is None
+    await authz.require_fresh_mirror(backend, caller)
+    if not is_admin:
+        raise NotAllowed("only the application's wallet or an admin may read it")
+    return True
+
+
+async def detail(backend: Backend, caller: Caller, app_id: uuid.UUID) -> dict[str, Any]:
+    """One application with its history; for admins also every raw Typeform answer."""
+    row = await load(backend, app_id)
+    is_admin = await reader_is_admin(backend, caller, row)
+    history = await backend.db.fetch(
+        "SELECT action, from_status, to_status, actor, note, at FROM application_events "
+        "WHERE application = %s ORDER BY id", (app_id,))
+    out = {**view(backend, row), "history": history}
+    if is_admin:
+        out["answers"] = await raw_answers(backend, app_id)
+    return out
+
+
+async def raw_answers(backend: Backend, app_id: uuid.UUID) -> dict[str, Any]:
+    """Every answer of the application's Typeform response, by field ref ({} from the API)."""
+    row = await backend.db.fetch_one("SELECT answers FROM applications WHERE id = %s", (app_id,))
+    return row["answers"] if row else {}
+
+
+async def claim(backend: Backend, caller: Caller, app_id: uuid.UUID) -> dict[str, Any]:
+    """The applicant signed in with the typed wallet: the application's wallet is verified."""
+    row = await load(backend, app_id)
+    if row["wallet_address"].lower() != caller.address.lower():
+        raise NotAllowed(f"signed-in wallet {caller.address} is not this application's "
+                         f"wallet {row['wallet_address']}")
+    if row["wallet_verified"]:
+        return view(backend, row)
+    async with backend.db.transaction() as conn:
+        row = await (await conn.execute(
+            query("UPDATE applications SET wallet_verified = true, updated_at = now() "
+                  "WHERE id = %s RETURNING {columns}"), (app_id,))).fetchone()
+        await record(conn, app_id, "wallet_verified", row["status"], row["status"],
+                     caller.address, "wallet confirmed by SIWE sign-in")
+    return view(backend, row)
+
+
+async def transition(backend: Backend, app_id: uuid.UUID, step: Transition, actor: str,
+                     note: str) -> Row:
+    """Take `step` on the application, recorded with `note`; NotFound or Conflict if not."""
+    async with backend.db.transaction() as conn:
+        await reconcile_minted(conn, backend.mirror_key)
+        row = await (await conn.execute(
+            query("SELECT {columns} FROM applications WHERE id = %s FOR UPDATE"),
+            (app_id,))).fetchone()
+        if row is None:
+            raise NotFound(f"no application {app_id}")
+        if row["status"] not in step.allowed:
+            raise Conflict(f"cannot {step.action} an application that is {row['status']}")
+        if step is APPROVE and not row["wallet_verified"]:
+            raise Conflict("the applicant has not confirmed the wallet by signing in "
+                           "(POST /applications/{id}/claim)")
+        from_status = row["status"]
+        row = await (await conn.execute(
+            query("UPDATE applications SET status = %s, review_note = %s, "
+                  "updated_at = now() WHERE id = %s RETURNING {columns}"),
+            (step.to_status, note, app_id))).fetchone()
+        await record(conn, app_id, step.action, from_status, step.to_status, actor, note)
+    return row
+
+
+async def review(backend: Backend, caller: Caller, app_id: uuid.UUID, step: Transition,
+                 note: str) -> dict[str, Any]:
+    """An admin's approval or rejection; an approval shows the exact mint transaction."""
+    return view(backend, await transition(backend, app_id, step, caller.address, note))

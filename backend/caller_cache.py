@@ -24,14 +24,12 @@ import contextlib
 import dataclasses
 import logging
 import time
-from typing import TYPE_CHECKING
 
 import psycopg
 
+from backend import mirror
+from backend.caller import Caller
 from backend.schema import AUTHZ_CHANNEL
-
-if TYPE_CHECKING:
-    from backend.authz import Caller
 
 log = logging.getLogger("noderr.backend.caller_cache")
 RECONNECT_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)
@@ -143,14 +141,6 @@ class CallerCache:
         """Listen in the background (returns at once; the cache turns on once listening)."""
         self._task = asyncio.create_task(self._listen_forever(), name="caller-cache-listener")
 
-    async def wait_listening(self, timeout: float = 10.0) -> None:
-        """For tests: return once the cache is on."""
-        deadline = time.monotonic() + timeout
-        while not self.listening:
-            if time.monotonic() > deadline:
-                raise TimeoutError("the caller cache did not start listening")
-            await asyncio.sleep(0.01)
-
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
@@ -177,10 +167,7 @@ class CallerCache:
                                                      **LISTENER_PARAMS)
         self._conn = conn
         await conn.execute(f"LISTEN {AUTHZ_CHANNEL}")
-        row = await (await conn.execute(
-            "SELECT block_number FROM indexer_checkpoints WHERE chain_id = %s",
-            (self.chain_id,))).fetchone()
-        self.indexed_block = None if row is None else int(row[0])
+        self.indexed_block = await mirror.indexed_block(conn, self.chain_id)
         self._new_generation()
         asyncio.get_running_loop().add_reader(conn.fileno(), self.drain)
         log.info("caller cache on (listening on %s)", AUTHZ_CHANNEL)

@@ -66,17 +66,20 @@ def api(
     import uvicorn
     from pydantic import ValidationError
 
-    from backend.app import create_app, freeze_startup_heap
+    from backend.api.app import create_app, freeze_startup_heap
     from backend.minter import MinterError
     from backend.settings import BackendSettings
+    from indexer.settings import IndexerSettings, check_lag_limit
 
-    context = load_service_context(rpc_url, deployment)
     try:
-        settings = BackendSettings()
+        settings, mirror = BackendSettings(), IndexerSettings()
+        check_lag_limit(mirror)
     except (ValidationError, ValueError) as error:
-        raise fail(f"bad NODERR_* backend setting: {error}".splitlines()[0]) from None
+        raise fail(f"bad NODERR_* setting: {error}".splitlines()[0]) from None
+    context = load_service_context(rpc_url, deployment)
     try:  # built here even for workers: a bad configuration stops us before any fork
-        app = create_app(settings, context.deployment, context.database_url, context.rpc_url)
+        app = create_app(settings, context.deployment, context.database_url, context.rpc_url,
+                         mirror.max_lag_blocks)
     except MinterError as error:
         raise fail(str(error)) from None
     typer.echo(f"Noderr API on http://{host}:{port} (docs /docs), chain "
@@ -88,7 +91,7 @@ def api(
     os.environ.update({"NODERR_RPC_URL": context.rpc_url,
                        "NODERR_DEPLOYMENT": str(context.deployment_path),
                        "NODERR_DATABASE_URL": context.database_url})
-    uvicorn.run("backend.app:app_from_environment", factory=True, workers=workers, host=host,
+    uvicorn.run("backend.api.app:app_from_environment", factory=True, workers=workers, host=host,
                 port=port, log_level="info", access_log=False)
 
 
@@ -99,7 +102,8 @@ def typeform_backfill(
     """Create applications for Typeform responses whose webhook never arrived."""
     from backend.database import Database
     from backend.settings import BackendSettings
-    from backend.typeform import TypeformError, backfill
+    from backend.typeform.intake import backfill
+    from backend.typeform.parsing import TypeformError
     from noderr.db import DatabaseError, database_url
 
     try:
@@ -108,11 +112,8 @@ def typeform_backfill(
         raise fail(str(error)) from None
 
     async def run():
-        db = Database(db_url, size=2)
-        try:
+        async with Database(db_url, size=2) as db:
             return await backfill(BackendSettings(), db, since, until)
-        finally:
-            await db.close()
 
     try:
         result = asyncio.run(run())

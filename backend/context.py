@@ -1,13 +1,11 @@
-"""What every request handler may need, built once per app: settings, database, chain."""
+"""What every service may need, built once per app: settings, database, chain, caches."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import Request
-
 from backend.caller_cache import CallerCache
-from backend.chain import Chain
+from backend.chain_client import ChainClient
 from backend.database import Database
 from backend.minter import Minter
 from backend.settings import BackendSettings
@@ -20,9 +18,10 @@ class Backend:
     settings: BackendSettings
     deployment: Deployment
     db: Database
-    chain: Chain
+    chain: ChainClient
     siwe: SiweConfig
     callers: CallerCache
+    max_lag_blocks: int
     minter: Minter | None = None
 
     @property
@@ -37,9 +36,3 @@ class Backend:
     def mirror_key(self) -> dict[str, object]:
         """SQL parameters that select this deployment's rows in the indexer's tables."""
         return {"chain_id": self.chain_id, "license": self.license_address.lower()}
-
-
-async def get_backend(request: Request) -> Backend:
-    """Async on purpose: FastAPI runs a plain `def` dependency in its thread pool, a thread
-    hop on every request (the license-gated path spent about a third of its CPU on it)."""
-    return request.app.state.backend

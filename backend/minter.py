@@ -16,13 +16,13 @@ from typing import Any
 from eth_abi import decode, encode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_utils import function_signature_to_4byte_selector, keccak
+from eth_utils import function_signature_to_4byte_selector
 
-from backend.chain import Chain, ChainUnavailable
+from backend.chain_client import ChainClient, ChainUnavailable
 from backend.settings import BackendSettings
+from noderr.domain import MINTER_ROLE, ROLE_IDS
 
 _HAS_ROLE = function_signature_to_4byte_selector("hasRole(bytes32,address)")
-MINTER_ROLE = keccak(text="MINTER_ROLE")
 GAS_MARGIN_PERCENT = 20
 
 
@@ -45,12 +45,12 @@ class Minter:
     def address(self) -> str:
         return self.account.address
 
-    async def has_minter_role(self, chain: Chain, license_address: str) -> bool:
-        data = _HAS_ROLE + encode(["bytes32", "address"], [MINTER_ROLE, self.address])
+    async def has_minter_role(self, chain: ChainClient, license_address: str) -> bool:
+        data = _HAS_ROLE + encode(["bytes32", "address"], [ROLE_IDS[MINTER_ROLE], self.address])
         (granted,) = decode(["bool"], await chain.eth_call(license_address, data))
         return bool(granted)
 
-    async def send_all(self, chain: Chain, chain_id: int,
+    async def send_all(self, chain: ChainClient, chain_id: int,
                        transactions: list[dict[str, Any]]) -> list[str | MintFailed]:
         """Send each transaction in order: its hash, or MintFailed with the chain's reason.
         The caller holds `lock`, so nonces never interleave between batches."""
@@ -71,8 +71,8 @@ class Minter:
                 results.append(failed)
         return results
 
-    async def _send(self, chain: Chain, chain_id: int, transaction: dict[str, Any], nonce: int,
-                    fees: dict[str, int]) -> str:
+    async def _send(self, chain: ChainClient, chain_id: int, transaction: dict[str, Any],
+                    nonce: int, fees: dict[str, int]) -> str:
         call = {"from": self.address, "to": transaction["to"], "data": transaction["data"]}
         try:
             gas = int(await chain.call_rpc("eth_estimateGas", [call]), 16)
@@ -86,7 +86,7 @@ class Minter:
             raise MintFailed(f"the chain refused the mint: {error}") from None
 
 
-async def _fees(chain: Chain) -> dict[str, int]:
+async def _fees(chain: ChainClient) -> dict[str, int]:
     block = await chain.call_rpc("eth_getBlockByNumber", ["latest", False])
     tip = int(await chain.call_rpc("eth_maxPriorityFeePerGas", []), 16)
     base = int(block.get("baseFeePerGas") or "0x0", 16)

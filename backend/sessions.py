@@ -1,5 +1,6 @@
 """Sessions after a SIWE sign-in: a random token, stored only as its SHA-256, that expires and
-can be revoked. Browsers carry it in an HttpOnly SameSite=Strict cookie, scripts as a bearer."""
+can be revoked. Browsers carry it in an HttpOnly SameSite=Strict cookie, scripts as a bearer
+(both read at the edge, backend/api/deps.py)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,10 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from fastapi import HTTPException, Request, Response
-
+from backend.caller import Caller
+from backend.context import Backend
 from backend.database import Database
-
-COOKIE = "noderr_session"
+from backend.siwe_auth import verify
 
 
 def token_hash(token: str) -> bytes:
@@ -27,21 +27,6 @@ async def create_session(db: Database, address: str, ttl: timedelta) -> tuple[st
     return token, row["expires_at"]
 
 
-def presented_token(request: Request) -> str | None:
-    """The bearer token if an Authorization header is sent, else the session cookie."""
-    header = request.headers.get("authorization")
-    if header is not None:
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise HTTPException(401, "Authorization header must be 'Bearer <session token>'")
-        return token.strip()
-    return request.cookies.get(COOKIE)
-
-
-def unauthenticated(reason: str) -> HTTPException:
-    return HTTPException(401, reason, headers={"WWW-Authenticate": "Bearer"})
-
-
 async def revoke_session(db: Database, hashed: bytes) -> None:
     await db.fetch(
         "UPDATE sessions SET revoked_at = now() WHERE token_hash = %s AND revoked_at IS NULL "
@@ -54,11 +39,23 @@ async def revoke_all(db: Database, address: str) -> int:
     return len(rows)
 
 
-def set_cookie(response: Response, request: Request, token: str, ttl: timedelta) -> None:
-    response.set_cookie(COOKIE, token, max_age=int(ttl.total_seconds()), httponly=True,
-                        samesite="strict", secure=request.url.scheme == "https", path="/")
+async def sign_in(backend: Backend, message: str, signature: str) -> tuple[str, str, datetime]:
+    """Verify a signed SIWE message and start a session: (address, token, expires_at)."""
+    address = await verify(backend.db, backend.chain, backend.siwe, message, signature)
+    token, expires_at = await create_session(backend.db, address, session_ttl(backend))
+    return address, token, expires_at
 
 
-def clear_cookie(response: Response, request: Request) -> None:
-    response.delete_cookie(COOKIE, httponly=True, samesite="strict",
-                           secure=request.url.scheme == "https", path="/")
+def session_ttl(backend: Backend) -> timedelta:
+    return timedelta(seconds=backend.settings.session_ttl)
+
+
+async def sign_out(backend: Backend, caller: Caller, everywhere: bool) -> None:
+    """Revoke the caller's session (or every session of its address) and drop it from this
+    process's caller cache at once; other processes hear of it by NOTIFY."""
+    if everywhere:
+        await revoke_all(backend.db, caller.address)
+        backend.callers.forget()
+    else:
+        await revoke_session(backend.db, caller.token_hash)
+        backend.callers.forget(caller.token_hash)

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from noderr.settings import CommaList
+
 DEFAULT_ORIGINS = ["http://127.0.0.1:8000", "http://localhost:8000",
                    "http://127.0.0.1:8501", "http://localhost:8501"]
 DEFAULT_TYPEFORM_FIELDS = {name: name for name in (
     "applicant_name", "contact", "wallet_address", "node_type", "region", "experience")}
 
-OriginList = Annotated[list[str], NoDecode]
 FieldMap = Annotated[dict[str, str], NoDecode]
 
 
@@ -24,7 +24,7 @@ class BackendSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="NODERR_", extra="ignore")
 
-    siwe_domains: OriginList = Field(
+    siwe_domains: CommaList = Field(
         default_factory=lambda: list(DEFAULT_ORIGINS),
         description="Comma-separated origins whose SIWE domain and URI are accepted.")
     siwe_statement: str = Field("Sign in to Noderr.", description="The exact SIWE statement.")
@@ -32,7 +32,6 @@ class BackendSettings(BaseSettings):
     siwe_clock_skew: int = Field(60, ge=0, description="Seconds of clock skew tolerated.")
     siwe_max_age: int = Field(600, ge=10, description="Oldest issued-at accepted, seconds.")
     session_ttl: int = Field(8 * 3600, ge=60, description="Seconds a session lasts.")
-    max_lag_blocks: int = Field(5, ge=0, description="Mirror lag beyond which gates answer 503.")
     confirm_on_chain: bool = Field(
         False, description="When the mirror lags, confirm a license with one is_active call.")
     caller_cache: bool = Field(
@@ -42,6 +41,7 @@ class BackendSettings(BaseSettings):
         1.0, ge=0, description="How long the chain head read for the lag check is reused "
                                "(refreshed in the background up to twice that).")
     max_body_bytes: int = Field(65536, ge=1024, description="Largest request body accepted.")
+    db_pool_size: int = Field(10, ge=1, description="Database connections per API process.")
     typeform_secret: SecretStr | None = Field(
         None, description="Typeform webhook secret (unset: the webhook answers 503).")
     typeform_form_id: str | None = Field(None, description="The Typeform form of applications.")
@@ -56,21 +56,9 @@ class BackendSettings(BaseSettings):
     minter_password_file: Path | None = Field(
         None, description="File holding the minter keystore's password (never the password).")
 
-    @field_validator("siwe_domains", mode="before")
-    @classmethod
-    def _split_commas(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [item.strip().rstrip("/") for item in value.split(",") if item.strip()]
-        return value
-
     @field_validator("typeform_fields", mode="before")
     @classmethod
     def _parse_json(cls, value: object) -> object:
         if isinstance(value, str):
             return json.loads(value)
         return value
-
-
-@lru_cache
-def get_backend_settings() -> BackendSettings:
-    return BackendSettings()

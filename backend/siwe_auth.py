@@ -18,10 +18,10 @@ from eth_account import Account
 from eth_account.messages import _hash_eip191_message, encode_defunct
 from eth_keys.exceptions import BadSignature
 from eth_utils import ValidationError, is_checksum_address
-from fastapi import HTTPException
 
-from backend.chain import Chain
+from backend.chain_client import ChainClient
 from backend.database import Database
+from backend.errors import CredentialsRejected, InvalidInput, Refused, TooLarge
 from backend.settings import BackendSettings
 
 with warnings.catch_warnings():  # abnf 2.8 warns about the grammar siwe 4.4 ships
@@ -30,13 +30,6 @@ with warnings.catch_warnings():  # abnf 2.8 warns about the grammar siwe 4.4 shi
 
 log = logging.getLogger("noderr.backend.auth")
 MAX_MESSAGE_CHARS = 4096
-
-
-class SiweRejected(HTTPException):
-    """A sign-in attempt that fails a check: 4xx with the reason, and a log line."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(status_code=status, detail=reason)
 
 
 @dataclass(frozen=True)
@@ -50,7 +43,7 @@ class SiweConfig:
 
     @classmethod
     def from_settings(cls, settings: BackendSettings, chain_id: int) -> SiweConfig:
-        return cls(origins={urlsplit(o).netloc: o for o in settings.siwe_domains},
+        return cls(origins={urlsplit(o).netloc: o.rstrip("/") for o in settings.siwe_domains},
                    statement=settings.siwe_statement, chain_id=chain_id,
                    nonce_ttl=timedelta(seconds=settings.siwe_nonce_ttl),
                    skew=timedelta(seconds=settings.siwe_clock_skew),
@@ -69,25 +62,25 @@ async def issue_nonce(db: Database, ttl: timedelta) -> str:
 
 def parse_message(text: str) -> SiweMessage:
     if len(text) > MAX_MESSAGE_CHARS:
-        raise SiweRejected(413, f"SIWE message longer than {MAX_MESSAGE_CHARS} characters")
+        raise TooLarge(f"SIWE message longer than {MAX_MESSAGE_CHARS} characters")
     try:
         return SiweMessage.from_message(text)
     except (ValueError, ParseError) as error:
         reason = str(error).splitlines()
         detail = next((line.strip() for line in reason if "Value error" in line), None)
-        raise SiweRejected(400, "malformed SIWE message" + (f": {detail}" if detail else "")
+        raise InvalidInput("malformed SIWE message" + (f": {detail}" if detail else "")
                            ) from None
 
 
 def parse_signature(signature: str) -> bytes:
     if not isinstance(signature, str) or not signature.startswith("0x"):
-        raise SiweRejected(400, "signature must be a 0x-prefixed hex string")
+        raise InvalidInput("signature must be a 0x-prefixed hex string")
     try:
         raw = bytes.fromhex(signature[2:])
     except ValueError:
-        raise SiweRejected(400, "signature is not valid hex") from None
+        raise InvalidInput("signature is not valid hex") from None
     if not raw or len(raw) > 2048:
-        raise SiweRejected(400, "signature is empty or too long")
+        raise InvalidInput("signature is empty or too long")
     return raw
 
 
@@ -101,32 +94,32 @@ async def burn_nonce(db: Database, nonce: str) -> None:
             row = await (await conn.execute(
                 "SELECT used_at FROM siwe_nonces WHERE nonce = %s", (nonce,))).fetchone()
     if row is None:
-        raise SiweRejected(401, "unknown nonce: ask GET /auth/nonce for one")
+        raise CredentialsRejected("unknown nonce: ask GET /auth/nonce for one")
     if "used_at" in row:
-        raise SiweRejected(401, "nonce already used: sign a new message")
+        raise CredentialsRejected("nonce already used: sign a new message")
     if row["expired"]:
-        raise SiweRejected(401, "nonce expired: ask GET /auth/nonce for a new one")
+        raise CredentialsRejected("nonce expired: ask GET /auth/nonce for a new one")
 
 
 def check_fields(message: SiweMessage, config: SiweConfig, now: datetime) -> None:
     """Everything but the nonce and the signature."""
     origin = config.origins.get(message.domain)
     if origin is None:
-        raise SiweRejected(401, f"domain {message.domain!r} is not accepted")
+        raise CredentialsRejected(f"domain {message.domain!r} is not accepted")
     uri = urlsplit(message.uri)
     if f"{uri.scheme}://{uri.netloc}" != origin or uri.query or uri.fragment:
-        raise SiweRejected(401, f"URI {message.uri!r} does not match the origin {origin}")
+        raise CredentialsRejected(f"URI {message.uri!r} does not match the origin {origin}")
     if message.scheme is not None and message.scheme != urlsplit(origin).scheme:
-        raise SiweRejected(401, f"scheme {message.scheme!r} does not match the origin {origin}")
+        raise CredentialsRejected(f"scheme {message.scheme!r} does not match the origin {origin}")
     if message.version != "1":
-        raise SiweRejected(401, f"SIWE version {message.version!r} is not supported")
+        raise CredentialsRejected(f"SIWE version {message.version!r} is not supported")
     if message.chain_id != config.chain_id:
-        raise SiweRejected(401, f"chain id {message.chain_id} is not this deployment's "
+        raise CredentialsRejected(f"chain id {message.chain_id} is not this deployment's "
                                 f"chain id {config.chain_id}")
     if message.statement != config.statement:
-        raise SiweRejected(401, f"statement must be exactly {config.statement!r}")
+        raise CredentialsRejected(f"statement must be exactly {config.statement!r}")
     if not is_checksum_address(message.address):
-        raise SiweRejected(401, "address is not in EIP-55 checksum form")
+        raise CredentialsRejected("address is not in EIP-55 checksum form")
     check_times(message, config, now)
 
 
@@ -137,16 +130,16 @@ def _time(value: object) -> datetime:
 def check_times(message: SiweMessage, config: SiweConfig, now: datetime) -> None:
     issued = _time(message.issued_at)
     if issued > now + config.skew:
-        raise SiweRejected(401, "issued-at is in the future")
+        raise CredentialsRejected("issued-at is in the future")
     if issued < now - config.max_age:
-        raise SiweRejected(401, "issued-at is too old: sign a new message")
+        raise CredentialsRejected("issued-at is too old: sign a new message")
     if message.expiration_time is not None and now >= _time(message.expiration_time):
-        raise SiweRejected(401, "message expired")
+        raise CredentialsRejected("message expired")
     if message.not_before is not None and now + config.skew < _time(message.not_before):
-        raise SiweRejected(401, "message not yet valid (not-before is in the future)")
+        raise CredentialsRejected("message not yet valid (not-before is in the future)")
 
 
-async def check_signature(chain: Chain, text: str, address: str, signature: bytes) -> None:
+async def check_signature(chain: ChainClient, text: str, address: str, signature: bytes) -> None:
     """ECDSA on the exact text (EIP-191), else EIP-1271 when the address is a contract."""
     signable = encode_defunct(text=text)
     if len(signature) == 65:
@@ -159,20 +152,20 @@ async def check_signature(chain: Chain, text: str, address: str, signature: byte
         digest = _hash_eip191_message(signable)
         if await chain.is_valid_1271(address, digest, signature):
             return
-        raise SiweRejected(401, f"the wallet contract {address} rejects this signature")
-    raise SiweRejected(401, f"signature is not by {address}")
+        raise CredentialsRejected(f"the wallet contract {address} rejects this signature")
+    raise CredentialsRejected(f"signature is not by {address}")
 
 
-async def verify(db: Database, chain: Chain, config: SiweConfig, text: str,
+async def verify(db: Database, chain: ChainClient, config: SiweConfig, text: str,
                  signature: str) -> str:
-    """The signed-in address, or SiweRejected with the reason (and a log line)."""
+    """The signed-in address, or a Refused error with the reason (and a log line)."""
     try:
         message = parse_message(text)
         await burn_nonce(db, message.nonce)
         check_fields(message, config, datetime.now(UTC))
         await check_signature(chain, text, message.address, parse_signature(signature))
-    except SiweRejected as rejected:
-        log.warning("SIWE sign-in rejected: %s", rejected.detail)
+    except Refused as rejected:
+        log.warning("SIWE sign-in rejected: %s", rejected.message)
         raise
     log.info("SIWE sign-in: %s", message.address)
     return message.address

@@ -33,12 +33,13 @@ from tqdm import tqdm
 from web3 import Web3
 
 from backend.caller_cache import count_listeners
+from indexer.settings import IndexerSettings
 from noderr.chain import free_port, start_anvil
 from noderr.db import embedded_url
 from noderr.deploy import deploy_all
 from noderr.deployment import CONTRACT_NAMES
 from noderr.migrate import upgrade
-from noderr.settings import REPO_ROOT, DeploySettings, IndexerSettings
+from noderr.settings import REPO_ROOT, DeploySettings
 
 sys.path.insert(0, str(REPO_ROOT))
 from report import write_section

@@ -14,8 +14,9 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
+from indexer.settings import IndexerSettings
 from noderr.console import fail
-from noderr.settings import IndexerSettings, get_settings
+from noderr.settings import get_settings
 
 index_app = typer.Typer(help="Mirror every contract event into Postgres.",
                         pretty_exceptions_enable=False)

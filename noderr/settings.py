@@ -65,26 +65,6 @@ class DeploySettings(BaseSettings):
         14 * 24 * 3600, ge=1, description="Seconds a queued proposal stays executable.")
 
 
-class IndexerSettings(BaseSettings):
-    """How `noderr index` follows the chain (see docs/indexer.md for the reasoning)."""
-
-    model_config = SettingsConfigDict(env_prefix="NODERR_INDEXER_", extra="ignore")
-
-    confirmations: int = Field(
-        0, ge=0, description="Blocks behind the head the indexer stays (0 on the local chain).")
-    finality_depth: int = Field(
-        64, ge=0, description="Deepest reorg handled; a deeper one stops the indexer.")
-    poll_interval: float = Field(1.0, gt=0, description="Seconds between head polls (live).")
-    initial_range: int = Field(2000, ge=1, description="First eth_getLogs block range.")
-    max_range: int = Field(100_000, ge=1, description="Largest eth_getLogs block range.")
-    target_logs: int = Field(
-        5000, ge=1, description="Logs per eth_getLogs answer the range adapts towards.")
-    rpc_timeout: float = Field(30.0, gt=0, description="Seconds before an RPC call times out.")
-    rpc_attempts: int = Field(8, ge=1, description="Tries per RPC call before giving up.")
-    max_lag_blocks: int = Field(
-        5, ge=0, description="Lag above which readers must not trust the mirror.")
-
-
 @lru_cache
 def get_settings() -> Settings:
     return Settings()

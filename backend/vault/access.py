@@ -7,15 +7,19 @@ from __future__ import annotations
 import re
 import uuid
 
-from eth_utils import keccak
 from fastapi import HTTPException, Request, Response
 
-from backend.authz import Caller, current_caller, mirror_lag, require_role
+from backend import authz, mirror
+from backend.api.deps import current_caller
+from backend.api.errors import http_exception
+from backend.caller import Caller
 from backend.context import Backend
-from backend.vault import audit, service, store
+from backend.errors import Refused
+from backend.vault import audit, service
 from backend.vault.audit import AuditUnavailable, Event
 from backend.vault.crypto import TokenBinding
 from backend.vault.service import Access, Vault, VaultError
+from noderr.domain import role_id
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 ANONYMOUS = "anonymous"
@@ -55,9 +59,9 @@ async def authorize(request: Request, backend: Backend, vault: Vault, token_id: 
     """Access for the current owner of the active license `token_id`, or an audited refusal."""
     try:
         caller = await current_caller(request, backend)
-    except HTTPException as error:
+    except Refused as refused:
         raise await deny(backend, Event(ANONYMOUS, action, "denied", rid, token_id, name,
-                                        str(error.detail)), error) from None
+                                        refused.message), http_exception(refused)) from None
     refusal = await _refusal(backend, caller, token_id, rid)
     if refusal is not None:
         raise await deny(backend, Event(caller.address, action, "denied", rid, token_id, name,
@@ -75,13 +79,14 @@ async def authorize(request: Request, backend: Backend, vault: Vault, token_id: 
 async def _refusal(backend: Backend, caller: Caller, token_id: int,
                    rid: str) -> HTTPException | None:
     """Why `caller` may not use license `token_id`'s vault, or None."""
-    lag = await mirror_lag(backend, caller)
+    lag = await authz.mirror_lag(backend, caller)
     if lag is not None:
         return HTTPException(503, lag, headers={"Retry-After": "2"})
     if any(int(item["token_id"]) == token_id for item in caller.licenses):
         return None
     async with backend.db.connection() as conn:
-        row = await store.license_row(conn, backend.chain_id, backend.license_address, token_id)
+        row = await mirror.license_state(conn, backend.chain_id, backend.license_address,
+                                         token_id)
     if row is None:
         return HTTPException(404, f"no license {token_id}")
     if row["status"] == "revoked" or row["owner"] != caller.address.lower():
@@ -94,9 +99,9 @@ async def _refusal(backend: Backend, caller: Caller, token_id: int,
                               "its vault is closed until it is reinstated")
 
 
-def role_ids(names: list[str]) -> list[str]:
+def role_ids(names: list[str]) -> tuple[str, ...]:
     """Each role by name and by id: the mirror names only roles the ABI has getters for."""
-    return [item for name in names for item in (name, "0x" + keccak(text=name).hex())]
+    return tuple(item for name in names for item in (name, "0x" + role_id(name).hex()))
 
 
 async def authorize_auditor(request: Request, backend: Backend, vault: Vault, action: str,
@@ -106,9 +111,8 @@ async def authorize_auditor(request: Request, backend: Backend, vault: Vault, ac
     try:
         caller = await current_caller(request, backend)
         actor = caller.address
-        gate = require_role(*role_ids(vault.settings.auditor_roles))
-        await gate(caller=caller, backend=backend)
-    except HTTPException as error:
+        await authz.require_role(backend, caller, role_ids(vault.settings.auditor_roles))
+    except Refused as refused:
         raise await deny(backend, Event(actor, action, "denied", rid, None, None,
-                                        str(error.detail)), error) from None
+                                        refused.message), http_exception(refused)) from None
     return actor

@@ -37,11 +37,8 @@ def _run(job: Callable[[Any], Awaitable[T]]) -> T:
     from noderr.migrate import require_current
 
     async def main() -> T:
-        db = Database(database_url(), size=2)
-        try:
+        async with Database(database_url(), size=2) as db:
             return await job(db)
-        finally:
-            await db.close()
 
     try:
         require_current(database_url())

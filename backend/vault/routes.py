@@ -16,7 +16,8 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Req
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, field_validator
 
-from backend.context import Backend, get_backend
+from backend.api.deps import get_backend
+from backend.context import Backend
 from backend.vault import audit, service
 from backend.vault.access import authorize, authorize_auditor, get_vault, http_error, request_id
 from backend.vault.audit import AuditUnavailable, Event

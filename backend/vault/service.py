@@ -10,6 +10,7 @@ from typing import Any
 
 import psycopg
 
+from backend import mirror
 from backend.vault import audit, store
 from backend.vault.audit import AuditUnavailable, Event
 from backend.vault.crypto import (
@@ -257,7 +258,7 @@ async def shred(db: Any, key_id: int, token_id: int, reason: str, actor: str,
 async def sweep(db: Any, chain_id: int, contract: str, request_id: str) -> int:
     """Destroy every data key whose license the mirror shows revoked or reassigned."""
     async with db.connection() as conn:
-        stale = await store.stale_data_keys(conn, chain_id, contract)
+        stale = await mirror.stale_vault_keys(conn, chain_id, contract)
     shredded = 0
     for row in stale:
         reason = "license revoked" if row["status"] == "revoked" else "license reassigned"

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from noderr.settings import get_settings
-
-RoleList = Annotated[list[str], NoDecode]
+from noderr.domain import AUDITOR_ROLE
+from noderr.settings import CommaList, get_settings
 
 
 class VaultSettings(BaseSettings):
@@ -23,21 +21,14 @@ class VaultSettings(BaseSettings):
         None, description="Keyring JSON inline (overrides the key file; rotate needs the file).")
     key_file: Path | None = Field(
         None, description="Keyring file; default <NODERR_DATA_DIR>/vault/master-keys.json.")
-    auditor_roles: RoleList = Field(
-        default_factory=lambda: ["AUDITOR_ROLE"],
+    auditor_roles: CommaList = Field(
+        default_factory=lambda: [AUDITOR_ROLE],
         description="Comma-separated NodeLicense roles that may read the vault audit log.")
     max_secret_bytes: int = Field(
         4096, ge=64, le=65536, description="Largest secret (its JSON) accepted.")
     shred_interval: float = Field(
         10.0, gt=0, description="Seconds between sweeps that destroy revoked/reassigned keys.")
     rewrap_batch: int = Field(100, ge=1, description="Data keys rewrapped per transaction.")
-
-    @field_validator("auditor_roles", mode="before")
-    @classmethod
-    def _split_commas(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [item.strip() for item in value.split(",") if item.strip()]
-        return value
 
     def keyring_path(self) -> Path:
         return self.key_file or get_settings().data_dir / "vault" / "master-keys.json"

@@ -92,27 +92,6 @@ async def list_secrets(conn: psycopg.AsyncConnection, key_id: int) -> list[Row]:
     return await cursor.fetchall()
 
 
-async def stale_data_keys(conn: psycopg.AsyncConnection, chain_id: int,
-                          contract: str) -> list[Row]:
-    """Data keys whose license the mirror shows revoked or owned by someone else now."""
-    cursor = await conn.execute(
-        "SELECT k.id, k.token_id, k.owner, l.owner AS license_owner, l.status"
-        " FROM vault_data_keys k JOIN licenses l ON l.chain_id = k.chain_id"
-        " AND l.contract_address = k.contract_address AND l.token_id = k.token_id"
-        " WHERE k.chain_id = %s AND k.contract_address = %s"
-        " AND (l.status = 'revoked' OR l.owner <> k.owner) ORDER BY k.id",
-        (chain_id, contract.lower()))
-    return await cursor.fetchall()
-
-
-async def license_row(conn: psycopg.AsyncConnection, chain_id: int, contract: str,
-                      token_id: int) -> Row | None:
-    cursor = await conn.execute(
-        "SELECT owner, status, node_type FROM licenses WHERE chain_id = %s"
-        " AND contract_address = %s AND token_id = %s", (chain_id, contract.lower(), token_id))
-    return await cursor.fetchone()
-
-
 async def keys_below(conn: psycopg.AsyncConnection, version: int, batch: int) -> list[Row]:
     cursor = await conn.execute(
         f"SELECT {KEY_COLUMNS} FROM vault_data_keys WHERE kek_version < %s"  # noqa: S608

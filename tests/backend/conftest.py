@@ -11,12 +11,12 @@ import pytest
 from fastapi.testclient import TestClient
 from web3 import Web3
 
-from backend.app import create_app
+from backend.api.app import create_app
 from backend.settings import BackendSettings
 from noderr.chain import free_port, start_anvil
 from noderr.contracts import Artifact
 from noderr.deployment import ContractDeployment, Deployment
-from tests.backend.helpers import ADMIN, TYPEFORM_SECRET, TYPEFORM_TOKEN
+from tests.backend.helpers import ADMIN, TYPEFORM_SECRET, TYPEFORM_TOKEN, wait_listening
 from tests.fixtures_chain import artifacts, make_database, pg_server  # noqa: F401
 
 
@@ -101,7 +101,7 @@ def make_client(chain, database_url, db, w3, settings) -> Iterator[Callable[...,
             test_client = clients.enter_context(TestClient(app, base_url="http://127.0.0.1:8000",
                                                            **kwargs))
             if backend_settings.caller_cache:  # as in production, where it is on long before
-                test_client.portal.call(app.state.backend.callers.wait_listening)
+                test_client.portal.call(wait_listening, app.state.backend.callers)
             return test_client
 
         yield make

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from backend.caller_cache import CallerCache
 from tests.backend.siwe_helpers import KEYS, sign, siwe_text
 
 TYPEFORM_SECRET = "test-webhook-secret"  # noqa: S105 - test value
@@ -25,6 +28,15 @@ def sign_in(client: TestClient, key_index: int = 0) -> str:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+async def wait_listening(cache: CallerCache, timeout: float = 10.0) -> None:
+    """Return once the caller cache is on (in production it is on long before requests)."""
+    deadline = time.monotonic() + timeout
+    while not cache.listening:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the caller cache did not start listening")
+        await asyncio.sleep(0.01)
 
 
 def fixture_path(name: str) -> Path:

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from backend.caller_cache import LISTENER_NAME, CallerCache
-from tests.backend.helpers import ADMIN, bearer, sign_in
+from tests.backend.helpers import ADMIN, bearer, sign_in, wait_listening
 from tests.backend.siwe_helpers import KEYS
 
 ORACLE = 1
@@ -146,13 +146,13 @@ def test_cache_off__one_query_per_request(make_client, settings, ops):
 
 
 def test_cache__entry_expires_with_its_session(database_url, deployment):
-    from backend.authz import Caller
+    from backend.caller import Caller
 
     async def scenario() -> list[bool]:
         cache = CallerCache(database_url, deployment.chain_id)
         await cache.start()
         try:
-            await cache.wait_listening()
+            await wait_listening(cache)
             caller = Caller(OPERATOR, b"t" * 32, 1)
             cache.put(b"live", caller, time.time() + 60, cache.generation)
             cache.put(b"expired", caller, time.time() - 1, cache.generation)

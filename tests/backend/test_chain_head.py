@@ -10,7 +10,7 @@ from typing import TypeVar
 import pytest
 from web3 import Web3
 
-from backend.chain import Chain, ChainUnavailable
+from backend.chain_client import ChainClient, ChainUnavailable
 from noderr.chain import free_port, start_anvil
 
 TTL = 1.0
@@ -28,7 +28,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch) -> Clock:
     fake = Clock()
-    monkeypatch.setattr("backend.chain.time", fake)
+    monkeypatch.setattr("backend.chain_client.time", fake)
     return fake
 
 
@@ -45,14 +45,14 @@ def mine(rpc_url: str, blocks: int) -> None:
     Web3(Web3.HTTPProvider(rpc_url)).provider.make_request("anvil_mine", [hex(blocks)])
 
 
-async def settle(chain: Chain) -> None:
+async def settle(chain: ChainClient) -> None:
     if chain._refreshing is not None:
         await asyncio.gather(chain._refreshing, return_exceptions=True)
 
 
-def with_chain(rpc_url: str, scenario: Callable[[Chain], Awaitable[T]]) -> T:
+def with_chain(rpc_url: str, scenario: Callable[[ChainClient], Awaitable[T]]) -> T:
     async def run() -> T:
-        chain = Chain(rpc_url, TTL)
+        chain = ChainClient(rpc_url, TTL)
         try:
             return await scenario(chain)
         finally:
@@ -62,7 +62,7 @@ def with_chain(rpc_url: str, scenario: Callable[[Chain], Awaitable[T]]) -> T:
 
 
 def test_head__within_ttl__reused(clock, own_anvil):
-    async def scenario(chain: Chain) -> list[int]:
+    async def scenario(chain: ChainClient) -> list[int]:
         first = await chain.head()
         mine(own_anvil[1], 3)
         clock.now += TTL * 0.9
@@ -73,7 +73,7 @@ def test_head__within_ttl__reused(clock, own_anvil):
 
 
 def test_head__past_ttl__old_answer_now_new_one_in_background(clock, own_anvil):
-    async def scenario(chain: Chain) -> list[int]:
+    async def scenario(chain: ChainClient) -> list[int]:
         first = await chain.head()
         mine(own_anvil[1], 3)
         clock.now += TTL * 1.5
@@ -86,7 +86,7 @@ def test_head__past_ttl__old_answer_now_new_one_in_background(clock, own_anvil):
 
 
 def test_head__older_than_twice_ttl__read_from_chain(clock, own_anvil):
-    async def scenario(chain: Chain) -> list[int]:
+    async def scenario(chain: ChainClient) -> list[int]:
         first = await chain.head()
         mine(own_anvil[1], 2)
         clock.now += TTL * 2
@@ -99,7 +99,7 @@ def test_head__older_than_twice_ttl__read_from_chain(clock, own_anvil):
 def test_head__chain_down__cached_until_twice_ttl_then_unavailable(clock, own_anvil):
     process, rpc_url = own_anvil
 
-    async def scenario(chain: Chain) -> tuple[int, int, str]:
+    async def scenario(chain: ChainClient) -> tuple[int, int, str]:
         first = await chain.head()
         process.kill()
         process.wait()

@@ -15,7 +15,7 @@ from eth_account import Account
 from typer.testing import CliRunner
 
 from backend import cli as backend_cli
-from backend.app import create_app
+from backend.api.app import create_app
 from backend.minter import MinterError
 from noderr.cli import app as noderr_cli
 from tests.backend.helpers import bearer, sign_in

@@ -12,7 +12,8 @@ import json
 import pytest
 
 from backend.database import Database
-from backend.typeform import TypeformError, backfill
+from backend.typeform.intake import backfill
+from backend.typeform.parsing import TypeformError
 from tests.backend.fake_typeform import fake_typeform, response_item
 from tests.backend.helpers import TYPEFORM_SECRET, TYPEFORM_TOKEN, bearer, fixture_path, sign_in
 
@@ -130,12 +131,9 @@ def backfill_items():
 
 def run_backfill(settings, database_url, api_url, **kwargs):
     async def go():
-        db = Database(database_url)
-        try:
+        async with Database(database_url) as db:
             return await backfill(settings.model_copy(update={"typeform_api_url": api_url}),
                                   db, **kwargs)
-        finally:
-            await db.close()
 
     return asyncio.run(go())
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from backend.app import create_app
+from backend.api.app import create_app
 from backend.vault.keys import write_keyring
 from backend.vault.rotation import next_ring
 from backend.vault.service import Vault

@@ -14,7 +14,7 @@ import httpx
 import pytest
 import uvicorn
 
-from backend.app import create_app
+from backend.api.app import create_app
 from backend.database import Database
 from backend.vault import rotation
 from backend.vault.keys import LocalKeyring
@@ -84,11 +84,8 @@ class Worker(threading.Thread):
 
 def run_async(coroutine_factory, database_url: str) -> Any:
     async def main() -> Any:
-        db = Database(database_url, size=2)
-        try:
+        async with Database(database_url, size=2) as db:
             return await coroutine_factory(db)
-        finally:
-            await db.close()
 
     return asyncio.run(main())
 

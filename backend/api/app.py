@@ -1,27 +1,32 @@
-"""The FastAPI application: `create_app(...)` wires settings, database and chain."""
+"""The FastAPI application: `create_app(...)` wires settings, database and chain, the one
+place every route is registered, and the request-body limit."""
 
 from __future__ import annotations
 
 import contextlib
 import gc
-import logging
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backend.api import errors
+from backend.api.routes import applications, auditor, auth, batch, health, nodes, typeform
 from backend.caller_cache import CallerCache
-from backend.chain import Chain
+from backend.chain_client import ChainClient
 from backend.context import Backend
 from backend.database import Database
 from backend.minter import load_minter
 from backend.settings import BackendSettings
 from backend.siwe_auth import SiweConfig
+from backend.vault import routes as vault
+from indexer.settings import IndexerSettings
 from noderr.deployment import Deployment
 
-log = logging.getLogger("noderr.backend")
+ROUTERS = (health.router, nodes.router, auth.router, batch.router, applications.router,
+           typeform.router, auditor.router, vault.router)
+"""Every route of the API, in matching order."""
 
 
 class BodyLimit:
@@ -67,14 +72,6 @@ async def _empty_receive() -> Message:
     return {"type": "http.disconnect"}
 
 
-async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
-    problems = [f"{'.'.join(str(p) for p in item['loc'])}: {item['msg']}"
-                for item in error.errors()]
-    return JSONResponse({"detail": "; ".join(problems) or "invalid request",
-                         "errors": [{"loc": list(item["loc"]), "msg": item["msg"]}
-                                    for item in error.errors()]}, status_code=422)
-
-
 def freeze_startup_heap() -> None:
     """For a server process, once its app is built: move everything allocated until now
     (web3, eth-abi, pydantic and FastAPI internals: over a hundred thousand objects) out of
@@ -85,21 +82,24 @@ def freeze_startup_heap() -> None:
 
 
 def create_app(settings: BackendSettings, deployment: Deployment, database_url: str,
-               rpc_url: str) -> FastAPI:
-    """The API for one deployment; the database and chain are opened on startup.
+               rpc_url: str, max_lag_blocks: int | None = None) -> FastAPI:
+    """The API for one deployment; the database and chain are opened on startup. The lag
+    limit is NODERR_MAX_LAG_BLOCKS unless given.
 
     Raises MinterError when the server-side minter is configured but cannot be used."""
     minter = load_minter(settings)
+    lag_limit = IndexerSettings().max_lag_blocks if max_lag_blocks is None else max_lag_blocks
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         backend = Backend(settings=settings, deployment=deployment,
-                          db=Database(database_url),
-                          chain=Chain(rpc_url, settings.head_cache_seconds),
+                          db=Database(database_url, settings.db_pool_size),
+                          chain=ChainClient(rpc_url, settings.head_cache_seconds),
                           siwe=SiweConfig.from_settings(settings, deployment.chain_id),
                           callers=CallerCache(database_url, deployment.chain_id),
-                          minter=minter)
+                          max_lag_blocks=lag_limit, minter=minter)
         app.state.backend = backend
+        await backend.db.open()
         if settings.caller_cache:
             await backend.callers.start()
         yield
@@ -110,9 +110,10 @@ def create_app(settings: BackendSettings, deployment: Deployment, database_url: 
     app = FastAPI(title="Noderr API", version="0.1.0", lifespan=lifespan,
                   description="SIWE sessions, license-gated endpoints, operator applications "
                               "and the public auditor API of a Noderr deployment.")
-    app.add_exception_handler(RequestValidationError, _validation_error)
+    errors.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
-    _include_routers(app)
+    for router in ROUTERS:
+        app.include_router(router)
     return app
 
 
@@ -129,20 +130,3 @@ def app_from_environment() -> FastAPI:
                      database_url(settings), settings.rpc_url)
     freeze_startup_heap()
     return app
-
-
-def _include_routers(app: FastAPI) -> None:
-    from backend import (
-        application_routes,
-        auditor,
-        auth_routes,
-        batch_routes,
-        health,
-        node_routes,
-        typeform,
-    )
-    from backend.vault import routes as vault
-
-    for module in (health, node_routes, auth_routes, batch_routes, application_routes, typeform,
-                   auditor, vault):
-        app.include_router(module.router)

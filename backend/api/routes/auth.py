@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from backend import siwe_auth
-from backend.authz import Caller, current_caller
-from backend.context import Backend, get_backend
-from backend.sessions import clear_cookie, create_session, revoke_all, revoke_session, set_cookie
+from backend.api.deps import SESSION_COOKIE, BackendDep, SignedInCaller
+from backend.sessions import session_ttl, sign_in, sign_out
 
 router = APIRouter(tags=["auth"])
 
@@ -41,7 +40,7 @@ class MeOut(BaseModel):
 
 
 @router.get("/auth/nonce", response_model=NonceOut)
-async def nonce(backend: Backend = Depends(get_backend)) -> NonceOut:
+async def nonce(backend: BackendDep) -> NonceOut:
     """A fresh single-use nonce to put in the SIWE message."""
     value = await siwe_auth.issue_nonce(backend.db, backend.siwe.nonce_ttl)
     return NonceOut(nonce=value, expires_in=int(backend.siwe.nonce_ttl.total_seconds()))
@@ -49,34 +48,35 @@ async def nonce(backend: Backend = Depends(get_backend)) -> NonceOut:
 
 @router.post("/auth/verify", response_model=SessionOut)
 async def verify(body: VerifyIn, request: Request, response: Response,
-                 backend: Backend = Depends(get_backend)) -> SessionOut:
+                 backend: BackendDep) -> SessionOut:
     """Check the signed SIWE message; start a session (cookie and bearer token)."""
-    address = await siwe_auth.verify(backend.db, backend.chain, backend.siwe, body.message,
-                                     body.signature)
-    ttl = timedelta(seconds=backend.settings.session_ttl)
-    token, expires_at = await create_session(backend.db, address, ttl)
-    set_cookie(response, request, token, ttl)
+    address, token, expires_at = await sign_in(backend, body.message, body.signature)
+    set_cookie(response, request, token, session_ttl(backend))
     return SessionOut(address=address, token=token, expires_at=expires_at)
 
 
 @router.get("/auth/me", response_model=MeOut)
-async def me(caller: Caller = Depends(current_caller)) -> MeOut:
+async def me(caller: SignedInCaller) -> MeOut:
     """The signed-in address, its active licenses and its NodeLicense roles (from the mirror)."""
     return MeOut(address=caller.address, licenses=caller.licenses, roles=caller.roles,
                  indexed_block=caller.indexed_block)
 
 
 @router.post("/auth/logout", status_code=204)
-async def logout(request: Request, everywhere: bool = False,
-                 caller: Caller = Depends(current_caller),
-                 backend: Backend = Depends(get_backend)) -> Response:
+async def logout(request: Request, caller: SignedInCaller, backend: BackendDep,
+                 everywhere: bool = False) -> Response:
     """Revoke this session (or, with `everywhere=true`, every session of this address)."""
-    if everywhere:
-        await revoke_all(backend.db, caller.address)
-        backend.callers.forget()
-    else:
-        await revoke_session(backend.db, caller.token_hash)
-        backend.callers.forget(caller.token_hash)
+    await sign_out(backend, caller, everywhere)
     response = Response(status_code=204)
     clear_cookie(response, request)
     return response
+
+
+def set_cookie(response: Response, request: Request, token: str, ttl: timedelta) -> None:
+    response.set_cookie(SESSION_COOKIE, token, max_age=int(ttl.total_seconds()), httponly=True,
+                        samesite="strict", secure=request.url.scheme == "https", path="/")
+
+
+def clear_cookie(response: Response, request: Request) -> None:
+    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="strict",
+                           secure=request.url.scheme == "https", path="/")

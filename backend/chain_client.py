@@ -1,4 +1,5 @@
-"""The few JSON-RPC calls the API makes: chain head, code, `is_active`, EIP-1271."""
+"""The API's async JSON-RPC client of the chain: the cached head for the lag check, code,
+`is_active`, EIP-1271, and the raw calls the server-side minter sends."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import httpx
 from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector
 
+from noderr.jsonrpc import request_body
+
 EIP1271_MAGIC = bytes.fromhex("1626ba7e")
 _IS_VALID_SIGNATURE = function_signature_to_4byte_selector("isValidSignature(bytes32,bytes)")
 _IS_ACTIVE = function_signature_to_4byte_selector("is_active(address,uint8)")
@@ -20,7 +23,7 @@ class ChainUnavailable(RuntimeError):
     """The chain did not answer; the message says how."""
 
 
-class Chain:
+class ChainClient:
     """An async JSON-RPC client with a short-lived cache of the head block number."""
 
     def __init__(self, rpc_url: str, head_cache_seconds: float = 1.0) -> None:
@@ -32,9 +35,8 @@ class Chain:
         self._refreshing: asyncio.Task | None = None
 
     async def call_rpc(self, method: str, params: list[Any]) -> Any:
-        payload = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
         try:
-            response = await self._client.post(self.rpc_url, json=payload)
+            response = await self._client.post(self.rpc_url, json=request_body(method, params))
             body = response.json()
         except (httpx.HTTPError, ValueError) as error:
             raise ChainUnavailable(f"no JSON-RPC answer from the chain: {error}") from None

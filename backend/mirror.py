@@ -1,0 +1,160 @@
+"""The read side of the indexer <-> backend contract: every query the backend runs against the
+indexer's tables (indexer_checkpoints, licenses, role_members, chain_events, proposals) is
+here, and nowhere else. The other side is indexer/schema.py, which defines those tables; a
+change to a projection table touches these two files.
+
+A deployment's rows are selected by its `key` ({"chain_id": ..., "license": NodeLicense's
+address in lowercase}, `Backend.mirror_key`)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import tuple_row
+
+from backend.database import Database
+
+Row = dict[str, Any]
+Key = dict[str, object]
+
+CALLER_SQL = """
+SELECT s.address, s.token_hash, s.expires_at,
+  (SELECT block_number FROM indexer_checkpoints WHERE chain_id = %(chain_id)s) AS indexed_block,
+  (SELECT coalesce(json_agg(json_build_object(
+       'token_id', l.token_id, 'node_type', l.node_type, 'status', l.status,
+       'application_id', l.application_id, 'minted_block', l.minted_block)
+       ORDER BY l.node_type), '[]')
+     FROM licenses l WHERE l.chain_id = %(chain_id)s AND l.contract_address = %(license)s
+       AND l.owner = lower(s.address) AND l.status = 'active') AS licenses,
+  (SELECT coalesce(json_agg(coalesce(r.role_name, r.role) ORDER BY r.role_name), '[]')
+     FROM role_members r WHERE r.chain_id = %(chain_id)s AND r.contract_address = %(license)s
+       AND r.account = lower(s.address)) AS roles
+FROM sessions s
+WHERE s.token_hash = %(token_hash)s AND s.revoked_at IS NULL AND s.expires_at > now()
+"""
+"""One round trip: the live session, the mirror's checkpoint, the session's address's active
+licenses and NodeLicense roles (the largest cost of a license-gated request)."""
+
+
+async def caller(db: Database, key: Key, token_hash: bytes) -> Row | None:
+    """The session of `token_hash` with what its address holds, or None (no live session)."""
+    return await db.fetch_one(CALLER_SQL, {**key, "token_hash": token_hash})
+
+
+async def indexed_block(conn: psycopg.AsyncConnection[Any], chain_id: int) -> int | None:
+    """The last block the indexer has committed for this chain (None before its first run)."""
+    cursor = conn.cursor(row_factory=tuple_row)
+    await cursor.execute("SELECT block_number FROM indexer_checkpoints WHERE chain_id = %s",
+                         (chain_id,))
+    row = await cursor.fetchone()
+    return None if row is None else int(row[0])
+
+
+LICENSE_MINTED = sql.SQL(
+    "SELECT e.args->>'application_id' AS application_id, e.args->>'token_id' AS token_id, "
+    "e.args->>'actor' AS actor, e.tx_hash FROM chain_events e "
+    "WHERE e.chain_id = %(chain_id)s AND e.contract_name = 'NodeLicense' "
+    "AND e.contract_address = %(license)s AND e.event_name = 'LicenseMinted'")
+"""Every LicenseMinted the indexer has seen (a subquery: parameters `chain_id`, `license`)."""
+
+
+EVENT_COLUMNS = ("block_number", "block_timestamp", "tx_hash", "log_index", "contract_name",
+                 "contract_address", "event_name", "args")
+EVENT_FILTERS = {
+    "contract": "(contract_name = %(contract)s OR contract_address = lower(%(contract)s))",
+    "event": "event_name = %(event)s",
+    "token_id": "coalesce(args->>'token_id', args->>'tokenId') = %(token_id)s::text",
+    "address": "EXISTS (SELECT 1 FROM jsonb_each_text(args) a WHERE a.value = lower(%(address)s))",
+    "from_block": "block_number >= %(from_block)s",
+    "to_block": "block_number <= %(to_block)s",
+    "since": "block_timestamp >= %(since)s",
+    "until": "block_timestamp <= %(until)s",
+}
+
+
+async def events(db: Database, chain_id: int, filters: dict[str, Any],
+                 after: tuple[int, int] | None, limit: int) -> list[Row]:
+    """Up to `limit` decoded events of the chain, oldest first, after the (block, log index)
+    position `after`; `filters` by EVENT_FILTERS name, None values ignored."""
+    given = {name: value for name, value in filters.items() if value is not None}
+    clauses = [sql.SQL("chain_id = %(chain_id)s"),
+               *(sql.SQL(EVENT_FILTERS[name]) for name in EVENT_FILTERS if name in given)]
+    params: dict[str, Any] = {**given, "chain_id": chain_id, "limit": limit}
+    if after is not None:
+        params["after_block"], params["after_log"] = after
+        clauses.append(sql.SQL("(block_number, log_index) > (%(after_block)s, %(after_log)s)"))
+    query = sql.SQL("SELECT {} FROM chain_events WHERE {} ORDER BY block_number, log_index "
+                    "LIMIT %(limit)s").format(
+        sql.SQL(", ").join(map(sql.Identifier, EVENT_COLUMNS)), sql.SQL(" AND ").join(clauses))
+    return await db.fetch(query, params)
+
+
+LICENSE_COLUMNS = sql.SQL("token_id, owner, node_type, status, status_reason, application_id, "
+                          "minted_block, minted_tx, last_change_block")
+
+
+async def licenses(db: Database, key: Key, owner: str | None, node_type: int | None,
+                   status: str | None, after: int, limit: int) -> list[Row]:
+    """Licenses (revoked ones too) by token id after `after`, filtered."""
+    query = sql.SQL(
+        "SELECT {} FROM licenses WHERE chain_id = %(chain_id)s AND contract_address = "
+        "%(license)s AND (%(owner)s::text IS NULL OR owner = lower(%(owner)s)) AND "
+        "(%(node_type)s::int IS NULL OR node_type = %(node_type)s) AND "
+        "(%(status)s::text IS NULL OR status = %(status)s) AND token_id > %(after)s "
+        "ORDER BY token_id LIMIT %(limit)s").format(LICENSE_COLUMNS)
+    return await db.fetch(query, {**key, "owner": owner, "node_type": node_type,
+                                  "status": status, "after": Decimal(after), "limit": limit})
+
+
+async def license_with_history(db: Database, key: Key, token_id: int) -> Row | None:
+    """One license and, under `history`, every event of the contract naming its token id."""
+    params = {**key, "token_id": str(token_id)}
+    row = await db.fetch_one(sql.SQL(
+        "SELECT {} FROM licenses WHERE chain_id = %(chain_id)s AND contract_address = "
+        "%(license)s AND token_id = %(token_id)s::numeric").format(LICENSE_COLUMNS), params)
+    if row is None:
+        return None
+    history = await db.fetch(
+        "SELECT block_number, block_timestamp, tx_hash, log_index, event_name, args "
+        "FROM chain_events WHERE chain_id = %(chain_id)s AND contract_address = %(license)s "
+        "AND coalesce(args->>'token_id', args->>'tokenId') = %(token_id)s "
+        "ORDER BY block_number, log_index", params)
+    return {**row, "history": history}
+
+
+async def proposals(db: Database, chain_id: int, state: str | None, limit: int,
+                    offset: int) -> list[Row]:
+    """Governance proposals with their tallies, newest first."""
+    return await db.fetch(
+        "SELECT proposal_id, proposer, targets, \"values\", calldatas, description, state, "
+        "snapshot, deadline, eta, votes_for, votes_against, votes_abstain, created_block, "
+        "last_change_block FROM proposals WHERE chain_id = %(chain_id)s AND "
+        "(%(state)s::text IS NULL OR state = %(state)s) ORDER BY created_block DESC "
+        "LIMIT %(limit)s OFFSET %(offset)s",
+        {"chain_id": chain_id, "state": state, "limit": limit, "offset": offset})
+
+
+async def license_state(conn: psycopg.AsyncConnection[Any], chain_id: int, contract: str,
+                        token_id: int) -> Row | None:
+    """Owner, status and node type of one license (the vault's check of a token id)."""
+    cursor = await conn.execute(
+        "SELECT owner, status, node_type FROM licenses WHERE chain_id = %s"
+        " AND contract_address = %s AND token_id = %s", (chain_id, contract.lower(), token_id))
+    return await cursor.fetchone()
+
+
+async def stale_vault_keys(conn: psycopg.AsyncConnection[Any], chain_id: int,
+                           contract: str) -> list[Row]:
+    """Vault data keys whose license the mirror shows revoked or owned by someone else now."""
+    cursor = await conn.execute(
+        "SELECT k.id, k.token_id, k.owner, l.owner AS license_owner, l.status"
+        " FROM vault_data_keys k JOIN licenses l ON l.chain_id = k.chain_id"
+        " AND l.contract_address = k.contract_address AND l.token_id = k.token_id"
+        " WHERE k.chain_id = %s AND k.contract_address = %s"
+        " AND (l.status = 'revoked' OR l.owner <> k.owner) ORDER BY k.id",
+        (chain_id, contract.lower()))
+    return await cursor.fetchall()
+
