@@ -479,9 +479,9 @@ def queue(
             the timelock's minimum delay and records its eta. Anyone may
             call it. Emits `ProposalQueued`.
     @dev A one-action proposal is scheduled with the timelock's
-         `schedule`, a longer one with `schedule_batch` (snekmate's batch
-         functions cost about 1.5M gas of memory expansion for their
-         255-element bounds, whatever the batch size).
+         `schedule`, a longer one with `schedule_batch` (NodeTimelock
+         bounds its batches by `MAX_ACTIONS`, so the cost grows with the
+         number of actions; see docs/gas.md).
     @param targets The proposal's targets.
     @param values The proposal's values.
     @param calldatas The proposal's calldatas.
