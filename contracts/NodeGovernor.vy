@@ -208,8 +208,8 @@ def __init__(
     @param voting_period_ Blocks of voting after the snapshot (> 0).
     @param proposal_threshold_ Active Validator licenses a proposer
            must hold (0 or 1 in practice).
-    @param quorum_numerator_ Quorum in percent of the Active Validator
-           licenses at the snapshot (<= 100).
+    @param quorum_numerator_ Quorum in percent of the live (Active or
+           Suspended) Validator licenses at the snapshot (<= 100).
     @param grace_period_ Seconds a queued proposal stays executable
            after its eta (> 0).
     """
