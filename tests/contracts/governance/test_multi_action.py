@@ -40,18 +40,18 @@ def test_max_actions__is_timelock_max_batch_size(timelock, governor):
 
 def test_multi_action_proposal__passed__queues_and_executes_every_action(
     governor, timelock, license, propose, mine_to_active, mine_past_deadline, wait_for_eta,
-    alice, bob, mallory, new_minter,
+    alice, bob, dave, deployer,
 ):
-    prop = three_actions(license, governor, new_minter)
+    prop = three_actions(license, governor, dave)
 
     proposal_id = propose(prop)
     mine_to_active(proposal_id)
     governor.cast_vote(proposal_id, FOR, sender=alice)
     governor.cast_vote(proposal_id, FOR, sender=bob)
     mine_past_deadline(proposal_id)
-    queued = governor.queue(*prop.args, sender=mallory)
+    queued = governor.queue(*prop.args, sender=deployer)
     wait_for_eta(proposal_id)
-    executed = governor.execute(*prop.args, sender=mallory)
+    executed = governor.execute(*prop.args, sender=deployer)
 
     op_id = timelock.hash_operation_batch(
         prop.targets, prop.values, prop.calldatas, b"\x00" * 32, salt(governor, prop)
@@ -69,14 +69,14 @@ def test_multi_action_proposal__passed__queues_and_executes_every_action(
     assert done.proposal_id == proposal_id
     [granted] = executed.decode_logs(license.RoleGranted)
     assert (granted.role, granted.account, granted.sender) == (
-        MINTER_ROLE, new_minter.address, timelock.address
+        MINTER_ROLE, dave.address, timelock.address
     )
     [capped] = executed.decode_logs(license.SupplyCapSet)
     assert (capped.node_type, capped.new_cap) == (VALIDATOR, 10)
     [delay] = executed.decode_logs(governor.VotingDelaySet)
     assert delay.new_voting_delay == 5
 
-    assert license.hasRole(MINTER_ROLE, new_minter)
+    assert license.hasRole(MINTER_ROLE, dave)
     assert license.supply_cap(VALIDATOR) == 10
     assert governor.voting_delay() == 5
     assert governor.state(proposal_id) == EXECUTED
@@ -84,9 +84,9 @@ def test_multi_action_proposal__passed__queues_and_executes_every_action(
 
 
 def test_multi_action_proposal__queued__is_one_batch_operation(
-    governor, timelock, license, queued, new_minter
+    governor, timelock, license, queued, dave
 ):
-    prop = three_actions(license, governor, new_minter)
+    prop = three_actions(license, governor, dave)
 
     proposal_id = queued(prop)
 

@@ -94,25 +94,25 @@ def test_schedule_batch__more_than_max_batch_size__reverts(batch_timelock, emitt
 
 
 def test_execute_batch__ready__runs_calls_in_order(
-    batch_timelock, emitter, chain, alice, bob, mallory
+    batch_timelock, emitter, chain, alice, bob, deployer
 ):
     targets, amounts, payloads = pings(emitter, 2)
-    batch = ([*targets, mallory.address], [*amounts, 77], [*payloads, b""])
+    batch = ([*targets, deployer.address], [*amounts, 77], [*payloads, b""])
     schedule(batch_timelock, batch, alice)
     op_id = batch_timelock.hash_operation_batch(*batch, EMPTY, SALT)
     chain.pending_timestamp = batch_timelock.get_timestamp(op_id)
-    before = mallory.balance
+    before = deployer.balance
 
     tx = batch_timelock.execute_batch(*batch, EMPTY, SALT, value=77, sender=bob)
 
     assert [e.seq for e in tx.decode_logs(emitter.Ping)] == [0, 1]
     assert {e.sender for e in tx.decode_logs(emitter.Ping)} == {batch_timelock.address}
-    assert mallory.balance == before + 77
+    assert deployer.balance == before + 77
     executed = tx.decode_logs(batch_timelock.CallExecuted)
     assert [(e.id, e.index, e.target, e.amount) for e in executed] == [
         (op_id, 0, emitter.address, 0),
         (op_id, 1, emitter.address, 0),
-        (op_id, 2, mallory.address, 77),
+        (op_id, 2, deployer.address, 77),
     ]
     assert batch_timelock.is_operation_done(op_id)
 
