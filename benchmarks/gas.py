@@ -45,6 +45,31 @@ BASELINE_URI = "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbz
 # Goal: a license mint costs at most this multiple of the baseline safe_mint.
 MINT_GOAL = 1.3
 
+# Action counts of the measured multi-action proposals (up to NodeGovernor's MAX_ACTIONS).
+BATCH_SIZES = (2, 4, 8)
+
+# OpenZeppelin Contracts 5.7.0 Governor (Settings, CountingSimple, Votes with ERC721Votes,
+# QuorumFraction 50%, TimelockControl) + TimelockController, solc 0.8.30, optimizer 200
+# runs: queue and execute gas by action count, in this benchmark's steady state (7 licenses,
+# 4 voters For, one grantRole per action on an AccessControl contract, fresh grantees),
+# measured once on anvil by benchmarks/oz_reference (it needs npm's solc and
+# @openzeppelin/contracts, which the project does not install).
+OZ_QUEUE_EXECUTE = {1: (148_736, 122_341), 2: (158_714, 156_852), 4: (178_664, 225_867),
+                    8: (218_612, 363_944)}
+
+MULTI_ACTION_NOTE = (
+    "Queue and execute grow linearly with the number of actions, as OpenZeppelin's do. "
+    "Until NodeTimelock bounded its `schedule_batch`/`execute_batch` by 8 calls "
+    "(NodeGovernor's `MAX_ACTIONS`), any proposal of two or more actions cost about 1.6M gas "
+    "more (2 actions: queue 1,670,378, execute 1,689,483; 8 actions: 1,721,126 and "
+    "1,884,703): snekmate's batch functions take `DynArray[Bytes[1_024], 255]` arguments, "
+    "Vyper sizes memory by an array's bound rather than its length, and memory expansion "
+    "is quadratic. OZ columns: OpenZeppelin Contracts 5.7.0 Governor + TimelockController, "
+    "measured once in the same steady state by `benchmarks/oz_reference/measure.py` "
+    "(no published per-action figure was found to cite). Each action's own call (here a "
+    "`grantRole` that writes a new role slot) is most of the execute increment."
+)
+
 
 @dataclass
 class Row:
@@ -53,6 +78,7 @@ class Row:
     operation: str
     gas: int
     note: str = ""
+    actions: int = 0  # a governance queue/execute row: the proposal's action count
 
 
 @dataclass
@@ -109,15 +135,16 @@ def measure_license(bench: Bench) -> list[Row]:
     rows.append(Row("NodeLicense mint (Validator)", tx.gas_used, "fresh holder"))
 
     tx = lic.suspend(validator_id, "benchmark: missed heartbeats", sender=revoker)
-    rows.append(Row("NodeLicense suspend", tx.gas_used))
+    vote_note = "Validator: checkpoints its holder's vote"
+    rows.append(Row("NodeLicense suspend", tx.gas_used, vote_note))
     tx = lic.reinstate(validator_id, sender=revoker)
-    rows.append(Row("NodeLicense reinstate", tx.gas_used))
+    rows.append(Row("NodeLicense reinstate", tx.gas_used, vote_note))
     tx = lic.reassign(
         validator_id, bench.fresh_account(), "benchmark: lost key", sender=bench.deployer
     )
-    rows.append(Row("NodeLicense reassign", tx.gas_used, "by the admin, to a fresh address"))
+    rows.append(Row("NodeLicense reassign", tx.gas_used, "Validator, to a fresh address: 2 votes"))
     tx = lic.revoke(oracle_id, "benchmark: terms breached", sender=revoker)
-    rows.append(Row("NodeLicense revoke", tx.gas_used, "burns"))
+    rows.append(Row("NodeLicense revoke", tx.gas_used, "an Oracle: burns"))
     return rows
 
 
@@ -172,34 +199,37 @@ def measure_governance(bench: Bench) -> list[Row]:
 
     chain.mine(governor.proposal_deadline(proposal_id) + 1 - chain.blocks.head.number)
     tx = governor.queue(targets, values, calldatas, description_hash, sender=deployer)
-    rows.append(Row("NodeGovernor queue", tx.gas_used, "1 action: timelock `schedule`"))
+    rows.append(Row("NodeGovernor queue", tx.gas_used, "1 action: timelock `schedule`", 1))
     chain.pending_timestamp = governor.proposal_eta(proposal_id)
     tx = governor.execute(targets, values, calldatas, description_hash, sender=deployer)
-    rows.append(Row("NodeGovernor execute", tx.gas_used, "1 action: grantRole via timelock"))
+    rows.append(Row("NodeGovernor execute", tx.gas_used, "1 action: grantRole via timelock", 1))
 
-    # Two actions go through snekmate's `schedule_batch`/`execute_batch`, whose
-    # 255-element array bounds cost about 1.5M gas of memory whatever the size.
-    second = bench.fresh_account()
-    targets = [lic.address, lic.address]
-    values = [0, 0]
-    calldatas = [
-        lic.grantRole.encode_input(REVOKER_ROLE, second),
-        lic.grantRole.encode_input(PAUSER_ROLE, second),
-    ]
-    description = "Make a second revoker and pauser"
-    description_hash = keccak(text=description)
-    proposal_id = governor.propose(
-        targets, values, calldatas, description, sender=voters[0]
-    ).return_value
-    chain.mine(governor.proposal_snapshot(proposal_id) + 1 - chain.blocks.head.number)
-    for voter in voters:
-        governor.cast_vote(proposal_id, 1, sender=voter)
-    chain.mine(governor.proposal_deadline(proposal_id) + 1 - chain.blocks.head.number)
-    tx = governor.queue(targets, values, calldatas, description_hash, sender=deployer)
-    rows.append(Row("NodeGovernor queue", tx.gas_used, "2 actions: timelock `schedule_batch`"))
-    chain.pending_timestamp = governor.proposal_eta(proposal_id)
-    tx = governor.execute(targets, values, calldatas, description_hash, sender=deployer)
-    rows.append(Row("NodeGovernor execute", tx.gas_used, "2 actions: timelock `execute_batch`"))
+    # Several actions go through the timelock's `schedule_batch`/`execute_batch`:
+    # the same call for fresh accounts, so the rows differ only in the action count.
+    for count in BATCH_SIZES:
+        targets = [lic.address] * count
+        values = [0] * count
+        calldatas = [
+            lic.grantRole.encode_input(PAUSER_ROLE, bench.fresh_account()) for _ in range(count)
+        ]
+        description = f"Make {count} more pausers"
+        description_hash = keccak(text=description)
+        proposal_id = governor.propose(
+            targets, values, calldatas, description, sender=voters[0]
+        ).return_value
+        chain.mine(governor.proposal_snapshot(proposal_id) + 1 - chain.blocks.head.number)
+        for voter in voters:
+            governor.cast_vote(proposal_id, 1, sender=voter)
+        chain.mine(governor.proposal_deadline(proposal_id) + 1 - chain.blocks.head.number)
+        tx = governor.queue(targets, values, calldatas, description_hash, sender=deployer)
+        rows.append(
+            Row("NodeGovernor queue", tx.gas_used, f"{count} actions: `schedule_batch`", count)
+        )
+        chain.pending_timestamp = governor.proposal_eta(proposal_id)
+        tx = governor.execute(targets, values, calldatas, description_hash, sender=deployer)
+        rows.append(
+            Row("NodeGovernor execute", tx.gas_used, f"{count} actions: `execute_batch`", count)
+        )
     return rows
 
 
@@ -220,6 +250,29 @@ def render(rows: list[Row], baseline: Row) -> str:
     for row in rows:
         ratio = row.gas / baseline.gas
         lines.append(f"| {row.operation} | {row.gas:,} | {ratio:.2f}× | {row.note} |")
+    return "\n".join(lines)
+
+
+def render_actions(rows: list[Row]) -> str:
+    """queue/execute gas by action count beside OpenZeppelin's, and the gas per extra action."""
+    ours = {(row.operation.split()[-1], row.actions): row.gas for row in rows if row.actions}
+    theirs = {
+        (operation, n): gas
+        for n, pair in OZ_QUEUE_EXECUTE.items()
+        for operation, gas in zip(("queue", "execute"), pair, strict=True)
+    }
+    columns = [(ours, "queue"), (theirs, "queue"), (ours, "execute"), (theirs, "execute")]
+    lines = [
+        "| Actions | NodeGovernor queue | OZ queue | NodeGovernor execute | OZ execute |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for n in (1, *BATCH_SIZES):
+        lines.append(f"| {n} | " + " | ".join(f"{gas[op, n]:,}" for gas, op in columns) + " |")
+    low, high = BATCH_SIZES[0], BATCH_SIZES[-1]
+    steps = [(gas[op, high] - gas[op, low]) / (high - low) for gas, op in columns]
+    lines.append(
+        f"| per extra action ({low} → {high}) | " + " | ".join(f"{s:,.0f}" for s in steps) + " |"
+    )
     return "\n".join(lines)
 
 
@@ -272,7 +325,8 @@ def main() -> int:
         "steady state: contracts already hold tokens, recipients are fresh addresses). "
         "The baseline is snekmate's plain ERC-721 `safe_mint` with the IPFS URI "
         f"`{BASELINE_URI}`, measured in the same run.\n\n"
-        f"{table}\n\n{verdict}\n"
+        f"{table}\n\n{verdict}\n\n"
+        f"## Multi-action proposals\n\n{MULTI_ACTION_NOTE}\n\n{render_actions(rows)}\n"
     )
     print(f"\nwrote {GAS_DOC.relative_to(ROOT)}")
     return 0 if ok else 1

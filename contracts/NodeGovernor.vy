@@ -7,18 +7,25 @@
 @notice On-chain governance of the Noderr network by its validators,
         at the level of OpenZeppelin's Governor + GovernorTimelockControl:
 
-          - one active Validator license (NodeLicense, node type 3) is
-            one vote; an account votes with the license it holds;
-          - voting power is fixed at the proposal's snapshot block: a
-            license minted after the snapshot cannot vote, and a license
-            must still be Active when it votes (suspended or revoked
-            licenses cannot vote);
-          - a license votes at most once per proposal, whoever holds it
-            (votes are recorded per token id, so a reassigned license
-            cannot vote twice);
-          - quorum = ceil(quorum numerator / 100 * Active Validator
-            licenses at the snapshot), counting For + Abstain; a proposal
-            succeeds when the quorum is reached and For > Against;
+          - one Active Validator license (NodeLicense, node type 3) is
+            one vote;
+          - who votes, and with which license, is fixed at the
+            proposal's snapshot block: an account votes with the
+            Validator license it held, Active, at the end of that block
+            (NodeLicense's checkpointed `validator_license_at`).
+            Nothing that happens to a license afterwards (suspension,
+            reinstatement, revocation, reassignment) adds or removes a
+            vote: a license minted, reinstated or received after the
+            snapshot does not vote on it, one suspended, revoked or
+            reassigned away after it still does, by its holder at the
+            snapshot;
+          - a license votes at most once per proposal (votes are
+            recorded per token id and per account);
+          - quorum = ceil(quorum numerator / 100 * live (Active or
+            Suspended) Validator licenses at the snapshot), counting
+            For + Abstain, so suspending validators before a snapshot
+            does not lower the quorum; a proposal succeeds when the
+            quorum is reached and For > Against;
           - successful proposals are queued in, and executed through, a
             snekmate TimelockController (NodeTimelock) that holds the
             network's admin roles; a queued proposal that is not executed
@@ -87,9 +94,8 @@ MAX_DESCRIPTION: public(constant(uint256)) = 1_024
 MAX_REASON: public(constant(uint256)) = 256
 
 
-# @dev Node type and status codes of NodeLicense (ABI).
+# @dev The node type code of NodeLicense's Validator licenses (ABI).
 VALIDATOR: public(constant(uint8)) = 3
-_STATUS_ACTIVE: constant(uint8) = 1
 
 
 # @dev Proposal states, OpenZeppelin's `ProposalState` order.
@@ -202,8 +208,8 @@ def __init__(
     @param voting_period_ Blocks of voting after the snapshot (> 0).
     @param proposal_threshold_ Active Validator licenses a proposer
            must hold (0 or 1 in practice).
-    @param quorum_numerator_ Quorum in percent of the Active Validator
-           licenses at the snapshot (<= 100).
+    @param quorum_numerator_ Quorum in percent of the live (Active or
+           Suspended) Validator licenses at the snapshot (<= 100).
     @param grace_period_ Seconds a queued proposal stays executable
            after its eta (> 0).
     """
@@ -284,8 +290,9 @@ def state(proposal_id: uint256) -> uint8:
 @view
 def proposal_snapshot(proposal_id: uint256) -> uint256:
     """
-    @notice The snapshot block: licenses minted after it cannot vote and
-            the quorum is computed at it. 0 for an unknown proposal.
+    @notice The snapshot block: the Validator licenses Active at its end
+            vote, and the quorum is computed at it. 0 for an unknown
+            proposal.
     @param proposal_id The proposal.
     @return uint256 The snapshot block number.
     """
@@ -332,8 +339,8 @@ def proposal_proposer(proposal_id: uint256) -> address:
 def quorum(block_number: uint256) -> uint256:
     """
     @notice The votes (For + Abstain) needed at snapshot `block_number`:
-            ceil(quorum_numerator_at(block_number) * active Validator
-            licenses at `block_number` / 100).
+            ceil(quorum_numerator_at(block_number) * live (Active or
+            Suspended) Validator licenses at `block_number` / 100).
     @dev Reverts (in NodeLicense) for a block that is not mined yet.
     @param block_number The snapshot block.
     @return uint256 The quorum.
@@ -346,10 +353,11 @@ def quorum(block_number: uint256) -> uint256:
 def get_votes(account: address, block_number: uint256) -> uint256:
     """
     @notice The votes `account` can cast on a proposal whose snapshot is
-            `block_number`: 1 when it holds a Validator license that is
-            Active now and was minted at or before `block_number`, else 0.
-    @dev Not a historical balance: NodeLicense does not checkpoint
-         per-account status, so the status is the current one.
+            `block_number`: 1 when it held an Active Validator license at
+            the end of that block, else 0.
+    @dev Historical (NodeLicense's `validator_license_at`) for a mined
+         block; for the current block or a later one, the current status,
+         which may still change.
     @param account The account.
     @param block_number The snapshot block.
     @return uint256 0 or 1.
@@ -479,9 +487,9 @@ def queue(
             the timelock's minimum delay and records its eta. Anyone may
             call it. Emits `ProposalQueued`.
     @dev A one-action proposal is scheduled with the timelock's
-         `schedule`, a longer one with `schedule_batch` (snekmate's batch
-         functions cost about 1.5M gas of memory expansion for their
-         255-element bounds, whatever the batch size).
+         `schedule`, a longer one with `schedule_batch` (NodeTimelock
+         bounds its batches by `MAX_ACTIONS`, so the cost grows with the
+         number of actions; see docs/gas.md).
     @param targets The proposal's targets.
     @param values The proposal's values.
     @param calldatas The proposal's calldatas.
@@ -719,10 +727,10 @@ def _state(proposal_id: uint256) -> uint8:
 @view
 def _quorum(block_number: uint256) -> uint256:
     """
-    @dev ceil(numerator * active Validator licenses / 100).
+    @dev ceil(numerator * live Validator licenses / 100).
     """
     numerator: uint256 = governor_settings._quorum_numerator_at(block_number)
-    supply: uint256 = staticcall node_license.active_count_at(VALIDATOR, block_number)
+    supply: uint256 = staticcall node_license.supply_at(VALIDATOR, block_number)
     return (numerator * supply + governor_settings.QUORUM_DENOMINATOR - 1) // governor_settings.QUORUM_DENOMINATOR
 
 
@@ -730,33 +738,42 @@ def _quorum(block_number: uint256) -> uint256:
 @view
 def _get_votes(account: address, block_number: uint256) -> uint256:
     """
-    @dev 1 for a Validator license that is Active now and was minted at or
-         before `block_number`, else 0.
+    @dev 1 when `account` held an Active Validator license at the end of
+         `block_number` (now, for a block not yet mined), else 0.
     """
-    token_id: uint256 = staticcall node_license.token_of(account, VALIDATOR)
-    if token_id == 0:
-        return 0
+    if block_number >= block.number:
+        return convert(staticcall node_license.is_active(account, VALIDATOR), uint256)
+    return convert(staticcall node_license.validator_license_at(account, block_number) != 0, uint256)
+
+
+@internal
+@view
+def _explain_no_vote(voter: address, snapshot: uint256):
+    """
+    @dev Reverts with why `voter` has no vote at `snapshot`: it holds no
+         Validator license, its license was minted after the snapshot,
+         or it held no Active one at the snapshot (Suspended then, or
+         reassigned to it later).
+    """
+    token_id: uint256 = staticcall node_license.token_of(voter, VALIDATOR)
+    assert token_id != 0, "NodeGovernor: no validator license"
     license: INodeLicense.License = staticcall node_license.license_of(token_id)
-    if license.status != _STATUS_ACTIVE or license.minted_block > block_number:
-        return 0
-    return 1
+    assert license.minted_block <= snapshot, "NodeGovernor: license minted after snapshot"
+    raise "NodeGovernor: license not active at snapshot"
 
 
 @internal
 def _cast_vote(proposal_id: uint256, voter: address, support: uint8, reason: String[MAX_REASON]) -> uint256:
     """
-    @dev Checks that the proposal is Active and that `voter` holds an
-         Active Validator license minted at or before the snapshot, then
+    @dev Checks that the proposal is Active and that `voter` held an
+         Active Validator license at the end of the snapshot block, then
          records one vote for that license and emits `VoteCast`.
     """
     assert self._state(proposal_id) == STATE_ACTIVE, "NodeGovernor: vote not currently active"
-    token_id: uint256 = staticcall node_license.token_of(voter, VALIDATOR)
-    assert token_id != 0, "NodeGovernor: no validator license"
-    license: INodeLicense.License = staticcall node_license.license_of(token_id)
-    assert license.status == _STATUS_ACTIVE, "NodeGovernor: license not active"
-    assert (
-        license.minted_block <= self._proposals[proposal_id].vote_start
-    ), "NodeGovernor: license minted after snapshot"
+    snapshot: uint256 = self._proposals[proposal_id].vote_start
+    token_id: uint256 = staticcall node_license.validator_license_at(voter, snapshot)
+    if token_id == 0:
+        self._explain_no_vote(voter, snapshot)
 
     weight: uint256 = 1
     governor_counting._count_vote(proposal_id, voter, token_id, support, weight)

@@ -26,9 +26,14 @@
         always revert with "NodeLicense: soulbound".
         An address holds at most one live license per node type, hence at
         most three licenses in all.
-        The number of Active licenses per node type is checkpointed per
-        block (`active_count_at`) so that governance can read it at a
-        proposal's snapshot block.
+        For governance, two histories are checkpointed per block, so that
+        a proposal's snapshot block can be read after the fact:
+        - per node type, the live supply and the number of Active
+          licenses (`supply_at`, `active_count_at`);
+        - per account, the Active Validator license it holds
+          (`validator_license_at`). At every block each Active Validator
+          license belongs to exactly one account, so one license is
+          never two votes.
 """
 
 
@@ -127,11 +132,19 @@ _BYTE_MASK: constant(uint256) = 255
 
 # @dev Bit layout of a packed per-type record, four 64-bit fields:
 # live supply (bits 0-63), supply cap (64-127), Active count (128-191),
-# number of checkpoints of the Active count (192-255).
+# number of checkpoints of the counts (192-255).
 _CAP_SHIFT: constant(uint256) = 64
 _ACTIVE_SHIFT: constant(uint256) = 128
 _CKPT_SHIFT: constant(uint256) = 192
 _U64_MASK: constant(uint256) = (1 << 64) - 1
+
+# @dev A per-type checkpoint holds the Active count (bits 0-63) and the
+# live supply (bits 64-127).
+_CKPT_SUPPLY_SHIFT: constant(uint256) = 64
+
+# @dev Checkpoint keys: node types use their code (1-3), an account's
+# Validator history uses its address with bit 160 set.
+_ACCOUNT_KEY_FLAG: constant(uint256) = 1 << 160
 
 # @dev Sizes of the on-chain metadata.
 _JSON_BOUND: constant(uint256) = 1_024
@@ -154,6 +167,9 @@ _types: HashMap[uint8, uint256]
 
 # @dev The last token id minted (token ids start at 1).
 _last_token_id: uint256
+
+# @dev Account => number of checkpoints of its Validator history.
+_validator_history_lengths: HashMap[address, uint256]
 
 
 # @dev ERC-5192: emitted when a token becomes locked (at mint).
@@ -388,8 +404,7 @@ def mint(to: address, node_type: uint8, application_id: bytes32) -> uint256:
     cap: uint256 = (record >> _CAP_SHIFT) & _U64_MASK
     assert cap == 0 or supply < cap, "NodeLicense: supply cap reached"
     active: uint256 = unsafe_add((record >> _ACTIVE_SHIFT) & _U64_MASK, 1)
-    ckpt_len: uint256 = checkpoints._push(convert(node_type, uint256), record >> _CKPT_SHIFT, active)
-    self._types[node_type] = self._pack_type(unsafe_add(supply, 1), cap, active, ckpt_len)
+    self._set_counts(node_type, record, unsafe_add(supply, 1), active)
 
     token_id: uint256 = unsafe_add(self._last_token_id, 1)
     self._last_token_id = token_id
@@ -399,6 +414,8 @@ def mint(to: address, node_type: uint8, application_id: bytes32) -> uint256:
     self._application_ids[token_id] = application_id
     self._application_tokens[application_id] = token_id
     erc721._mint(to, token_id)
+    if node_type == VALIDATOR:
+        self._checkpoint_validator(to, token_id)
 
     log Locked(tokenId=token_id)
     log LicenseMinted(token_id=token_id, owner=to, actor=msg.sender, node_type=node_type, application_id=application_id)
@@ -410,8 +427,9 @@ def suspend(token_id: uint256, reason: String[256]):
     """
     @notice Suspends an Active license: the holder keeps the token but
             `is_active` turns False and it stops counting as Active.
-    @dev Caller must hold REVOKER_ROLE. Works while paused.
-         Emits `LicenseSuspended`.
+    @dev Caller must hold REVOKER_ROLE. Works while paused. A Validator
+         license keeps its vote on proposals whose snapshot block is
+         already mined (`validator_license_at`). Emits `LicenseSuspended`.
     @param token_id A live, Active license.
     @param reason Why; must not be empty.
     """
@@ -420,8 +438,12 @@ def suspend(token_id: uint256, reason: String[256]):
     packed: uint256 = self._packed_license(token_id)
     assert self._status(packed) == ACTIVE, "NodeLicense: not active"
     self._licenses[token_id] = self._with_status(packed, SUSPENDED)
-    self._add_active(self._node_type(packed), False)
-    log LicenseSuspended(token_id=token_id, owner=erc721._owners[token_id], actor=msg.sender, reason=reason)
+    node_type: uint8 = self._node_type(packed)
+    self._add_active(node_type, False)
+    owner: address = erc721._owners[token_id]
+    if node_type == VALIDATOR:
+        self._checkpoint_validator(owner, 0)
+    log LicenseSuspended(token_id=token_id, owner=owner, actor=msg.sender, reason=reason)
 
 
 @external
@@ -429,7 +451,9 @@ def reinstate(token_id: uint256):
     """
     @notice Makes a Suspended license Active again.
     @dev Caller must hold REVOKER_ROLE; reverts while paused (it grants a
-         privilege back). Emits `LicenseReinstated`.
+         privilege back). A Validator license votes again only on
+         proposals whose snapshot block is this one or later. Emits
+         `LicenseReinstated`.
     @param token_id A live, Suspended license.
     """
     access_control._check_role(REVOKER_ROLE, msg.sender)
@@ -437,8 +461,12 @@ def reinstate(token_id: uint256):
     packed: uint256 = self._packed_license(token_id)
     assert self._status(packed) == SUSPENDED, "NodeLicense: not suspended"
     self._licenses[token_id] = self._with_status(packed, ACTIVE)
-    self._add_active(self._node_type(packed), True)
-    log LicenseReinstated(token_id=token_id, owner=erc721._owners[token_id], actor=msg.sender)
+    node_type: uint8 = self._node_type(packed)
+    self._add_active(node_type, True)
+    owner: address = erc721._owners[token_id]
+    if node_type == VALIDATOR:
+        self._checkpoint_validator(owner, token_id)
+    log LicenseReinstated(token_id=token_id, owner=owner, actor=msg.sender)
 
 
 @external
@@ -446,8 +474,10 @@ def revoke(token_id: uint256, reason: String[256]):
     """
     @notice Revokes a license (Active or Suspended) by burning it.
     @dev Caller must hold REVOKER_ROLE. Works while paused. The
-         application id stays used. Emits `Transfer` (to the zero
-         address) and `LicenseRevoked`.
+         application id stays used. The former holder of an Active
+         Validator license keeps its vote on proposals whose snapshot
+         block is already mined. Emits `Transfer` (to the zero address)
+         and `LicenseRevoked`.
     @param token_id A live license.
     @param reason Why; must not be empty.
     """
@@ -458,14 +488,13 @@ def revoke(token_id: uint256, reason: String[256]):
     owner: address = erc721._owners[token_id]
 
     record: uint256 = self._types[node_type]
-    supply: uint256 = unsafe_sub(record & _U64_MASK, 1)
-    cap: uint256 = (record >> _CAP_SHIFT) & _U64_MASK
     active: uint256 = (record >> _ACTIVE_SHIFT) & _U64_MASK
-    ckpt_len: uint256 = record >> _CKPT_SHIFT
-    if self._status(packed) == ACTIVE:
+    was_active: bool = self._status(packed) == ACTIVE
+    if was_active:
         active = unsafe_sub(active, 1)
-        ckpt_len = checkpoints._push(convert(node_type, uint256), ckpt_len, active)
-    self._types[node_type] = self._pack_type(supply, cap, active, ckpt_len)
+    self._set_counts(node_type, record, unsafe_sub(record & _U64_MASK, 1), active)
+    if was_active and node_type == VALIDATOR:
+        self._checkpoint_validator(owner, 0)
 
     self._licenses[token_id] = 0
     self._application_ids[token_id] = empty(bytes32)
@@ -480,8 +509,10 @@ def reassign(token_id: uint256, to: address, reason: String[256]):
             the key. The license keeps its id, type, status, minted block
             and application id.
     @dev Caller must hold DEFAULT_ADMIN_ROLE; reverts while paused. `to`
-         must not already hold a live license of the same node type.
-         Emits `Transfer` and `LicenseReassigned`.
+         must not already hold a live license of the same node type. On
+         proposals whose snapshot block is already mined the previous
+         holder votes with the license, `to` votes from the next snapshot
+         on. Emits `Transfer` and `LicenseReassigned`.
     @param token_id A live license.
     @param to The new holder; not the zero address nor the current holder.
     @param reason Why; must not be empty.
@@ -493,8 +524,12 @@ def reassign(token_id: uint256, to: address, reason: String[256]):
     assert to != empty(address), "NodeLicense: reassign to the zero address"
     previous_owner: address = erc721._owners[token_id]
     assert to != previous_owner, "NodeLicense: already the owner"
-    assert self._token_of(to, self._node_type(packed)) == 0, "NodeLicense: owner already licensed"
+    node_type: uint8 = self._node_type(packed)
+    assert self._token_of(to, node_type) == 0, "NodeLicense: owner already licensed"
     erc721._transfer(previous_owner, to, token_id)
+    if node_type == VALIDATOR and self._status(packed) == ACTIVE:
+        self._checkpoint_validator(previous_owner, 0)
+        self._checkpoint_validator(to, token_id)
     log LicenseReassigned(
         token_id=token_id, previous_owner=previous_owner, actor=msg.sender, new_owner=to, reason=reason
     )
@@ -627,10 +662,47 @@ def active_count_at(node_type: uint8, block_number: uint256) -> uint256:
     @param block_number A past block number.
     @return uint256 The count.
     """
-    self._check_node_type(node_type)
+    return self._counts_at(node_type, block_number) & _U64_MASK
+
+
+@external
+@view
+def supply_at(node_type: uint8, block_number: uint256) -> uint256:
+    """
+    @notice The number of live (Active or Suspended) licenses of
+            `node_type` at the end of block `block_number`.
+    @dev NodeGovernor's quorum base: suspending a license does not lower
+         it. Same rules as `active_count_at`: reverts for an unknown node
+         type and for a block not yet mined.
+    @param node_type The node type.
+    @param block_number A past block number.
+    @return uint256 The live supply.
+    """
+    return self._counts_at(node_type, block_number) >> _CKPT_SUPPLY_SHIFT
+
+
+@external
+@view
+def validator_license_at(account: address, block_number: uint256) -> uint256:
+    """
+    @notice The Active Validator license `account` held at the end of
+            block `block_number`, or 0 when it held none then (no
+            license, a Suspended one, or one minted later).
+    @dev NodeGovernor's voting power: an account votes on a proposal
+         with the license this returns for the proposal's snapshot block,
+         whatever happens to the license afterwards (suspended, revoked
+         or reassigned). A license reassigned away after that block
+         stays with the previous holder for it, so the accounts with a
+         non-zero answer number exactly `active_count_at(VALIDATOR,
+         block_number)`. Binary search over per-account checkpoints;
+         reverts for a block not yet mined, like `active_count_at`.
+    @param account The address to look up.
+    @param block_number A past block number.
+    @return uint256 The token id, or 0.
+    """
     assert block_number < block.number, "NodeLicense: future lookup"
     return checkpoints._upper_lookup(
-        convert(node_type, uint256), self._types[node_type] >> _CKPT_SHIFT, block_number
+        self._account_key(account), self._validator_history_lengths[account], block_number
     )
 
 
@@ -777,6 +849,21 @@ def _pack_type(supply: uint256, cap: uint256, active: uint256, ckpt_len: uint256
 
 
 @internal
+@view
+def _counts_at(node_type: uint8, block_number: uint256) -> uint256:
+    """
+    @dev The packed per-type checkpoint (Active count, live supply) at
+         the end of block `block_number`; reverts for an unknown node
+         type or a block not yet mined.
+    """
+    self._check_node_type(node_type)
+    assert block_number < block.number, "NodeLicense: future lookup"
+    return checkpoints._upper_lookup(
+        convert(node_type, uint256), self._types[node_type] >> _CKPT_SHIFT, block_number
+    )
+
+
+@internal
 def _add_active(node_type: uint8, up: bool):
     """
     @dev Adds (`up`) or removes one Active license of `node_type` and
@@ -788,10 +875,39 @@ def _add_active(node_type: uint8, up: bool):
         active = unsafe_add(active, 1)
     else:
         active = unsafe_sub(active, 1)
-    ckpt_len: uint256 = checkpoints._push(convert(node_type, uint256), record >> _CKPT_SHIFT, active)
-    self._types[node_type] = self._pack_type(
-        record & _U64_MASK, (record >> _CAP_SHIFT) & _U64_MASK, active, ckpt_len
+    self._set_counts(node_type, record, record & _U64_MASK, active)
+
+
+@internal
+def _set_counts(node_type: uint8, record: uint256, supply: uint256, active: uint256):
+    """
+    @dev Stores the new live supply and Active count of `node_type`, whose
+         packed record is `record`, and checkpoints both at this block.
+    """
+    ckpt_len: uint256 = checkpoints._push(
+        convert(node_type, uint256), record >> _CKPT_SHIFT, active | (supply << _CKPT_SUPPLY_SHIFT)
     )
+    self._types[node_type] = self._pack_type(supply, (record >> _CAP_SHIFT) & _U64_MASK, active, ckpt_len)
+
+
+@internal
+def _checkpoint_validator(account: address, token_id: uint256):
+    """
+    @dev Records that from this block on `account` holds the Active
+         Validator license `token_id` (0: none).
+    """
+    self._validator_history_lengths[account] = checkpoints._push(
+        self._account_key(account), self._validator_history_lengths[account], token_id
+    )
+
+
+@internal
+@pure
+def _account_key(account: address) -> uint256:
+    """
+    @dev The checkpoint key of `account`'s Validator history.
+    """
+    return convert(account, uint256) | _ACCOUNT_KEY_FLAG
 
 
 @internal

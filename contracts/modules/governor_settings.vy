@@ -7,7 +7,7 @@
 @notice The tunable parameters of NodeGovernor: voting delay and voting
         period (in blocks), proposal threshold (in votes, i.e. active
         Validator licenses), grace period after a queued proposal's eta
-        (in seconds) and the quorum numerator (percent of the active
+        (in seconds) and the quorum numerator (percent of the live
         Validator licenses at a proposal's snapshot).
 
         The quorum numerator is checkpointed by block number so that
@@ -101,8 +101,8 @@ def __init__(
     @param voting_delay_ Blocks between proposal and snapshot.
     @param voting_period_ Blocks of voting after the snapshot (> 0).
     @param proposal_threshold_ Votes an account needs to propose.
-    @param quorum_numerator_ Quorum in percent of the active Validator
-           licenses at the snapshot (<= 100).
+    @param quorum_numerator_ Quorum in percent of the live (Active or
+           Suspended) Validator licenses at the snapshot (<= 100).
     @param grace_period_ Seconds a queued proposal stays executable
            after its eta (> 0).
     """

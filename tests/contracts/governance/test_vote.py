@@ -171,17 +171,6 @@ def test_cast_vote__license_minted_in_snapshot_block__counts(
     assert governor.quorum(snapshot) == 3  # 50% of the 5 licenses active at the snapshot
 
 
-def test_cast_vote__license_suspended_before_vote__reverts(
-    governor, proposal, propose, mine_to_active, license, revoker, alice, validators
-):
-    proposal_id = propose(proposal)
-    mine_to_active(proposal_id)
-    license.suspend(validators[alice], "missed heartbeats", sender=revoker)
-
-    with ape.reverts("NodeGovernor: license not active"):
-        governor.cast_vote(proposal_id, FOR, sender=alice)
-
-
 def test_cast_vote__license_reinstated_before_vote__counts(
     governor, proposal, propose, mine_to_active, license, revoker, alice, validators
 ):
@@ -193,48 +182,6 @@ def test_cast_vote__license_reinstated_before_vote__counts(
     governor.cast_vote(proposal_id, FOR, sender=alice)
 
     assert governor.token_has_voted(proposal_id, validators[alice])
-
-
-def test_cast_vote__license_revoked_before_vote__reverts(
-    governor, proposal, propose, mine_to_active, license, revoker, alice, validators
-):
-    proposal_id = propose(proposal)
-    mine_to_active(proposal_id)
-    license.revoke(validators[alice], "fraud", sender=revoker)
-
-    with ape.reverts("NodeGovernor: no validator license"):
-        governor.cast_vote(proposal_id, FOR, sender=alice)
-
-
-def test_cast_vote__reassigned_license_after_voting__reverts(
-    governor, proposal, propose, mine_to_active, license, as_timelock, alice, mallory, validators
-):
-    proposal_id = propose(proposal)
-    mine_to_active(proposal_id)
-    governor.cast_vote(proposal_id, FOR, sender=alice)
-    license.reassign(validators[alice], mallory, "lost key", sender=as_timelock)
-
-    with ape.reverts("NodeGovernor: license already voted"):
-        governor.cast_vote(proposal_id, FOR, sender=mallory)
-
-    assert governor.proposal_votes(proposal_id) == (0, 1, 0)
-    assert governor.has_voted(proposal_id, alice)
-    assert not governor.has_voted(proposal_id, mallory)
-
-
-def test_cast_vote__reassigned_license_not_yet_voted__new_holder_votes(
-    governor, proposal, propose, mine_to_active, license, as_timelock, alice, mallory, validators
-):
-    proposal_id = propose(proposal)
-    mine_to_active(proposal_id)
-    license.reassign(validators[alice], mallory, "lost key", sender=as_timelock)
-
-    tx = governor.cast_vote(proposal_id, FOR, sender=mallory)
-
-    [event] = tx.decode_logs(governor.VoteCast)
-    assert (event.voter, event.token_id) == (mallory, validators[alice])
-    with ape.reverts("NodeGovernor: no validator license"):
-        governor.cast_vote(proposal_id, FOR, sender=alice)
 
 
 def test_has_voted__before_voting__is_false(governor, proposal, propose, alice, validators):
