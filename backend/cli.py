@@ -43,8 +43,8 @@ def load_service_context(rpc_url: str | None, deployment: Path | None) -> Servic
 
 
 def _deployment_for(rpc_url: str) -> Path:
-    from noderr.chain import wait_for_rpc
     from noderr.settings import get_settings
+    from onchain.anvil import wait_for_rpc
 
     try:
         chain_id = wait_for_rpc(rpc_url, timeout=5)

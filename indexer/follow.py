@@ -27,6 +27,7 @@ from indexer.health import Metrics, Status
 from indexer.projections import Projector, role_names
 from indexer.reorg import ReorgTooDeep, find_common_ancestor
 from indexer.rpc import RangeTooLarge, RpcClient
+from indexer.settings import IndexerSettings
 from indexer.store import (
     Block,
     Checkpoint,
@@ -37,7 +38,6 @@ from indexer.store import (
     load_checkpoint,
 )
 from noderr.deployment import Deployment
-from noderr.settings import IndexerSettings
 
 log = logging.getLogger("noderr.indexer")
 TIP_RANGE = 256  # most headers read in one batch near the head

@@ -7,8 +7,10 @@ from typer.main import get_command
 from backend.settings import BackendSettings
 from backend.vault.settings import VaultSettings
 from dashboard.settings import DashboardSettings
-from noderr.cli import app
-from noderr.settings import REPO_ROOT, DeploySettings, IndexerSettings, Settings
+from indexer.settings import IndexerSettings
+from noderr.settings import REPO_ROOT, Settings
+from noderr_cli.main import app
+from onchain.settings import DeploySettings
 
 README = (REPO_ROOT / "README.md").read_text()
 
@@ -20,8 +22,8 @@ def documented_variables() -> set[str]:
 def test_readme__configuration_table__lists_every_setting():
     models = (Settings, DeploySettings, IndexerSettings, BackendSettings, DashboardSettings,
               VaultSettings)
-    fields = {f"{model.model_config['env_prefix']}{name.upper()}" for model in models
-              for name in model.model_fields}
+    fields = {field.validation_alias or f"{model.model_config['env_prefix']}{name.upper()}"
+              for model in models for name, field in model.model_fields.items()}
     missing = fields - documented_variables()
     assert not missing, f"README lacks {sorted(missing)}"
 

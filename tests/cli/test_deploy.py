@@ -7,8 +7,8 @@ from eth_account import Account
 from typer.testing import CliRunner
 from web3 import Web3
 
-from noderr.cli import app
 from noderr.deployment import CONTRACT_NAMES, Deployment
+from noderr_cli.main import app
 
 runner = CliRunner()
 ANVIL_0 = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"

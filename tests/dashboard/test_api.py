@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from dashboard.api import ApiError, BackendClient
-from noderr.chain import free_port
+from onchain.anvil import free_port
 
 HTML = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
 VALIDATION = {"detail": [{"type": "missing", "loc": ["body", "note"], "msg": "Field required",

@@ -10,8 +10,8 @@ from eth_utils import keccak
 from web3.exceptions import ContractLogicError, Web3RPCError
 
 from indexer.follow import Indexer
+from indexer.settings import IndexerSettings
 from noderr.deployment import Deployment
-from noderr.settings import IndexerSettings
 from tests.fixtures_chain import Stack
 
 # Wall-clock columns (updated_at) are left out: they differ between any two runs.

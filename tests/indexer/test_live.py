@@ -9,7 +9,7 @@ import psycopg
 
 from indexer.follow import Indexer
 from indexer.health import read_health
-from noderr.settings import IndexerSettings
+from indexer.settings import IndexerSettings
 from tests.indexer.helpers import Workload, rows
 
 POLL = 0.2
