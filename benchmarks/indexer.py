@@ -10,6 +10,7 @@ then the live lag (block mined → row visible in `licenses`), p50/p95.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import subprocess
@@ -26,6 +27,7 @@ from eth_utils import keccak
 from sqlalchemy import JSON, BigInteger, Integer, String, create_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from web3 import Web3
+from web3.exceptions import TransactionNotFound
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -61,18 +63,33 @@ class NaiveEvent(Base):
 
 
 def send_all(rpc: str, txs: list[dict]) -> str:
-    """eth_sendTransaction in batches (anvil mines one block per transaction, after it has
-    answered); the hash of the last transaction."""
-    last = ""
+    """eth_sendTransaction in batches; the hash of the last transaction. anvil answers
+    before it mines: blocks keep coming for a while after this returns."""
+    hashes: dict[int, str] = {}
     with httpx.Client(timeout=120) as client:
         for i in range(0, len(txs), 100):
-            batch = [request_body("eth_sendTransaction", [t], request_id=j)
+            batch = [request_body("eth_sendTransaction", [t], request_id=i + j)
                      for j, t in enumerate(txs[i:i + 100])]
             for answer in client.post(rpc, json=batch).json():
                 if "error" in answer:
                     raise RuntimeError(answer["error"])
-                last = answer["result"]
-    return last
+                hashes[answer["id"]] = answer["result"]
+    return hashes[len(txs) - 1]
+
+
+def wait_mined(w3: Web3, tx_hash: str, timeout: float = 600) -> dict:
+    """The receipt of `tx_hash`, the highest nonce of the burst. Should the head stop moving
+    while transactions are still pending, one `evm_mine` moves them on."""
+    deadline, head = time.monotonic() + timeout, -1
+    while time.monotonic() < deadline:
+        with contextlib.suppress(TransactionNotFound):
+            return w3.eth.get_transaction_receipt(tx_hash)
+        pending = int(w3.provider.make_request("txpool_status", [])["result"]["pending"], 16)
+        if w3.eth.block_number == head and pending:
+            w3.provider.make_request("evm_mine", [])
+        head = w3.eth.block_number
+        time.sleep(1)
+    raise RuntimeError(f"{tx_hash} not mined in {timeout:.0f}s")
 
 
 def build_chain(rpc: str, path: Path, emit_txs: int, mints: int) -> tuple[Deployment, int]:
@@ -100,7 +117,7 @@ def build_chain(rpc: str, path: Path, emit_txs: int, mints: int) -> tuple[Deploy
                  keccak(b"app" + i.to_bytes(8, "big"))])} for i in range(mints)]
     nonce = w3.eth.get_transaction_count(sender)
     last = send_all(rpc, [{**tx, "nonce": hex(nonce + i)} for i, tx in enumerate(txs)])
-    receipt = w3.eth.wait_for_transaction_receipt(last, timeout=600)  # the highest nonce
+    receipt = wait_mined(w3, last)
     if receipt["status"] != 1:
         raise RuntimeError(f"the last transaction reverted: {last}")
     return deployment, receipt["blockNumber"]
