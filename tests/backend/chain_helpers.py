@@ -1,15 +1,26 @@
-"""Acting on the test chain as anvil #0 (minter, revoker, pauser), as governance (the
-timelock, NodeLicense's only admin) and indexing."""
+"""Acting on the test chain as anvil #0 (minter, revoker, pauser, deployer of test
+contracts), as governance (the timelock, NodeLicense's only admin) and indexing."""
 
 from __future__ import annotations
 
 from eth_utils import keccak
 from web3 import Web3
 
-from noderr.deployment import Deployment
+from noderr.deployment import ContractDeployment, Deployment
 from noderr.domain import role_id
+from onchain.compile import Artifact
 from tests.backend.helpers import ADMIN
 from tests.indexer.helpers import index_once
+
+
+def deploy_contract(w3: Web3, artifact: Artifact, *args: object) -> ContractDeployment:
+    """A test contract deployed by anvil #0."""
+    factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+    receipt = w3.eth.wait_for_transaction_receipt(
+        factory.constructor(*args).transact({"from": ADMIN}))
+    return ContractDeployment(address=receipt["contractAddress"], abi=artifact.abi,
+                              block=receipt["blockNumber"],
+                              tx_hash=receipt["transactionHash"].to_0x_hex())
 
 
 class LicenseOps:

@@ -22,8 +22,8 @@ def test_max_lag_blocks__default_5(monkeypatch):
 @pytest.mark.parametrize("confirmations", [5, 6])
 def test_check_lag_settings__confirmations_at_or_above__refused(confirmations):
     settings = IndexerSettings(confirmations=confirmations, max_lag_blocks=5)
-    with pytest.raises(LagSettingsError, match="NODERR_INDEXER_CONFIRMATIONS .* must be below "
-                                               "NODERR_MAX_LAG_BLOCKS"):
+    with pytest.raises(LagSettingsError, match=r"NODERR_INDEXER_CONFIRMATIONS .* must be below "
+                                               r"NODERR_MAX_LAG_BLOCKS"):
         check_lag_settings(settings)
 
 
