@@ -43,8 +43,8 @@ def load_service_context(rpc_url: str | None, deployment: Path | None) -> Servic
 
 
 def _deployment_for(rpc_url: str) -> Path:
-    from noderr.chain import wait_for_rpc
     from noderr.settings import get_settings
+    from onchain.anvil import wait_for_rpc
 
     try:
         chain_id = wait_for_rpc(rpc_url, timeout=5)
@@ -69,11 +69,10 @@ def api(
     from backend.api.app import create_app, freeze_startup_heap
     from backend.minter import MinterError
     from backend.settings import BackendSettings
-    from indexer.settings import IndexerSettings, check_lag_limit
+    from indexer.settings import check_lag_settings
 
     try:
-        settings, mirror = BackendSettings(), IndexerSettings()
-        check_lag_limit(mirror)
+        settings, mirror = BackendSettings(), check_lag_settings()
     except (ValidationError, ValueError) as error:
         raise fail(f"bad NODERR_* setting: {error}".splitlines()[0]) from None
     context = load_service_context(rpc_url, deployment)

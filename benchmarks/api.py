@@ -29,23 +29,26 @@ from urllib.parse import urlsplit
 import httpx
 import psycopg
 import uvloop
+from eth_account import Account
+from eth_account.messages import encode_defunct
 from tqdm import tqdm
 from web3 import Web3
 
-from backend.caller_cache import count_listeners
-from indexer.settings import IndexerSettings
-from noderr.chain import free_port, start_anvil
-from noderr.db import embedded_url
-from noderr.deploy import deploy_all
-from noderr.deployment import CONTRACT_NAMES
-from noderr.migrate import upgrade
-from noderr.settings import REPO_ROOT, DeploySettings
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script
 
-sys.path.insert(0, str(REPO_ROOT))
 from report import write_section
 
-from tests.backend.siwe_helpers import KEYS, sign, siwe_text
-from tests.fixtures_chain import compiled
+from backend.caller_cache import count_listeners
+from indexer.settings import IndexerSettings
+from noderr.db import embedded_url
+from noderr.deployment import CONTRACT_NAMES
+from noderr.migrate import upgrade
+from noderr.settings import LOCAL_CHAIN_ID
+from noderr.siwe_text import siwe_message
+from onchain.anvil import free_port, start_anvil
+from onchain.compile import compiled
+from onchain.deploy import deploy_all
+from onchain.settings import DeploySettings
 
 CLIENTS = 50
 A = "a unauthenticated GET /healthz"
@@ -55,6 +58,11 @@ B_UNCACHED = "b′ b without the caller cache (NODERR_CALLER_CACHE=false)"
 CONTENT_LENGTH = re.compile(rb"(?i)\r\ncontent-length: *(\d+)")
 A_ONE = "a₁ a, one worker"
 B_ONE = "b₁ b, one worker"
+SIWE_ORIGIN = "http://127.0.0.1:8000"  # one of the API's default NODERR_SIWE_DOMAINS
+Account.enable_unaudited_hdwallet_features()
+OPERATOR = Account.from_mnemonic("test test test test test test test test test test test junk",
+                                 account_path="m/44'/60'/0'/0/1")
+"""anvil's dev account #1 (its standard mnemonic): the benchmark's license holder."""
 
 
 async def load(url: str, requests: list[dict], warmup: list[dict],
@@ -150,7 +158,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def prepare(tmp: Path) -> tuple[subprocess.Popen, dict[str, str]]:
-    """anvil, the deployment, one Oracle license minted to KEYS[1], the database indexed; the
+    """anvil, the deployment, one Oracle license minted to OPERATOR, the database indexed; the
     environment `noderr api` needs."""
     anvil_port = free_port()
     anvil = start_anvil(anvil_port)
@@ -161,7 +169,7 @@ def prepare(tmp: Path) -> tuple[subprocess.Popen, dict[str, str]]:
     deployment.save(tmp / "deployment.json")
     record = deployment.contracts["NodeLicense"]
     license_ = w3.eth.contract(address=record.address, abi=record.abi)
-    tx = license_.functions.mint(KEYS[1].address, 1, b"\x01" * 32).transact(
+    tx = license_.functions.mint(OPERATOR.address, 1, b"\x01" * 32).transact(
         {"from": w3.eth.accounts[0]})
     w3.eth.wait_for_transaction_receipt(tx)
     db_url = embedded_url(tmp / "pg", "noderr_bench")
@@ -179,7 +187,7 @@ def serve_api(env: dict[str, str], caller_cache: bool, workers: int) -> Iterator
     """`noderr api --workers N` in a subprocess, ready: every worker's caller cache listening
     when it is on."""
     port = free_port()
-    api = subprocess.Popen([sys.executable, "-m", "noderr.cli", "api", "--port", str(port),
+    api = subprocess.Popen([sys.executable, "-m", "noderr_cli", "api", "--port", str(port),
                             "--workers", str(workers)],
                            env={**env, "NODERR_CALLER_CACHE": str(caller_cache).lower()},
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -203,8 +211,9 @@ def signed_messages(client: httpx.Client, count: int) -> list[dict]:
     requests = []
     for _ in tqdm(range(count), desc="signing SIWE messages", unit="msg", leave=False):
         nonce = client.get("/auth/nonce").json()["nonce"]
-        text = siwe_text(KEYS[1].address, nonce)
-        requests.append({"method": "POST", "json": {"message": text, "signature": sign(text, 1)}})
+        text = siwe_message(SIWE_ORIGIN, OPERATOR.address, LOCAL_CHAIN_ID, nonce)
+        signature = OPERATOR.sign_message(encode_defunct(text=text)).signature.to_0x_hex()
+        requests.append({"method": "POST", "json": {"message": text, "signature": signature}})
     return requests
 
 

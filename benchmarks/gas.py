@@ -5,13 +5,15 @@ vvm binaries on PATH / VVM_BINARY_PATH, see README):
 
     python benchmarks/gas.py
 
-It starts a throwaway anvil through ape's foundry provider, deploys the
-contracts, measures each operation's `gasUsed` in one run, prints a table with
-each operation's ratio to the baseline, and writes docs/gas.md.
+It starts a throwaway anvil through ape's foundry provider, deploys and wires
+the contracts with `deploy_all` (as `noderr deploy` does), measures each
+operation's `gasUsed` in one run, prints a table with each operation's ratio to
+the baseline, and writes docs/gas.md.
 
 Adding rows: write a function `measure_<thing>(bench: Bench) -> list[Row]` and
 append it to `MEASUREMENTS`. `bench` carries the deployed contracts and named
-accounts; `bench.fresh_account()` gives a never-used, funded address.
+accounts (`bench.governance` sends as the timelock, NodeLicense's admin, as an
+executed proposal would); `bench.fresh_account()` gives a never-used, funded address.
 
 Methodology: every measured transaction is a steady-state one, as in
 production: the contracts already hold tokens (the first-ever mint pays extra
@@ -31,14 +33,18 @@ from typing import Any
 
 from eth_utils import keccak
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # run as a script: make the repo's test helpers importable
-GAS_DOC = ROOT / "docs" / "gas.md"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script
 
-ORACLE, GUARDIAN, VALIDATOR = 1, 2, 3
-MINTER_ROLE = keccak(text="MINTER_ROLE")
-REVOKER_ROLE = keccak(text="REVOKER_ROLE")
-PAUSER_ROLE = keccak(text="PAUSER_ROLE")
+from noderr.deployment import CONTRACT_NAMES
+from noderr.domain import MINTER_ROLE, PAUSER_ROLE, NodeType, role_id
+from onchain.ballot import ballot_message
+from onchain.compile import compiled
+from onchain.deploy import deploy_all
+from onchain.settings import DeploySettings
+
+ROOT = Path(__file__).resolve().parent.parent
+GAS_DOC = ROOT / "docs" / "gas.md"
+ORACLE, GUARDIAN, VALIDATOR = (int(node_type) for node_type in NodeType)
 # A realistic metadata URI for the baseline: a CIDv1 IPFS directory plus file name.
 BASELINE_URI = "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi/1.json"
 
@@ -85,12 +91,13 @@ class Row:
 class Bench:
     """What a measurement function gets: the deployed contracts and accounts."""
 
-    project: Any
-    deployer: Any  # holds DEFAULT_ADMIN_ROLE of NodeLicense
+    deployer: Any  # deployed everything, holds no role
+    governance: Any  # the timelock as a sender: NodeLicense's admin
     minter: Any
     revoker: Any
     pauser: Any
     license: Any
+    governor: Any
     plain: Any
     _fresh: list[Any] = field(default_factory=list)
     _next_app: int = 0
@@ -140,9 +147,10 @@ def measure_license(bench: Bench) -> list[Row]:
     tx = lic.reinstate(validator_id, sender=revoker)
     rows.append(Row("NodeLicense reinstate", tx.gas_used, vote_note))
     tx = lic.reassign(
-        validator_id, bench.fresh_account(), "benchmark: lost key", sender=bench.deployer
+        validator_id, bench.fresh_account(), "benchmark: lost key", sender=bench.governance
     )
-    rows.append(Row("NodeLicense reassign", tx.gas_used, "Validator, to a fresh address: 2 votes"))
+    rows.append(Row("NodeLicense reassign", tx.gas_used,
+                    "Validator, by the admin (the timelock), to a fresh address: 2 votes"))
     tx = lic.revoke(oracle_id, "benchmark: terms breached", sender=revoker)
     rows.append(Row("NodeLicense revoke", tx.gas_used, "an Oracle: burns"))
     return rows
@@ -151,26 +159,20 @@ def measure_license(bench: Bench) -> list[Row]:
 def measure_governance(bench: Bench) -> list[Row]:
     """NodeGovernor lifecycle through NodeTimelock: propose, vote, queue, execute.
 
-    Runs last: it wires governance as in production, so the deployer gives up
-    its admin power on NodeLicense. The proposal is the one-action
-    `license.grantRole(MINTER_ROLE, new)` of the end-to-end test.
+    The proposal is the one-action `license.grantRole(MINTER_ROLE, new)` of the
+    end-to-end test.
     """
     from ape import accounts, chain
 
-    from noderr.governance import ballot_message
-    from tests.contracts.governance_setup import deploy_governance  # the tests' wiring
-
-    lic, deployer = bench.license, bench.deployer
+    lic, deployer, governor = bench.license, bench.deployer, bench.governor
     voters = [accounts.test_accounts[i] for i in range(4, 8)]
     for voter in voters:
         lic.mint(voter, VALIDATOR, bench.application_id(), sender=bench.minter)
 
-    governor = deploy_governance(bench.project, deployer, lic).governor
-
     new_minter = bench.fresh_account()
     targets = [lic.address]
     values = [0]
-    calldatas = [lic.grantRole.encode_input(MINTER_ROLE, new_minter)]
+    calldatas = [lic.grantRole.encode_input(role_id(MINTER_ROLE), new_minter)]
     description = "Make a second minter"
     description_hash = keccak(text=description)
 
@@ -209,9 +211,8 @@ def measure_governance(bench: Bench) -> list[Row]:
     for count in BATCH_SIZES:
         targets = [lic.address] * count
         values = [0] * count
-        calldatas = [
-            lic.grantRole.encode_input(PAUSER_ROLE, bench.fresh_account()) for _ in range(count)
-        ]
+        calldatas = [lic.grantRole.encode_input(role_id(PAUSER_ROLE), bench.fresh_account())
+                     for _ in range(count)]
         description = f"Make {count} more pausers"
         description_hash = keccak(text=description)
         proposal_id = governor.propose(
@@ -237,7 +238,7 @@ def measure_governance(bench: Bench) -> list[Row]:
 MEASUREMENTS: list[Callable[[Bench], list[Row]]] = [
     measure_baseline,
     measure_license,
-    measure_governance,  # last: it hands NodeLicense's admin role to the timelock
+    measure_governance,
 ]
 
 
@@ -296,17 +297,21 @@ def run() -> tuple[list[Row], Row]:
     from ape.logging import logger
 
     logger.set_level("WARNING")
-    with networks.ethereum.local.use_provider("foundry"):
+    with networks.ethereum.local.use_provider("foundry") as provider:
         test_accounts = accounts.test_accounts
         deployer, minter, revoker, pauser = (test_accounts[i] for i in range(4))
-        lic = deployer.deploy(project.NodeLicense)
-        lic.grantRole(MINTER_ROLE, minter, sender=deployer)
-        lic.grantRole(REVOKER_ROLE, revoker, sender=deployer)
-        lic.grantRole(PAUSER_ROLE, pauser, sender=deployer)
+        settings = DeploySettings(minters=[minter.address], revokers=[revoker.address],
+                                  pausers=[pauser.address])
+        deployment = deploy_all(provider.web3, deployer.address, settings,
+                                compiled(CONTRACT_NAMES))
+        lic, timelock, governor = (project.get_contract(name).at(record.address)
+                                   for name, record in deployment.contracts.items())
+        governance = accounts[timelock.address]  # impersonated, as an executed proposal
+        governance.balance += 10**18
         plain = deployer.deploy(project.PlainERC721, "Plain", "PLN", "", "Plain", "1")
         # Recipients: fresh addresses (an ERC-721 recipient need not sign anything).
         fresh = [test_accounts.generate_test_account() for _ in range(64)]
-        bench = Bench(project, deployer, minter, revoker, pauser, lic, plain, fresh)
+        bench = Bench(deployer, governance, minter, revoker, pauser, lic, governor, plain, fresh)
         rows = [row for measure in MEASUREMENTS for row in measure(bench)]
     return rows, rows[0]
 

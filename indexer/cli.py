@@ -1,4 +1,4 @@
-"""`noderr index …` and `noderr db …`: typer sub-apps registered by noderr/cli.py."""
+"""`noderr index …` and `noderr db …`: typer sub-apps registered by noderr_cli/main.py."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from indexer.settings import IndexerSettings
+from indexer.settings import IndexerSettings, check_lag_settings
 from noderr.console import fail
 from noderr.settings import get_settings
 
@@ -79,14 +79,15 @@ def index(
         return
     _configure_logging()
     with _clear_errors():
+        indexer_settings = check_lag_settings()
         settings = get_settings()
         url = rpc_url or settings.rpc_url
-        _run_indexer(url, _deployment(deployment, url), once, metrics_port, metrics_file,
-                     progress and sys.stderr.isatty())
+        _run_indexer(url, _deployment(deployment, url), indexer_settings, once, metrics_port,
+                     metrics_file, progress and sys.stderr.isatty())
 
 
-def _run_indexer(rpc_url: str, deployment, once: bool, metrics_port: int | None,
-                 metrics_file: Path | None, progress: bool) -> None:
+def _run_indexer(rpc_url: str, deployment, settings: IndexerSettings, once: bool,
+                 metrics_port: int | None, metrics_file: Path | None, progress: bool) -> None:
     from indexer.follow import Indexer
     from indexer.health import Metrics
     from noderr.db import connect, database_url
@@ -101,7 +102,7 @@ def _run_indexer(rpc_url: str, deployment, once: bool, metrics_port: int | None,
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with connect(url) as conn:
-        indexer = Indexer(rpc_url, conn, deployment, IndexerSettings(), progress=progress,
+        indexer = Indexer(rpc_url, conn, deployment, settings, progress=progress,
                           metrics=metrics)
         try:
             indexer.run(once=once, stop=stop)

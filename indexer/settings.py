@@ -1,5 +1,5 @@
-"""How `noderr index` follows the chain, and the one lag limit the indexer's health and the
-API's gate share (see docs/indexer.md for the reasoning)."""
+"""How `noderr index` follows the chain, and the one lag limit the indexer and the backend
+share: the mirror's freshness is the contract between them (see docs/indexer.md)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,15 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class IndexerSettings(BaseSettings):
-    """`NODERR_INDEXER_*`, and `NODERR_MAX_LAG_BLOCKS`."""
+class LagSettingsError(ValueError):
+    """The lag settings contradict each other; the message names both."""
 
-    model_config = SettingsConfigDict(env_prefix="NODERR_INDEXER_", extra="ignore")
+
+class IndexerSettings(BaseSettings):
+    """`NODERR_INDEXER_*`, plus `NODERR_MAX_LAG_BLOCKS`, which the backend's gate reads too."""
+
+    model_config = SettingsConfigDict(env_prefix="NODERR_INDEXER_", extra="ignore",
+                                      populate_by_name=True)
 
     confirmations: int = Field(
         0, ge=0, description="Blocks behind the head the indexer stays (0 on the local chain).")
@@ -29,11 +34,14 @@ class IndexerSettings(BaseSettings):
                     "it: the API's gates answer 503, the indexer's health says untrusted.")
 
 
-def check_lag_limit(settings: IndexerSettings) -> None:
-    """ValueError when the indexer would stay at or past the lag limit by design: it keeps
-    `confirmations` blocks behind the head, so every gated endpoint would answer 503."""
+def check_lag_settings(settings: IndexerSettings | None = None) -> IndexerSettings:
+    """The settings, if an indexer that stays `confirmations` blocks behind the head can ever
+    be within `max_lag_blocks` of it; else LagSettingsError (every gated endpoint would
+    answer 503 forever)."""
+    settings = settings or IndexerSettings()
     if settings.confirmations >= settings.max_lag_blocks:
-        raise ValueError(
+        raise LagSettingsError(
             f"NODERR_INDEXER_CONFIRMATIONS ({settings.confirmations}) must be below "
-            f"NODERR_MAX_LAG_BLOCKS ({settings.max_lag_blocks}): the indexer stays that many "
-            "blocks behind the head, so the mirror would always be too far behind to trust")
+            f"NODERR_MAX_LAG_BLOCKS ({settings.max_lag_blocks}): the indexer would always lag "
+            "too far for the API to trust the mirror")
+    return settings

@@ -1,1 +1,3 @@
-"""Noderr's shared core: settings, the deployment file, and the `noderr` command line."""
+"""Noderr's kernel, what every part needs: settings, the database, the deployment file,
+migrations, console errors, the domain's words (node types, statuses, roles), JSON-RPC and
+the sign-in text. It imports nothing else of the project."""

@@ -2,14 +2,11 @@
 free port, and the three contracts deployed by `deploy_all`. Import them into a conftest.py
 with `from tests.fixtures_chain import *`.
 
-Compiling the contracts takes about 20 s, so artifacts are cached under .cache/ keyed by a
-hash of every Vyper source and the compiler version.
+Artifacts come from `onchain.compile.compiled`, cached under .cache/ per source change.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import shutil
 import tempfile
 import uuid
@@ -19,35 +16,17 @@ from pathlib import Path
 
 import psycopg
 import pytest
-import vyper
 from web3 import Web3
 
-from noderr.chain import free_port, start_anvil
-from noderr.contracts import CONTRACTS_DIR, Artifact, compile_contract
-from noderr.deploy import deploy_all
-from noderr.deployment import CONTRACT_NAMES, Deployment
+from noderr.deployment import CONTRACT_NAMES, ContractDeployment, Deployment
 from noderr.migrate import upgrade
-from noderr.settings import REPO_ROOT, DeploySettings
+from onchain.anvil import free_port, start_anvil
+from onchain.compile import Artifact, compiled
+from onchain.deploy import deploy_all
+from onchain.settings import DeploySettings
 
 TEMPLATE_DATABASE = "noderr_test_template"
 TEST_CONTRACTS = ("test/Emitter", "test/ERC1271WalletMock")
-
-
-def compiled(names: tuple[str, ...]) -> dict[str, Artifact]:
-    """Artifacts of `names`, compiled once per source change (cache under .cache/)."""
-    digest = hashlib.sha256(vyper.__version__.encode())
-    for source in sorted(CONTRACTS_DIR.rglob("*.vy*")):
-        digest.update(source.read_bytes())
-    cache = REPO_ROOT / ".cache" / "artifacts" / f"{digest.hexdigest()[:16]}.json"
-    stored = json.loads(cache.read_text()) if cache.is_file() else {}
-    missing = [name for name in names if name not in stored]
-    for name in missing:
-        artifact = compile_contract(name)
-        stored[name] = {"abi": artifact.abi, "bytecode": artifact.bytecode}
-    if missing:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        cache.write_text(json.dumps(stored))
-    return {name: Artifact(name, stored[name]["abi"], stored[name]["bytecode"]) for name in names}
 
 
 @pytest.fixture(scope="session")
@@ -143,8 +122,6 @@ class Stack:
         factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
         tx = factory.constructor().transact({"from": self.accounts[0]})
         receipt = self.w3.eth.wait_for_transaction_receipt(tx)
-        from noderr.deployment import ContractDeployment
-
         self.deployment.contracts[name] = ContractDeployment(
             address=receipt["contractAddress"], abi=artifact.abi,
             block=receipt["blockNumber"], tx_hash=receipt["transactionHash"].to_0x_hex())
@@ -158,8 +135,7 @@ GOVERNANCE = DeploySettings(timelock_delay=0, voting_delay=1, voting_period=6,
 @pytest.fixture
 def stack(anvil_url: str, artifacts: dict[str, Artifact], tmp_path: Path) -> Stack:
     w3 = Web3(Web3.HTTPProvider(anvil_url, request_kwargs={"timeout": 30}))
-    settings = GOVERNANCE.model_copy(deep=True)
-    deployment = deploy_all(w3, w3.eth.accounts[0], settings,
+    deployment = deploy_all(w3, w3.eth.accounts[0], GOVERNANCE,
                             {name: artifacts[name] for name in CONTRACT_NAMES})
     path = tmp_path / "deployment.json"
     deployment.save(path)

@@ -8,8 +8,9 @@ from backend.settings import BackendSettings
 from backend.vault.settings import VaultSettings
 from dashboard.settings import DashboardSettings
 from indexer.settings import IndexerSettings
-from noderr.cli import app
-from noderr.settings import REPO_ROOT, DeploySettings, Settings
+from noderr.settings import REPO_ROOT, Settings
+from noderr_cli.main import app
+from onchain.settings import DeploySettings
 
 README = (REPO_ROOT / "README.md").read_text()
 

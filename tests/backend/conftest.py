@@ -13,35 +13,19 @@ from web3 import Web3
 
 from backend.api.app import create_app
 from backend.settings import BackendSettings
-from noderr.chain import free_port, start_anvil
-from noderr.contracts import Artifact
-from noderr.deployment import ContractDeployment, Deployment
+from noderr.deployment import CONTRACT_NAMES, Deployment
+from onchain.anvil import free_port, start_anvil
+from onchain.compile import Artifact
+from onchain.deploy import deploy_all
+from onchain.settings import DeploySettings
 from tests.backend.helpers import ADMIN, TYPEFORM_SECRET, TYPEFORM_TOKEN, wait_listening
 from tests.fixtures_chain import artifacts, make_database, pg_server  # noqa: F401
 
-
-def deploy_contract(w3: Web3, artifact: Artifact, *args: object) -> ContractDeployment:
-    factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-    receipt = w3.eth.wait_for_transaction_receipt(
-        factory.constructor(*args).transact({"from": ADMIN}))
-    return ContractDeployment(address=receipt["contractAddress"], abi=artifact.abi,
-                              block=receipt["blockNumber"],
-                              tx_hash=receipt["transactionHash"].to_0x_hex())
-
-
-def deploy_stack(w3: Web3, built: dict[str, Artifact]) -> Deployment:
-    """NodeLicense deployed directly, so anvil #0 keeps DEFAULT_ADMIN_ROLE (tests `reassign`
-    without a governance vote) and gets MINTER/REVOKER/PAUSER; timelock and governor beside."""
-    license_ = deploy_contract(w3, built["NodeLicense"])
-    timelock = deploy_contract(w3, built["NodeTimelock"], 60, [], [], ADMIN)
-    governor = deploy_contract(w3, built["NodeGovernor"], license_.address,
-                               timelock.address, 1, 50, 1, 50, 3600)
-    contract = w3.eth.contract(address=license_.address, abi=license_.abi).functions
-    for role in ("MINTER_ROLE", "REVOKER_ROLE", "PAUSER_ROLE"):
-        tx = contract.grantRole(getattr(contract, role)().call(), ADMIN).transact({"from": ADMIN})
-        w3.eth.wait_for_transaction_receipt(tx)
-    return Deployment(chain_id=w3.eth.chain_id, deployer=ADMIN, contracts={
-        "NodeLicense": license_, "NodeTimelock": timelock, "NodeGovernor": governor})
+STACK_SETTINGS = DeploySettings(minters=[ADMIN], revokers=[ADMIN], pausers=[ADMIN],
+                                timelock_delay=60, voting_delay=1, voting_period=50,
+                                proposal_threshold=1, quorum_percent=50, grace_period=3600)
+"""The production wiring: anvil #0 (ADMIN) holds MINTER, REVOKER and PAUSER; the timelock is
+NodeLicense's admin, so admin-only calls go through it (LicenseOps.govern)."""
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +34,9 @@ def chain(artifacts: dict[str, Artifact]) -> Iterator[tuple[str, Deployment]]:  
     process = start_anvil(port)
     rpc_url = f"http://127.0.0.1:{port}"
     try:
-        yield rpc_url, deploy_stack(Web3(Web3.HTTPProvider(rpc_url)), artifacts)
+        w3 = Web3(Web3.HTTPProvider(rpc_url))
+        yield rpc_url, deploy_all(w3, ADMIN, STACK_SETTINGS,
+                                  {name: artifacts[name] for name in CONTRACT_NAMES})
     finally:
         process.kill()
         process.wait()

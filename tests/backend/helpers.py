@@ -13,7 +13,7 @@ from tests.backend.siwe_helpers import KEYS, sign, siwe_text
 
 TYPEFORM_SECRET = "test-webhook-secret"  # noqa: S105 - test value
 TYPEFORM_TOKEN = "tfp_test_token"  # noqa: S105 - test value
-ADMIN = KEYS[0].address  # anvil #0: NodeLicense admin, MINTER, REVOKER and PAUSER in tests
+ADMIN = KEYS[0].address  # anvil #0: MINTER, REVOKER and PAUSER in tests (the timelock is admin)
 
 
 def sign_in(client: TestClient, key_index: int = 0) -> str:

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from backend.caller_cache import count_listeners
-from noderr.chain import free_port
+from onchain.anvil import free_port
 from tests.backend.siwe_helpers import KEYS, sign, siwe_text
 
 ORACLE = 1
@@ -29,7 +29,7 @@ def api_workers(tmp_path: Path, deployment, rpc_url, database_url) -> Iterator[s
            "NODERR_DEPLOYMENT": str(tmp_path / "deployment.json"),
            "NODERR_SIWE_DOMAINS": f"http://127.0.0.1:{port}", "NODERR_HEAD_CACHE_SECONDS": "0"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "noderr.cli", "api", "--port", str(port), "--workers", "2"],
+        [sys.executable, "-m", "noderr_cli", "api", "--port", str(port), "--workers", "2"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         wait_for_listeners(database_url, 2, process)
@@ -78,7 +78,7 @@ def test_api__two_workers__every_worker_denies_once_revocation_indexed(api_worke
 def test_api__zero_workers__clear_error(deployment):
     from typer.testing import CliRunner
 
-    from noderr.cli import app
+    from noderr_cli.main import app
 
     result = CliRunner().invoke(app, ["api", "--workers", "0"])
     assert result.exit_code == 2

@@ -108,6 +108,7 @@ def test_gate__lagging_mirror_with_on_chain_confirmation(make_client, settings, 
 
 
 def test_role__admin_from_the_mirror__lists_applications(client, ops):
+    ops.grant_role("DEFAULT_ADMIN_ROLE", ADMIN)  # governance makes anvil #0 an admin too
     ops.index()
     admin = bearer(sign_in(client, 0))
     assert client.get("/applications", headers=admin).status_code == 200

@@ -11,7 +11,7 @@ import pytest
 from web3 import Web3
 
 from backend.chain_client import ChainClient, ChainUnavailable
-from noderr.chain import free_port, start_anvil
+from onchain.anvil import free_port, start_anvil
 
 TTL = 1.0
 T = TypeVar("T")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.backend.conftest import deploy_contract
+from tests.backend.chain_helpers import deploy_contract
 from tests.backend.helpers import bearer
 from tests.backend.siwe_helpers import KEYS, sign, siwe_text
 

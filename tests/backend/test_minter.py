@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from backend import cli as backend_cli
 from backend.api.app import create_app
 from backend.minter import MinterError
-from noderr.cli import app as noderr_cli
+from noderr_cli.main import app as noderr_cli
 from tests.backend.helpers import bearer, sign_in
 from tests.backend.siwe_helpers import KEYS
 
@@ -46,8 +46,7 @@ def minter_settings(settings, tmp_path):
 
 @pytest.fixture
 def grant_minter(ops):
-    role = ops.contract.functions.MINTER_ROLE().call()
-    ops.send(ops.contract.functions.grantRole(role, MINTER_KEY.address))
+    ops.grant_role("MINTER_ROLE", MINTER_KEY.address)
 
 
 def apply_as(client, key_index: int, node_type: str = "Oracle") -> str:

@@ -11,8 +11,7 @@ from backend import errors
 from backend.api.errors import headers_of, status_of
 from backend.applications import ApplicationIn
 from backend.readiness import indexer_check
-from indexer.settings import IndexerSettings, check_lag_limit
-from noderr.cli import app as noderr_cli
+from noderr_cli.main import app as noderr_cli
 
 FORM = {"applicant_name": "Ada", "contact": "ada@example.org",
         "wallet_address": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"}
@@ -33,21 +32,6 @@ def test_refusal_headers__bearer_challenge_and_retry_after():
     assert headers_of(errors.Unavailable("x", retry_after=2)) == {"Retry-After": "2"}
     assert headers_of(errors.Unavailable("x")) is None
     assert headers_of(errors.CredentialsRejected("x")) is None
-
-
-@pytest.mark.parametrize(("confirmations", "max_lag", "refused"), [
-    (0, 5, False), (4, 5, False), (5, 5, True), (6, 5, True), (0, 0, True)])
-def test_check_lag_limit__confirmations_must_stay_below(monkeypatch, confirmations, max_lag,
-                                                        refused):
-    monkeypatch.setenv("NODERR_INDEXER_CONFIRMATIONS", str(confirmations))
-    monkeypatch.setenv("NODERR_MAX_LAG_BLOCKS", str(max_lag))
-    settings = IndexerSettings()
-    assert settings.max_lag_blocks == max_lag
-    if refused:
-        with pytest.raises(ValueError, match="must be below NODERR_MAX_LAG_BLOCKS"):
-            check_lag_limit(settings)
-    else:
-        check_lag_limit(settings)
 
 
 def test_cli_api__confirmations_at_the_lag_limit__refuses_to_start(monkeypatch):

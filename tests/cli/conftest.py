@@ -2,7 +2,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from noderr.chain import free_port, start_anvil
+from onchain.anvil import free_port, start_anvil
 
 
 @pytest.fixture

@@ -7,23 +7,16 @@ from eth_account import Account
 from typer.testing import CliRunner
 from web3 import Web3
 
-from noderr.cli import app
-from noderr.deployment import CONTRACT_NAMES, Deployment
+from noderr.deployment import Deployment
+from noderr_cli.main import app
+from tests.cli.wiring import ANVIL_0, ANVIL_1, assert_governance_wiring, roles
 
 runner = CliRunner()
-ANVIL_0 = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
-ANVIL_1 = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 
 
 def deploy(rpc_url, output, env=None):
     return runner.invoke(app, ["deploy", "--rpc-url", rpc_url, "--output", str(output)],
                          env=env or {})
-
-
-def roles(w3, deployment, name):
-    contract = w3.eth.contract(address=deployment.contracts[name].address,
-                               abi=deployment.contracts[name].abi)
-    return contract.functions
 
 
 def test_deploy__local_chain__writes_file_and_hands_admin_to_governance(anvil_factory, tmp_path):
@@ -32,29 +25,9 @@ def test_deploy__local_chain__writes_file_and_hands_admin_to_governance(anvil_fa
     assert result.exit_code == 0, result.output
 
     deployment = Deployment.load(tmp_path / "31337.json")
-    w3 = Web3(Web3.HTTPProvider(rpc_url))
-    assert deployment.chain_id == 31337
-    assert deployment.deployer == ANVIL_0
-    assert tuple(deployment.contracts) == CONTRACT_NAMES
-    for contract in deployment.contracts.values():
-        assert w3.eth.get_code(contract.address) != b""
-        receipt = w3.eth.get_transaction_receipt(contract.tx_hash)
-        assert receipt["blockNumber"] == contract.block
-        assert any(item.get("type") == "event" for item in contract.abi)
-
-    license_ = roles(w3, deployment, "NodeLicense")
-    timelock = roles(w3, deployment, "NodeTimelock")
-    timelock_address = deployment.contracts["NodeTimelock"].address
-    governor_address = deployment.contracts["NodeGovernor"].address
-    admin = license_.DEFAULT_ADMIN_ROLE().call()
-    assert license_.hasRole(admin, timelock_address).call()
-    assert not license_.hasRole(admin, ANVIL_0).call()
-    assert not timelock.hasRole(timelock.DEFAULT_ADMIN_ROLE().call(), ANVIL_0).call()
-    assert timelock.hasRole(timelock.PROPOSER_ROLE().call(), governor_address).call()
-    assert not timelock.hasRole(timelock.PROPOSER_ROLE().call(), ANVIL_0).call()
-    for role in ("MINTER_ROLE", "REVOKER_ROLE", "PAUSER_ROLE"):
-        assert license_.hasRole(getattr(license_, role)().call(), ANVIL_0).call()
-    assert "NodeGovernor" in result.output and governor_address in result.output
+    assert_governance_wiring(Web3(Web3.HTTPProvider(rpc_url)), deployment, ANVIL_0)
+    assert "NodeGovernor" in result.output
+    assert deployment.contracts["NodeGovernor"].address in result.output
 
 
 def test_deploy__role_holders_from_configuration__deployer_gets_none(anvil_factory, tmp_path):

@@ -1,30 +1,27 @@
-"""Deployment and wiring of the governance contracts, shared by the governance and e2e tests.
+"""Governance as production deploys it, shared by the governance and e2e tests.
 
-`deploy_governance` performs exactly the production wiring (the deploy script
-must do the same steps in the same order):
-
-1. deploy NodeTimelock(min_delay, [], [], deployer): no proposer yet, the
-   deployer is a temporary admin so it can wire roles without a delay;
-2. deploy NodeGovernor(license, timelock, voting_delay, voting_period,
-   proposal_threshold, quorum_numerator, grace_period);
-3. on the timelock grant the governor PROPOSER_ROLE, CANCELLER_ROLE and
-   EXECUTOR_ROLE (the governor is the only proposer, canceller and executor);
-4. on NodeLicense grant DEFAULT_ADMIN_ROLE to the timelock, then the deployer
-   renounces its DEFAULT_ADMIN_ROLE on NodeLicense;
-5. the deployer renounces its DEFAULT_ADMIN_ROLE on the timelock.
-
-Afterwards the deployer holds no admin power on either contract; NodeLicense's
-operational roles (minter, revoker, pauser) are untouched.
+`deploy_governance` runs `onchain.deploy.deploy_all` (the one deploy path of `noderr deploy`)
+on ape's chain with the test timings below: NodeLicense, NodeTimelock and NodeGovernor
+deployed, the governor the timelock's only proposer, canceller and executor, the timelock
+NodeLicense's only admin, the deployer left with no admin power, and the minter, revoker and
+pauser fixtures holding NodeLicense's operational roles (docs/governance.md lists the steps).
 """
 
 from dataclasses import dataclass, field
 
+from ape import chain
 from eth_utils import keccak
 
-DEFAULT_ADMIN_ROLE = b"\x00" * 32
-PROPOSER_ROLE = keccak(text="PROPOSER_ROLE")
-EXECUTOR_ROLE = keccak(text="EXECUTOR_ROLE")
-CANCELLER_ROLE = keccak(text="CANCELLER_ROLE")
+from noderr.deployment import CONTRACT_NAMES
+from noderr.domain import role_id
+from onchain.compile import compiled
+from onchain.deploy import deploy_all
+from onchain.settings import DeploySettings
+
+DEFAULT_ADMIN_ROLE = role_id("DEFAULT_ADMIN_ROLE")
+PROPOSER_ROLE = role_id("PROPOSER_ROLE")
+EXECUTOR_ROLE = role_id("EXECUTOR_ROLE")
+CANCELLER_ROLE = role_id("CANCELLER_ROLE")
 
 # Proposal states, OpenZeppelin's order.
 PENDING, ACTIVE, CANCELED, DEFEATED, SUCCEEDED, QUEUED, EXPIRED, EXECUTED = range(8)
@@ -41,40 +38,23 @@ GRACE_PERIOD = 14 * 24 * 3600  # seconds
 
 @dataclass
 class Governance:
+    license: object
     timelock: object
     governor: object
 
 
-def deploy_governance(
-    project,
-    deployer,
-    license,
-    *,
-    min_delay=MIN_DELAY,
-    voting_delay=VOTING_DELAY,
-    voting_period=VOTING_PERIOD,
-    proposal_threshold=PROPOSAL_THRESHOLD,
-    quorum_numerator=QUORUM_NUMERATOR,
-    grace_period=GRACE_PERIOD,
-):
-    """Deploy NodeTimelock + NodeGovernor and hand the license's admin power to the timelock."""
-    timelock = deployer.deploy(project.NodeTimelock, min_delay, [], [], deployer)
-    governor = deployer.deploy(
-        project.NodeGovernor,
-        license,
-        timelock,
-        voting_delay,
-        voting_period,
-        proposal_threshold,
-        quorum_numerator,
-        grace_period,
-    )
-    for role in (PROPOSER_ROLE, CANCELLER_ROLE, EXECUTOR_ROLE):
-        timelock.grantRole(role, governor, sender=deployer)
-    license.grantRole(DEFAULT_ADMIN_ROLE, timelock, sender=deployer)
-    license.renounceRole(DEFAULT_ADMIN_ROLE, deployer, sender=deployer)
-    timelock.renounceRole(DEFAULT_ADMIN_ROLE, deployer, sender=deployer)
-    return Governance(timelock=timelock, governor=governor)
+def deploy_governance(project, deployer, minter, revoker, pauser) -> Governance:
+    """The three contracts deployed and wired by `deploy_all`, as ape contract instances."""
+    settings = DeploySettings(
+        minters=[minter.address], revokers=[revoker.address], pausers=[pauser.address],
+        timelock_delay=MIN_DELAY, voting_delay=VOTING_DELAY, voting_period=VOTING_PERIOD,
+        proposal_threshold=PROPOSAL_THRESHOLD, quorum_percent=QUORUM_NUMERATOR,
+        grace_period=GRACE_PERIOD)
+    deployment = deploy_all(chain.provider.web3, deployer.address, settings,
+                            compiled(CONTRACT_NAMES))
+    license_, timelock, governor = (project.get_contract(name).at(record.address)
+                                    for name, record in deployment.contracts.items())
+    return Governance(license=license_, timelock=timelock, governor=governor)
 
 
 @dataclass

@@ -6,14 +6,16 @@ tests/contracts/conftest.py on sys.path.
 
 from eth_utils import keccak
 
-ORACLE, GUARDIAN, VALIDATOR = 1, 2, 3
-NODE_TYPES = (ORACLE, GUARDIAN, VALIDATOR)
-ACTIVE, SUSPENDED = 1, 2
+from noderr.domain import ROLE_IDS, LicenseStatus, NodeType
 
-DEFAULT_ADMIN_ROLE = b"\x00" * 32
-MINTER_ROLE = keccak(text="MINTER_ROLE")
-REVOKER_ROLE = keccak(text="REVOKER_ROLE")
-PAUSER_ROLE = keccak(text="PAUSER_ROLE")
+ORACLE, GUARDIAN, VALIDATOR = (int(node_type) for node_type in NodeType)
+NODE_TYPES = (ORACLE, GUARDIAN, VALIDATOR)
+ACTIVE, SUSPENDED = (int(status) for status in LicenseStatus)
+
+DEFAULT_ADMIN_ROLE = ROLE_IDS["DEFAULT_ADMIN_ROLE"]
+MINTER_ROLE = ROLE_IDS["MINTER_ROLE"]
+REVOKER_ROLE = ROLE_IDS["REVOKER_ROLE"]
+PAUSER_ROLE = ROLE_IDS["PAUSER_ROLE"]
 
 MISSING_ROLE = "access_control: account is missing role"
 PAUSED = "pausable: contract is paused"

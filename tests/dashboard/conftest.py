@@ -19,13 +19,13 @@ from streamlit.testing.v1 import AppTest
 from web3 import Web3
 
 from dashboard.settings import get_dashboard_settings
-from noderr.chain import free_port, start_anvil
-from noderr.contracts import Artifact
-from noderr.demo import DEMO_FORM_ID, Services, backend_services
-from noderr.deploy import deploy_all
 from noderr.deployment import CONTRACT_NAMES, Deployment
-from noderr.seed import Applicant, seed, sign_in
 from noderr.settings import REPO_ROOT, get_settings
+from noderr_cli.demo import DEMO_FORM_ID, Services, backend_services
+from noderr_cli.seed import Applicant, seed, sign_in
+from onchain.anvil import free_port, start_anvil
+from onchain.compile import Artifact
+from onchain.deploy import deploy_all
 from tests.dashboard.browser import chromium
 from tests.fixtures_chain import GOVERNANCE, TEMPLATE_DATABASE, artifacts, pg_server  # noqa: F401
 

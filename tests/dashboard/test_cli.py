@@ -13,7 +13,7 @@ from noderr.settings import REPO_ROOT
 def run_dashboard(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if k not in ("NODERR_DEPLOYMENT",
                                                              "NODERR_CHAIN_ID")}
-    return subprocess.run([sys.executable, "-m", "noderr.cli", "dashboard", "--port", "1"],
+    return subprocess.run([sys.executable, "-m", "noderr_cli", "dashboard", "--port", "1"],
                           cwd=REPO_ROOT, env={**base, **env}, capture_output=True, text=True,
                           timeout=60, check=False)
 

@@ -9,7 +9,7 @@ from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
 from dashboard.license_calls import LICENSE_ACTIONS, license_call
-from noderr.contracts import Artifact
+from onchain.compile import Artifact
 from tests.fixtures_chain import artifacts  # noqa: F401
 
 OWNER = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8"

@@ -8,7 +8,7 @@ import pytest
 from eth_utils import to_checksum_address
 from streamlit.testing.v1 import AppTest
 
-from noderr.seed import rpc
+from noderr.jsonrpc import call as rpc
 from tests.dashboard.conftest import LiveStack, signed_in, texts, wallet_env
 
 
@@ -118,7 +118,7 @@ def test_monitoring__head_indexed_and_lag(make_app, live):
 
 
 def test_backend_down__plain_error_not_traceback(make_app, live):
-    from noderr.chain import free_port
+    from onchain.anvil import free_port
 
     at = make_app(live.admin, api_url=f"http://127.0.0.1:{free_port()}")
     at.session_state["session_token"] = "stale"  # noqa: S105 - not a secret

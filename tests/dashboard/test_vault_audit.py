@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from dashboard.vault_audit import ExportError, entry_hash, parse_export, parse_head, verify
-from noderr.seed import sign_in
 from noderr.settings import REPO_ROOT
+from noderr_cli.seed import sign_in
 from tests.dashboard.conftest import AUDITOR_ACCOUNT, STRANGER_ACCOUNT, signed_in, texts
 
 ZERO = "00" * 32

@@ -6,11 +6,11 @@ import os
 import subprocess
 import sys
 
-from tests.fixtures_chain import free_port
+from onchain.anvil import free_port
 
 
 def _noderr(*args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "noderr.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "noderr_cli", *args], capture_output=True,
                           text=True, env={**os.environ, **env}, timeout=120)
 
 
@@ -44,3 +44,22 @@ def test_db_upgrade_then_index_once_then_rebuild(make_database, stack):
     assert f"up to block {stack.w3.eth.block_number}" in indexed.stdout
     rebuilt = _noderr("index", "rebuild", **env)
     assert rebuilt.returncode == 0 and "rebuilt projections of chain 31337" in rebuilt.stdout
+
+
+def test_index__confirmations_at_max_lag__refuses_naming_both(database_url, tmp_path):
+    result = _noderr("index", NODERR_DATABASE_URL=database_url,
+                     NODERR_INDEXER_CONFIRMATIONS="5", NODERR_MAX_LAG_BLOCKS="5",
+                     NODERR_RPC_URL=f"http://127.0.0.1:{free_port()}",
+                     NODERR_DEPLOYMENT=str(tmp_path / "missing.json"))
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("error: NODERR_INDEXER_CONFIRMATIONS (5) must be below "
+                           "NODERR_MAX_LAG_BLOCKS (5)")
+
+
+def test_index__confirmations_below_max_lag__gets_past_the_check(database_url, tmp_path):
+    result = _noderr("index", "--once", NODERR_DATABASE_URL=database_url,
+                     NODERR_INDEXER_CONFIRMATIONS="4", NODERR_MAX_LAG_BLOCKS="5",
+                     NODERR_RPC_URL=f"http://127.0.0.1:{free_port()}",
+                     NODERR_DEPLOYMENT=str(tmp_path / "missing.json"))
+    assert result.returncode == 1 and "error: no deployment file" in result.stderr

@@ -47,7 +47,7 @@ def _index_process(stack, database_url: str) -> subprocess.Popen:
     env = {**os.environ, "NODERR_DATABASE_URL": database_url, "NODERR_RPC_URL": stack.rpc_url,
            "NODERR_DEPLOYMENT": str(stack.deployment_path), "NODERR_INDEXER_INITIAL_RANGE": "2",
            "NODERR_INDEXER_MAX_RANGE": "2"}
-    return subprocess.Popen([sys.executable, "-m", "noderr.cli", "index", "--once",
+    return subprocess.Popen([sys.executable, "-m", "noderr_cli", "index", "--once",
                              "--no-progress"], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
 

@@ -8,7 +8,7 @@ import psycopg
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from noderr.cli import app as noderr_app
+from noderr_cli.main import app as noderr_app
 from tests.backend.chain_helpers import LicenseOps
 from tests.backend.helpers import bearer, sign_in
 from tests.backend.siwe_helpers import KEYS

@@ -305,8 +305,7 @@ def test_auditor_role__reads_and_exports__others_denied(api, ops, db):
     api.put(OPERATOR, token, "binance", CREDENTIALS)
     assert api.client.get("/vault/audit", headers=api.login(OPERATOR)).status_code == 403
     auditor = 3
-    ops.send(ops.contract.functions.grantRole(ops.w3.keccak(text="AUDITOR_ROLE"),
-                                              address(auditor)))
+    ops.grant_role("AUDITOR_ROLE", address(auditor))
     ops.index()
     page = api.client.get("/vault/audit", params={"limit": 1}, headers=api.login(auditor))
     assert page.status_code == 200, page.text

@@ -77,8 +77,7 @@ def test_verify_audit__export_file(history, api, ops, tmp_path):
     auditor = 3
     from tests.vault.helpers import address
 
-    ops.send(ops.contract.functions.grantRole(ops.w3.keccak(text="AUDITOR_ROLE"),
-                                              address(auditor)))
+    ops.grant_role("AUDITOR_ROLE", address(auditor))
     ops.index()
     export = api.client.get("/vault/audit/export", headers=api.login(auditor))
     path = tmp_path / "audit.ndjson"

@@ -14,6 +14,17 @@ def _skip_vyper_source_tracebacks(monkeypatch):
 
 
 @pytest.fixture(scope="module")
+def deployed(project, deployer, minter, revoker, pauser):
+    """NodeLicense, NodeTimelock and NodeGovernor, wired as `noderr deploy` wires them."""
+    return deploy_governance(project, deployer, minter, revoker, pauser)
+
+
+@pytest.fixture(scope="module")
+def license(deployed):
+    return deployed.license
+
+
+@pytest.fixture(scope="module")
 def validators(license, minter, alice, bob, carol, dave):
     """Four Active Validator licenses: {account: token_id}."""
     return {
@@ -25,8 +36,10 @@ def validators(license, minter, alice, bob, carol, dave):
 
 
 @pytest.fixture(scope="module")
-def governance(project, deployer, license, validators):
-    return deploy_governance(project, deployer, license)
+def governance(deployed, validators):
+    """The deployed governance, four validators holding their votes."""
+    return deployed
+
 
 
 @pytest.fixture(scope="session")

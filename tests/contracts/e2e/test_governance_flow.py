@@ -6,7 +6,7 @@ propose -> vote (directly, with a reason and by EIP-712 signature) -> queue in t
 
 import ape
 
-from noderr.governance import ballot_message
+from onchain.ballot import ballot_message
 from tests.contracts.governance_setup import (
     AGAINST,
     EXECUTED,

@@ -1,15 +1,16 @@
 """Fixtures of the governance tests: four validators, the wired governance, proposal helpers.
 
-Base fixtures (deployer, minter, revoker, alice, bob, carol, dave, mallory,
-license, mint) come from tests/contracts/conftest.py. Governance is
-module-scoped: each test module deploys its own (the e2e flows deploy theirs with
-the same validators), and ape's per-test isolation reverts each test.
+Base fixtures (deployer, minter, revoker, alice, bob, carol, dave, mallory, mint) come
+from tests/contracts/conftest.py; here `license` is the one `deploy_governance` deployed
+with the production wiring. Governance is module-scoped: each test module deploys its own
+(the e2e flows deploy theirs with the same validators), and ape's per-test isolation
+reverts each test.
 """
 
 import ape.exceptions
 import pytest
 
-from noderr.governance import ballot_message
+from onchain.ballot import ballot_message
 from tests.contracts.governance_setup import FOR, Proposal, call, deploy_governance
 from tests.contracts.license_constants import VALIDATOR
 
@@ -26,8 +27,19 @@ def _skip_vyper_source_tracebacks(monkeypatch):
 
 
 @pytest.fixture(scope="module")
+def deployed(project, deployer, minter, revoker, pauser):
+    """NodeLicense, NodeTimelock and NodeGovernor, wired as `noderr deploy` wires them."""
+    return deploy_governance(project, deployer, minter, revoker, pauser)
+
+
+@pytest.fixture(scope="module")
+def license(deployed):
+    return deployed.license
+
+
+@pytest.fixture(scope="module")
 def validators(license, minter, alice, bob, carol, dave):
-    """Four Active Validator licenses, minted before governance exists: {account: token_id}."""
+    """Four Active Validator licenses: {account: token_id}."""
     tokens = {}
     for n, account in enumerate((alice, bob, carol, dave), start=1):
         app_id = n.to_bytes(32, "big")
@@ -36,8 +48,9 @@ def validators(license, minter, alice, bob, carol, dave):
 
 
 @pytest.fixture(scope="module")
-def governance(project, deployer, license, validators):
-    return deploy_governance(project, deployer, license)
+def governance(deployed, validators):
+    """The deployed governance, four validators holding their votes."""
+    return deployed
 
 
 @pytest.fixture(scope="module")

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 import httpx
 
+from noderr.domain import NodeType
+from noderr.jsonrpc import call
+from noderr.settings import LOCAL_CHAIN_ID
 from noderr.siwe_text import siwe_message
-
-NODE_TYPE_NAMES = {1: "Oracle", 2: "Guardian", 3: "Validator"}
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class Applicant:
     name: str
     contact: str
     wallet: str
-    node_type: int
+    node_type: NodeType
     region: str
     experience: int
 
@@ -38,7 +39,7 @@ def typeform_payload(applicant: Applicant, form_id: str) -> dict:
             answer("applicant_name", "text", applicant.name),
             answer("contact", "email", applicant.contact),
             answer("wallet_address", "text", applicant.wallet),
-            {"type": "choice", "choice": {"label": NODE_TYPE_NAMES[applicant.node_type]},
+            {"type": "choice", "choice": {"label": NodeType(applicant.node_type).label},
              "field": {"id": "node_type", "type": "multiple_choice", "ref": "node_type"}},
             answer("region", "text", applicant.region),
             answer("experience", "number", applicant.experience)]}}
@@ -59,19 +60,11 @@ def submit_application(api_url: str, secret: str, form_id: str, applicant: Appli
     return response.json()["application"]
 
 
-def rpc(rpc_url: str, method: str, params: list) -> object:
-    body = httpx.post(rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": method,
-                                     "params": params}, timeout=10).json()
-    if "error" in body:
-        raise RuntimeError(f"{method} failed: {body['error']}")
-    return body["result"]
-
-
-def sign_in(api_url: str, rpc_url: str, address: str, chain_id: int = 31337) -> str:
+def sign_in(api_url: str, rpc_url: str, address: str, chain_id: int = LOCAL_CHAIN_ID) -> str:
     """A session token for `address`, an unlocked account of the local chain."""
     nonce = httpx.get(f"{api_url}/auth/nonce", timeout=10).json()["nonce"]
     message = siwe_message(api_url, address, chain_id, nonce)
-    signature = rpc(rpc_url, "personal_sign", ["0x" + message.encode().hex(), address])
+    signature = call(rpc_url, "personal_sign", ["0x" + message.encode().hex(), address])
     response = httpx.post(f"{api_url}/auth/verify", timeout=10,
                           json={"message": message, "signature": signature})
     response.raise_for_status()
@@ -87,15 +80,18 @@ def claim(api_url: str, rpc_url: str, app_id: str, wallet: str) -> None:
 
 
 def demo_applicants(accounts: list[str]) -> list[Applicant]:
-    return [Applicant("Ada Lovelace", "ada@example.org", accounts[1], 1, "Europe", 7),
-            Applicant("Grace Hopper", "grace@example.org", accounts[2], 2, "Americas", 12),
-            Applicant("Alan Turing", "alan@example.org", accounts[3], 3, "Europe", 4)]
+    return [
+        Applicant("Ada Lovelace", "ada@example.org", accounts[1], NodeType.ORACLE, "Europe", 7),
+        Applicant("Grace Hopper", "grace@example.org", accounts[2], NodeType.GUARDIAN,
+                  "Americas", 12),
+        Applicant("Alan Turing", "alan@example.org", accounts[3], NodeType.VALIDATOR,
+                  "Europe", 4)]
 
 
 def seed(api_url: str, rpc_url: str, secret: str, form_id: str,
          claimed: int = 2) -> list[tuple[Applicant, str]]:
     """Three applications from anvil #1-#3; the first `claimed` confirm their wallets."""
-    accounts = rpc(rpc_url, "eth_accounts", [])
+    accounts = call(rpc_url, "eth_accounts")
     if not isinstance(accounts, list) or len(accounts) < 4:
         raise RuntimeError(f"{rpc_url} lists too few unlocked accounts to seed the demo")
     created = []

@@ -19,13 +19,14 @@ from urllib.parse import urlparse
 import httpx
 import psycopg
 
-from noderr.chain import start_anvil
-from noderr.deploy import Log
-from noderr.deploy_command import run_deploy
+from noderr import jsonrpc
 from noderr.deployment import Deployment
 from noderr.migrate import upgrade
-from noderr.seed import seed
-from noderr.settings import LOCAL_CHAIN_ID, REPO_ROOT, Settings
+from noderr.settings import LOCAL_CHAIN_ID, Settings
+from noderr_cli.deploy import run_deploy
+from noderr_cli.seed import seed
+from onchain.anvil import start_anvil
+from onchain.deploy import Log
 
 ANVIL_ADMIN_HINT = "anvil account #0, 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 DEMO_DATABASE = "noderr_demo"
@@ -72,9 +73,8 @@ def _answers(url: str) -> bool:
 
 
 def _port_in_use(rpc_url: str) -> bool:
-    payload = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
     try:
-        httpx.post(rpc_url, json=payload, timeout=0.5)
+        httpx.post(rpc_url, json=jsonrpc.request_body("eth_chainId"), timeout=0.5)
     except httpx.HTTPError:
         return False
     return True
@@ -93,10 +93,11 @@ def running(process: subprocess.Popen) -> Iterator[subprocess.Popen]:
 
 
 def start_service(args: list[str], services: Services, log_path: Path) -> subprocess.Popen:
-    """`noderr <args>` in the background, output to `log_path`."""
+    """`noderr <args>` in the background, in this directory (so it finds the same local
+    state), output to `log_path`."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
-        return subprocess.Popen([sys.executable, "-m", "noderr.cli", *args], cwd=REPO_ROOT,
+        return subprocess.Popen([sys.executable, "-m", "noderr_cli", *args],
                                 env=services.env(), stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
 

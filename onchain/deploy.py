@@ -1,4 +1,5 @@
-"""Deploying NodeLicense, NodeTimelock and NodeGovernor, and wiring their roles.
+"""Deploying NodeLicense, NodeTimelock and NodeGovernor, and wiring their roles: the one
+deploy path of `noderr deploy`, `ape run deploy`, the demo, the tests and the benchmarks.
 
 After `deploy_all` the timelock is NodeLicense's only admin, the governor is the
 timelock's only proposer, canceller and executor, and the deployer keeps no admin
@@ -7,19 +8,28 @@ power anywhere: every later change of roles goes through a governance vote.
 
 from __future__ import annotations
 
+import getpass
+import json
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from eth_account import Account
 from eth_utils import to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
+from web3.middleware import SignAndSendRawMiddlewareBuilder
 
-from noderr.contracts import Artifact
 from noderr.deployment import CONTRACT_NAMES, ContractDeployment, Deployment
-from noderr.settings import LOCAL_CHAIN_ID, DeploySettings
+from noderr.domain import DEFAULT_ADMIN_ROLE, OPERATIONAL_ROLES, role_id
+from noderr.settings import LOCAL_CHAIN_ID
+from onchain.compile import Artifact, compile_contract
+from onchain.settings import DeploySettings
 
 Log = Callable[[str], None]
+TIMELOCK_ROLES = ("PROPOSER_ROLE", "CANCELLER_ROLE", "EXECUTOR_ROLE")
+"""The timelock roles the governor alone holds."""
 
 
 class DeployError(RuntimeError):
@@ -56,29 +66,32 @@ class _Sender:
     def _wait(self, tx_hash: bytes, what: str) -> Any:
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
         if receipt["status"] != 1:
-            raise DeployError(f"transaction reverted: {what} ({tx_hash.hex()})")
+            raise DeployError(f"transaction reverted: {what} ({tx_hash.to_0x_hex()})")
         return receipt
 
 
 def role_holders(settings: DeploySettings, chain_id: int, deployer: str) -> dict[str, list[str]]:
     """MINTER/REVOKER/PAUSER holders; on the local chain the deployer holds any left unset."""
-    holders = {"MINTER_ROLE": settings.minters, "REVOKER_ROLE": settings.revokers,
-               "PAUSER_ROLE": settings.pausers}
-    for role, accounts in holders.items():
+    configured = dict(zip(OPERATIONAL_ROLES, (settings.minters, settings.revokers,
+                                              settings.pausers), strict=True))
+    holders = {}
+    for role, accounts in configured.items():
         if not accounts and chain_id == LOCAL_CHAIN_ID:
-            accounts.append(deployer)
+            accounts = [deployer]
         if not accounts:
-            name = role.removesuffix("_ROLE").lower() + "s"
-            raise DeployError(f"no {role} holder: set NODERR_{name.upper()} (comma-separated)")
-    try:
-        return {role: [to_checksum_address(a) for a in accounts]
-                for role, accounts in holders.items()}
-    except ValueError as error:
-        raise DeployError(f"bad role holder address: {error}") from None
+            variable = "NODERR_" + role.removesuffix("_ROLE") + "S"
+            raise DeployError(f"no {role} holder: set {variable} (comma-separated)")
+        try:
+            holders[role] = [to_checksum_address(account) for account in accounts]
+        except ValueError as error:
+            raise DeployError(f"bad role holder address: {error}") from None
+    return holders
 
 
 def deploy_all(w3: Web3, deployer: str, settings: DeploySettings,
                artifacts: Mapping[str, Artifact], log: Log = lambda _: None) -> Deployment:
+    """Deploy the three contracts from `deployer` (an account `w3` can send from), wire
+    them, and check the wiring on-chain."""
     chain_id = w3.eth.chain_id
     deployer = to_checksum_address(deployer)
     holders = role_holders(settings, chain_id, deployer)
@@ -103,49 +116,79 @@ def deploy_all(w3: Web3, deployer: str, settings: DeploySettings,
     return deployment
 
 
+def compile_and_deploy(w3: Web3, deployer: str, settings: DeploySettings,
+                       log: Log = lambda _: None) -> Deployment:
+    """`deploy_all` of freshly compiled sources."""
+    artifacts = {}
+    for name in CONTRACT_NAMES:
+        log(f"Compiling {name}.vy")
+        artifacts[name] = compile_contract(name)
+    return deploy_all(w3, deployer, settings, artifacts, log)
+
+
 def _wire_timelock(sender: _Sender, timelock: Contract, governor: str) -> None:
-    for role in ("PROPOSER_ROLE", "CANCELLER_ROLE", "EXECUTOR_ROLE"):
-        role_id = getattr(timelock.functions, role)().call()
-        sender.call(timelock.functions.grantRole(role_id, governor),
+    for role in TIMELOCK_ROLES:
+        sender.call(timelock.functions.grantRole(role_id(role), governor),
                     f"NodeTimelock: {role} granted to the governor")
 
 
 def _wire_license(sender: _Sender, license_: Contract, timelock: str,
                   holders: Mapping[str, list[str]]) -> None:
     for role, accounts in holders.items():
-        role_id = getattr(license_.functions, role)().call()
         for account in accounts:
-            sender.call(license_.functions.grantRole(role_id, account),
+            sender.call(license_.functions.grantRole(role_id(role), account),
                         f"NodeLicense: {role} granted to {account}")
-    admin_role = license_.functions.DEFAULT_ADMIN_ROLE().call()
-    sender.call(license_.functions.grantRole(admin_role, timelock),
-                "NodeLicense: DEFAULT_ADMIN_ROLE granted to the timelock")
+    sender.call(license_.functions.grantRole(role_id(DEFAULT_ADMIN_ROLE), timelock),
+                f"NodeLicense: {DEFAULT_ADMIN_ROLE} granted to the timelock")
     _renounce_admin(sender, license_, "NodeLicense")
 
 
 def _renounce_admin(sender: _Sender, contract: Contract, name: str) -> None:
-    admin_role = contract.functions.DEFAULT_ADMIN_ROLE().call()
-    sender.call(contract.functions.renounceRole(admin_role, sender.address),
-                f"{name}: the deployer renounced DEFAULT_ADMIN_ROLE")
+    sender.call(contract.functions.renounceRole(role_id(DEFAULT_ADMIN_ROLE), sender.address),
+                f"{name}: the deployer renounced {DEFAULT_ADMIN_ROLE}")
 
 
 def verify_wiring(w3: Web3, deployment: Deployment, holders: Mapping[str, list[str]]) -> None:
     """Read the roles back from the chain; raise if any differs from the plan."""
-    contracts = {name: w3.eth.contract(address=c.address, abi=c.abi)
+    contracts = {name: w3.eth.contract(address=c.address, abi=c.abi).functions
                  for name, c in deployment.contracts.items()}
-    license_, timelock = contracts["NodeLicense"].functions, contracts["NodeTimelock"].functions
+    license_, timelock = contracts["NodeLicense"], contracts["NodeTimelock"]
     timelock_address = deployment.contracts["NodeTimelock"].address
     governor_address = deployment.contracts["NodeGovernor"].address
     expected = [
-        (license_, "DEFAULT_ADMIN_ROLE", timelock_address, True),
-        (license_, "DEFAULT_ADMIN_ROLE", deployment.deployer, False),
-        (timelock, "DEFAULT_ADMIN_ROLE", deployment.deployer, False),
+        (license_, DEFAULT_ADMIN_ROLE, timelock_address, True),
+        (license_, DEFAULT_ADMIN_ROLE, deployment.deployer, False),
+        (timelock, DEFAULT_ADMIN_ROLE, deployment.deployer, False),
         (timelock, "PROPOSER_ROLE", governor_address, True),
         (timelock, "EXECUTOR_ROLE", governor_address, True),
     ] + [(license_, role, account, True)
          for role, accounts in holders.items() for account in accounts]
     for functions, role, account, should_hold in expected:
-        holds = functions.hasRole(getattr(functions, role)().call(), account).call()
-        if holds != should_hold:
+        if functions.hasRole(role_id(role), account).call() != should_hold:
             raise DeployError(f"after deploy, {account} {'lacks' if should_hold else 'holds'} "
                               f"{role}: the wiring is wrong, do not use this deployment")
+
+
+def connect(rpc_url: str) -> Web3:
+    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
+    if not w3.is_connected():
+        raise DeployError(f"no chain answers at {rpc_url} (start one with `noderr chain`)")
+    return w3
+
+
+def choose_deployer(w3: Web3, settings: DeploySettings) -> str:
+    """The keystore account if one is configured, else anvil's first dev account locally."""
+    if settings.deployer_keystore:
+        keystore = json.loads(settings.deployer_keystore.read_text())
+        password = os.environ.get("NODERR_DEPLOYER_PASSWORD") or getpass.getpass(
+            f"Password for {settings.deployer_keystore}: ")
+        try:
+            account = Account.from_key(Account.decrypt(keystore, password))
+        except ValueError:
+            raise DeployError("cannot decrypt the deployer keystore: wrong password?") from None
+        w3.middleware_onion.inject(SignAndSendRawMiddlewareBuilder.build(account), layer=0)
+        return account.address
+    if w3.eth.chain_id != LOCAL_CHAIN_ID:
+        raise DeployError(f"chain {w3.eth.chain_id} is not the local chain: "
+                          "set NODERR_DEPLOYER_KEYSTORE to an encrypted keystore file")
+    return w3.eth.accounts[0]

@@ -25,7 +25,6 @@ app.command(name="typeform-backfill")(backend_cli.typeform_backfill)
 app.command(name="dashboard")(dashboard)
 
 
-
 @app.command()
 def chain(
     port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 8545,
@@ -36,7 +35,7 @@ def chain(
     ] = None,
 ) -> None:
     """Run a local chain (anvil) in the foreground."""
-    from noderr.chain import anvil_command
+    from onchain.anvil import anvil_command
 
     try:
         command = anvil_command(port, chain_id, host=host, block_time=block_time)
@@ -58,8 +57,8 @@ def deploy(
     from vyper.exceptions import VyperException
     from web3.exceptions import Web3Exception
 
-    from noderr.deploy import DeployError
-    from noderr.deploy_command import run_deploy
+    from noderr_cli.deploy import run_deploy
+    from onchain.deploy import DeployError
 
     settings = get_settings()
     try:
@@ -74,13 +73,9 @@ def deploy(
 @app.command()
 def demo() -> None:
     """Start a local chain, deploy everything, print what is where; Ctrl-C stops it."""
-    from noderr.demo import run_demo
+    from noderr_cli.demo import run_demo
 
     try:
         run_demo(get_settings(), typer.echo)
     except (RuntimeError, OSError, ValueError) as error:
         raise fail(str(error)) from None
-
-
-if __name__ == "__main__":
-    app()

@@ -8,9 +8,8 @@ import subprocess
 import time
 from pathlib import Path
 
-import httpx
-
-from noderr.settings import REPO_ROOT
+from noderr import jsonrpc
+from noderr.settings import LOCAL_CHAIN_ID, REPO_ROOT
 
 _PLATFORMS = {("Linux", "x86_64"): "linux-amd64", ("Linux", "aarch64"): "linux-arm64",
               ("Darwin", "arm64"): "darwin-arm64", ("Darwin", "x86_64"): "darwin-amd64"}
@@ -46,17 +45,16 @@ def anvil_command(port: int, chain_id: int, host: str = "127.0.0.1",
 def wait_for_rpc(url: str, timeout: float = 15.0) -> int:
     """Block until `url` answers `eth_chainId`; return the chain id."""
     deadline = time.monotonic() + timeout
-    payload = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
     while True:
         try:
-            return int(httpx.post(url, json=payload, timeout=1.0).json()["result"], 16)
-        except (httpx.HTTPError, KeyError, ValueError):
+            return int(jsonrpc.call(url, "eth_chainId", timeout=1.0), 16)
+        except (jsonrpc.JsonRpcError, TypeError, ValueError):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no JSON-RPC answer from {url} in {timeout:.0f}s") from None
             time.sleep(0.05)
 
 
-def start_anvil(port: int, chain_id: int = 31337, **kwargs) -> subprocess.Popen:
+def start_anvil(port: int, chain_id: int = LOCAL_CHAIN_ID, **kwargs) -> subprocess.Popen:
     """Start anvil in the background and wait until it answers."""
     process = subprocess.Popen(anvil_command(port, chain_id, **kwargs),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
