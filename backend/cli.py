@@ -1,4 +1,5 @@
-"""`noderr api` and `noderr typeform-backfill`: registered in noderr/cli.py, imports are lazy."""
+"""`noderr api` and `noderr typeform-backfill`: registered in noderr_cli/main.py; imports are
+lazy so that `noderr --help` stays fast."""
 
 from __future__ import annotations
 
@@ -6,51 +7,11 @@ import asyncio
 import os
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NamedTuple
+from typing import Annotated
 
 import typer
 
 from noderr.console import fail
-
-if TYPE_CHECKING:
-    from noderr.deployment import Deployment
-
-
-class ServiceContext(NamedTuple):
-    rpc_url: str
-    deployment: Deployment
-    deployment_path: Path
-    database_url: str
-
-
-def load_service_context(rpc_url: str | None, deployment: Path | None) -> ServiceContext:
-    """The RPC URL, the deployment and a migrated database's URL, or a one-line CLI error."""
-    from noderr.db import DatabaseError, database_url
-    from noderr.deployment import Deployment
-    from noderr.migrate import require_current
-    from noderr.settings import get_settings
-
-    settings = get_settings()
-    url = rpc_url or settings.rpc_url
-    try:
-        path = deployment or settings.deployment or _deployment_for(url)
-        loaded = Deployment.load(path)
-        db_url = database_url(settings)
-        require_current(db_url)
-    except (DatabaseError, OSError, ValueError) as error:
-        raise fail(str(error)) from None
-    return ServiceContext(url, loaded, path, db_url)
-
-
-def _deployment_for(rpc_url: str) -> Path:
-    from noderr.settings import get_settings
-    from onchain.anvil import wait_for_rpc
-
-    try:
-        chain_id = wait_for_rpc(rpc_url, timeout=5)
-    except TimeoutError as error:
-        raise fail(f"{error} (set NODERR_RPC_URL or --rpc-url)") from None
-    return get_settings().deployment_path(chain_id)
 
 
 def api(
@@ -70,6 +31,7 @@ def api(
     from backend.minter import MinterError
     from backend.settings import BackendSettings
     from indexer.settings import check_lag_settings
+    from noderr.service_context import load_service_context
 
     try:
         settings, mirror = BackendSettings(), check_lag_settings()

@@ -1,8 +1,7 @@
 """What the backend answers, as the clients return it. Field names and types follow the
-backend's routes (backend/*routes*.py, backend/auditor.py, backend/health.py,
-backend/vault/routes.py); fields a newer backend adds are ignored. uint256 values the backend
-sends as decimal strings (governance tallies) stay strings: they do not fit a float or an
-Arrow column."""
+backend's routes (backend/api/routes/); fields a newer backend adds are ignored. uint256
+values the backend sends as decimal strings (governance tallies) stay strings: they do not
+fit a float or an Arrow column."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`noderr dashboard`: registered in noderr/cli.py; serves dashboard/app.py with Streamlit."""
+"""`noderr dashboard`: registered in noderr_cli/main.py; serves dashboard/app.py with Streamlit."""
 
 from __future__ import annotations
 

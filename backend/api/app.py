@@ -12,7 +12,16 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.api import errors
-from backend.api.routes import applications, auditor, auth, batch, health, nodes, typeform
+from backend.api.routes import (
+    applications,
+    auditor,
+    auth,
+    batch,
+    health,
+    nodes,
+    typeform,
+    vault,
+)
 from backend.caller_cache import CallerCache
 from backend.chain_client import ChainClient
 from backend.context import Backend
@@ -20,7 +29,6 @@ from backend.database import Database
 from backend.minter import load_minter
 from backend.settings import BackendSettings
 from backend.siwe_auth import SiweConfig
-from backend.vault import routes as vault
 from indexer.settings import IndexerSettings
 from noderr.deployment import Deployment
 

@@ -1,5 +1,5 @@
 """`noderr vault ...`: rotate, set-min-version, rewrap, verify-audit, key-versions, shred.
-Registered in noderr/cli.py; imports are lazy; every error is one line, exit 1."""
+Registered in noderr_cli/main.py; imports are lazy; every error is one line, exit 1."""
 
 from __future__ import annotations
 
@@ -200,8 +200,8 @@ def shred(
 ) -> None:
     """Destroy the data keys of licenses the mirror shows revoked or reassigned (the API
     also does it every NODERR_VAULT_SHRED_INTERVAL seconds)."""
-    from backend.cli import load_service_context
     from backend.vault.service import sweep
+    from noderr.service_context import load_service_context
 
     loaded = load_service_context(rpc_url, deployment).deployment
     contract = loaded.contracts["NodeLicense"].address

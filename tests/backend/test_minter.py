@@ -14,9 +14,9 @@ import pytest
 from eth_account import Account
 from typer.testing import CliRunner
 
-from backend import cli as backend_cli
 from backend.api.app import create_app
 from backend.minter import MinterError
+from noderr import service_context
 from noderr_cli.main import app as noderr_cli
 from tests.backend.helpers import bearer, sign_in
 from tests.backend.siwe_helpers import KEYS
@@ -224,8 +224,10 @@ def test_cli_api__wrong_password__exits_with_reason(monkeypatch, tmp_path, deplo
     _, password_file = write_keystore(tmp_path / "other", password=PASSWORD)
     monkeypatch.setenv("NODERR_MINTER_KEYSTORE", str(keystore))
     monkeypatch.setenv("NODERR_MINTER_PASSWORD_FILE", str(password_file))
-    monkeypatch.setattr(backend_cli, "load_service_context", lambda *_: backend_cli.ServiceContext(
-        "http://127.0.0.1:1", deployment, tmp_path / "unused.json", "postgresql://unused"))
+    monkeypatch.setattr(service_context, "load_service_context",
+                        lambda *_: service_context.ServiceContext(
+                            "http://127.0.0.1:1", deployment, tmp_path / "unused.json",
+                            "postgresql://unused"))
     result = CliRunner().invoke(noderr_cli, ["api", "--port", "1"])
     assert result.exit_code == 1
     assert "cannot decrypt the minter keystore" in result.output

@@ -17,9 +17,9 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, field_validator
 
 from backend.api.deps import get_backend
+from backend.api.vault_access import authorize, authorize_auditor, get_vault, http_error, request_id
 from backend.context import Backend
 from backend.vault import audit, service
-from backend.vault.access import authorize, authorize_auditor, get_vault, http_error, request_id
 from backend.vault.audit import AuditUnavailable, Event
 from backend.vault.crypto import encode_secret
 from backend.vault.service import Vault, VaultError
