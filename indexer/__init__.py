@@ -1,1 +1,2 @@
-"""The indexer: mirrors every contract event into PostgreSQL (raw events for auditors, projections for the backend); see docs/indexer.md."""
+"""The indexer: mirrors every contract event into PostgreSQL (raw events for auditors,
+projections for the backend); see docs/indexer.md."""
