@@ -33,6 +33,7 @@ test-indexer: setup
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 demo: setup
 	$(BIN)/noderr demo
