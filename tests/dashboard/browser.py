@@ -61,11 +61,19 @@ def chromium() -> Iterator[Browser]:
             browser.close()
 
 
-def open_page(browser: Browser, url: str, script: str | None) -> Page:
+def open_page(browser: Browser, url: str, script: str | None,
+              frames: list[bytes] | None = None) -> Page:
+    """A page at `url`, `script` run before the app's own (None: nothing injected), every
+    websocket frame the server sends appended to `frames` when given."""
     page = browser.new_page(viewport={"width": 1400, "height": 2000})
     page.set_default_timeout(30_000)
     if script:
         page.add_init_script(script)
+    if frames is not None:
+        def record(payload: str | bytes) -> None:
+            frames.append(payload if isinstance(payload, bytes) else payload.encode())
+
+        page.on("websocket", lambda socket: socket.on("framereceived", record))
     page.goto(url)
     return page
 

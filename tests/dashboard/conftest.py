@@ -20,9 +20,10 @@ from web3 import Web3
 
 from dashboard.settings import get_dashboard_settings
 from noderr.deployment import CONTRACT_NAMES, Deployment
+from noderr.domain import NodeType
 from noderr.settings import REPO_ROOT, get_settings
 from noderr_cli.demo import DEMO_FORM_ID, Services, backend_services
-from noderr_cli.seed import Applicant, seed, sign_in
+from noderr_cli.seed import Applicant, claim, seed, sign_in, submit_application
 from onchain.anvil import free_port, start_anvil
 from onchain.compile import Artifact
 from onchain.deploy import deploy_all
@@ -85,6 +86,15 @@ def live(artifacts: dict[str, Artifact], pg_server: str,  # noqa: F811
         anvil.wait()
 
 
+def apply(live: LiveStack, name: str, account: int, node_type: NodeType) -> str:
+    """A new application from anvil #`account`, its wallet confirmed; its id."""
+    wallet = live.w3.eth.accounts[account]
+    applicant = Applicant(name, f"applicant{account}@example.org", wallet, node_type, "Europe", 3)
+    app_id = submit_application(live.services.api_url, TYPEFORM_SECRET, DEMO_FORM_ID, applicant)
+    claim(live.services.api_url, live.services.rpc_url, app_id, wallet)
+    return app_id
+
+
 def grant_role(live: LiveStack, role: str, account: str) -> None:
     """Grant a NodeLicense role as its admin, the timelock (impersonated on anvil)."""
     timelock = live.deployment.contracts["NodeTimelock"].address
@@ -116,18 +126,23 @@ APP = str(REPO_ROOT / "dashboard" / "app.py")
 
 
 def wallet_env(live: LiveStack, address: str | None, chain_id: int = 31337,
-               has_wallet: bool = True) -> dict:
-    return {"origin": live.services.dashboard_url, "has_wallet": has_wallet, "dev": False,
-            "chain_id": chain_id if has_wallet else None,
+               has_wallet: bool = True, dev: bool = False) -> dict:
+    """What the wallet component reports: a browser wallet, the development wallet (`dev`),
+    or neither."""
+    return {"origin": live.services.dashboard_url, "has_wallet": has_wallet, "dev": dev,
+            "chain_id": chain_id if has_wallet or dev else None,
             "accounts": [address.lower()] if address else [], "error": None}
 
 
 @pytest.fixture
 def make_app(live: LiveStack, monkeypatch: pytest.MonkeyPatch) -> Callable[..., AppTest]:
-    def make(address: str | None = None, api_url: str | None = None, **env) -> AppTest:
+    def make(address: str | None = None, api_url: str | None = None,
+             settings: dict[str, str] | None = None, **env) -> AppTest:
         monkeypatch.setenv("NODERR_DEPLOYMENT", str(live.services.deployment))
         monkeypatch.setenv("NODERR_API_URL", api_url or live.services.api_url)
         monkeypatch.setenv("NODERR_RPC_URL", live.services.rpc_url)
+        for name, value in (settings or {}).items():
+            monkeypatch.setenv(name, value)
         get_settings.cache_clear()
         get_dashboard_settings.cache_clear()
         at = AppTest.from_file(APP, default_timeout=30)
@@ -145,6 +160,11 @@ def signed_in(make_app, live: LiveStack, account: int) -> AppTest:
     at.session_state["session_token"] = sign_in(live.services.api_url, live.services.rpc_url,
                                                 address)
     return at.run()
+
+
+def wallet_data(at: AppTest) -> str:
+    """The JSON the wallet component sends to the browser this run."""
+    return at.get("bidi_component")[0].proto.json
 
 
 def texts(at: AppTest) -> str:
