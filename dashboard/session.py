@@ -11,6 +11,7 @@ import streamlit as st
 from client import BackendClient, BackendError
 from client.models import Me
 from dashboard import wallet
+from dashboard.safe_text import escape_markdown, inline_code
 from dashboard.settings import Chain, DashboardSettings, get_dashboard_settings, load_chain
 from dashboard.wallet import WalletEnv, WalletResult
 from noderr.domain import ADMIN_ROLES, role_id
@@ -82,9 +83,9 @@ def refresh_me(ctx: Context) -> None:
     except BackendError as error:
         if error.status == 401:
             clear_session()
-            flash("warning", f"Signed out: {error.detail}")
+            flash("warning", f"Signed out: {escape_markdown(error.detail)}")
         else:
-            flash("error", f"Cannot read your session: {error}")
+            flash("error", f"Cannot read your session: {escape_markdown(error)}")
 
 
 def clear_session() -> None:
@@ -97,7 +98,8 @@ def follow_wallet_account(ctx: Context) -> None:
     me, address = ctx.me, ctx.env.address
     if me and address and address.lower() != me.address.lower():
         clear_session()
-        flash("warning", f"Your wallet switched to {address}: signed out of {me.address}.")
+        flash("warning", f"Your wallet switched to {inline_code(address)}: signed out of "
+                         f"{inline_code(me.address)}.")
 
 
 def start_sign_in(ctx: Context) -> None:
@@ -112,7 +114,7 @@ def start_sign_in(ctx: Context) -> None:
     try:
         message = ctx.client().sign_in_message(env.address, ctx.chain.chain_id, env.origin)
     except BackendError as error:
-        flash("error", f"Cannot start sign-in: {error}")
+        flash("error", f"Cannot start sign-in: {escape_markdown(error)}")
         return
     wallet.ask("personal_sign", wallet.sign_params(message, env.address),
                {"kind": "sign_in", "message": message})
@@ -121,17 +123,17 @@ def start_sign_in(ctx: Context) -> None:
 def finish_sign_in(ctx: Context, result: WalletResult, purpose: dict[str, Any]) -> None:
     if not result.ok:
         reason = ("you rejected the signature request in your wallet" if result.rejected
-                  else result.message)
+                  else escape_markdown(result.message))
         flash("error", f"Sign-in failed: {reason}.")
         return
     try:
         session = ctx.client().verify(purpose["message"], str(result.value))
     except BackendError as error:
-        flash("error", f"Sign-in refused: {error}")
+        flash("error", f"Sign-in refused: {escape_markdown(error)}")
         return
     st.session_state[TOKEN] = session.token
     refresh_me(ctx)
-    flash("success", f"Signed in as {session.address}.")
+    flash("success", f"Signed in as {inline_code(session.address)}.")
 
 
 def sign_out(ctx: Context) -> None:
@@ -139,7 +141,7 @@ def sign_out(ctx: Context) -> None:
         ctx.client().logout()
     except BackendError as error:
         if error.status != 401:
-            flash("warning", f"The backend did not end the session: {error}")
+            flash("warning", f"The backend did not end the session: {escape_markdown(error)}")
     clear_session()
     flash("info", "Signed out.")
 
@@ -183,5 +185,6 @@ def handle_wallet_answer(ctx: Context, result: WalletResult | None) -> None:
     elif kind == "tx":
         record_transaction(result, purpose)
     elif not result.ok:
-        reason = "you rejected the request" if result.rejected else result.message
+        reason = "you rejected the request" if result.rejected else escape_markdown(
+            result.message)
         flash("error", f"Wallet: {reason}.")

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from client import BackendError
 from dashboard import session, wallet
+from dashboard.safe_text import escape_markdown, inline_code
 from dashboard.session import Context
 from noderr.domain import NODE_TYPE_LABELS
 
@@ -24,11 +25,12 @@ def attempt(what: str, call: Callable[[], T]) -> T | None:
     try:
         return call()
     except BackendError as error:
-        st.error(f"{what}: {error}")
+        st.error(f"{what}: {escape_markdown(error)}")
         return None
 
 
 def show_flashes() -> None:
+    """Flash texts are Markdown: whoever adds one escapes what it quotes."""
     for level, text in st.session_state.pop(session.FLASH, []):
         getattr(st, level)(text)
 
@@ -37,19 +39,20 @@ def transaction_panel() -> None:
     tx = st.session_state.get(session.LAST_TX)
     if not tx:
         return
-    status, label = tx.get("status"), tx.get("label")
-    where = f"transaction `{tx['hash']}`" if tx.get("hash") else "no transaction"
+    status, label = tx.get("status"), escape_markdown(tx.get("label"))
+    where = f"transaction {inline_code(tx['hash'])}" if tx.get("hash") else "no transaction"
+    block = escape_markdown(tx.get("block"))
     if status == "success":
-        st.success(f"{label}: {where} confirmed in block {tx.get('block')} (receipt status 1).")
+        st.success(f"{label}: {where} confirmed in block {block} (receipt status 1).")
         if not tx.get("indexed"):
             _follow_indexer()
     elif status == "reverted":
-        st.error(f"{label}: {where} reverted in block {tx.get('block')} (receipt status 0): "
+        st.error(f"{label}: {where} reverted in block {block} (receipt status 0): "
                  "nothing changed on-chain.")
     elif status == "failed":
-        st.error(f"{label}: {tx.get('error')}. Nothing was sent.")
+        st.error(f"{label}: {escape_markdown(tx.get('error'))}. Nothing was sent.")
     else:
-        st.info(f"{label}: {where}, {status}…")
+        st.info(f"{label}: {where}, {escape_markdown(status)}…")
 
 
 @st.fragment(run_every=FOLLOW_SECONDS)
@@ -63,7 +66,8 @@ def _follow_indexer() -> None:
     try:
         indexed = session.context().client().readiness().indexed_block
     except BackendError as error:
-        st.caption(f"Waiting for the indexer (cannot ask the backend: {error}); retrying…")
+        st.caption(f"Waiting for the indexer (cannot ask the backend: "
+                   f"{escape_markdown(error)}); retrying…")
         return
     if isinstance(indexed, int) and indexed >= block:
         tx["indexed"] = True
@@ -77,34 +81,37 @@ def wallet_panel(ctx: Context) -> None:
     if not env.reported:
         st.caption("Looking for a wallet in this browser…")
         return
-    if not env.has_wallet and not env.dev:
-        _no_wallet(ctx)
+    if not env.has_wallet:
+        _no_browser_wallet(ctx)
         if not env.dev:
             return
-    if env.dev:
-        st.warning(f"DEVELOPMENT WALLET: anvil account "
-                   f"#{st.session_state.get(wallet.DEV_ACCOUNT, 0)} on the local chain. "
-                   "Test keys only; never use it with real funds.")
+        st.warning(f"DEVELOPMENT WALLET: anvil account #{wallet.dev_account()} on the local "
+                   "chain. Test keys only; never use it with real funds.")
     _connection(ctx)
 
 
-def _no_wallet(ctx: Context) -> None:
+def _no_browser_wallet(ctx: Context) -> None:
+    """Without a browser wallet: the development wallet's controls on chain 31337, rendered
+    in every run (on or off) so that it can be turned off and its account changed."""
     if not ctx.chain.dev_wallet:
         st.info("No wallet found: install an EIP-1193 browser wallet (MetaMask or similar) "
                 "to sign in.")
         return
     st.info("No browser wallet found. On this local chain (31337) you may use a "
             "development wallet backed by anvil's unlocked test accounts.")
-    st.checkbox("Use the development wallet (local chain only)", key=wallet.DEV_ENABLED)
-    if st.session_state.get(wallet.DEV_ENABLED):
+    wallet.restore_dev_choice()
+    st.checkbox("Use the development wallet (local chain only)", key=wallet.DEV_ENABLED,
+                on_change=wallet.keep_dev_choice)
+    if wallet.dev_wallet_on():
         st.selectbox("Development account", list(range(10)), key=wallet.DEV_ACCOUNT,
+                     on_change=wallet.keep_dev_choice,
                      format_func=lambda i: f"anvil #{i}" + (" (admin)" if i == 0 else ""))
 
 
 def _connection(ctx: Context) -> None:
     env = ctx.env
     if env.error:
-        st.error(f"Wallet: {env.error}")
+        st.error(f"Wallet: {escape_markdown(env.error)}")
     if not env.address:
         st.button("Connect wallet", key="connect", on_click=_connect)
         return
@@ -117,7 +124,7 @@ def _connection(ctx: Context) -> None:
         return
     if ctx.me:
         roles = ", ".join(sorted(role_names(ctx))) or "no roles"
-        st.markdown(f"Signed in as `{ctx.me.address}`  \nroles: {roles}")
+        st.markdown(f"Signed in as {inline_code(ctx.me.address)}  \nroles: {roles}")
         st.button("Sign out", key="sign_out", on_click=lambda: session.sign_out(
             session.context()))
     else:

@@ -20,6 +20,9 @@ PURPOSE = "wallet_purpose"
 SEEN = "wallet_seen"
 DEV_ENABLED = "dev_wallet_enabled"
 DEV_ACCOUNT = "dev_wallet_account"
+# Streamlit forgets a widget's value in any run that does not render the widget; the
+# development wallet's choice lives on in these keys, whatever the sidebar shows.
+KEPT_DEV_CHOICE = {DEV_ENABLED: "dev_wallet_enabled_kept", DEV_ACCOUNT: "dev_wallet_account_kept"}
 USER_REJECTED = 4001
 
 _component = st.components.v2.component(
@@ -70,10 +73,39 @@ def _noop() -> None:
     """Component state changes rerun the script; the script reads the new state."""
 
 
+def dev_wallet_on() -> bool:
+    return bool(st.session_state.get(KEPT_DEV_CHOICE[DEV_ENABLED]))
+
+
+def dev_account() -> int:
+    return int(st.session_state.get(KEPT_DEV_CHOICE[DEV_ACCOUNT], 0))
+
+
+def restore_dev_choice() -> None:
+    """Give the development wallet's widgets the kept choice before they render."""
+    for widget, kept in KEPT_DEV_CHOICE.items():
+        if kept in st.session_state:
+            st.session_state[widget] = st.session_state[kept]
+
+
+def keep_dev_choice() -> None:
+    """on_change of the development wallet's widgets."""
+    for widget, kept in KEPT_DEV_CHOICE.items():
+        if widget in st.session_state:
+            st.session_state[kept] = st.session_state[widget]
+
+
+def dev_wallet_data(chain: Chain) -> dict[str, Any]:
+    """What the development wallet needs in the browser. The RPC URL goes only while it is on:
+    a hosted RPC URL usually embeds an API key, and the data reaches every visitor."""
+    if not (chain.dev_wallet and dev_wallet_on()):
+        return {"enabled": False}
+    return {"enabled": True, "rpc_url": chain.rpc_url, "account": dev_account()}
+
+
 def mount(chain: Chain) -> tuple[WalletEnv, WalletResult | None]:
     """Render the component; what the browser last reported, and the newest answer."""
-    dev = {"enabled": chain.dev_wallet and bool(st.session_state.get(DEV_ENABLED)),
-           "rpc_url": chain.rpc_url, "account": int(st.session_state.get(DEV_ACCOUNT, 0))}
+    dev = dev_wallet_data(chain)
     known = (st.session_state.get(KEY) or {}).get("env")
     data = {"request": st.session_state.get(REQUEST), "dev": dev, "known": known}
     state = _component(key=KEY, data=data,

@@ -10,6 +10,7 @@ import streamlit as st
 from client import BackendError
 from client.models import ApplicationDetail
 from dashboard import session, ui
+from dashboard.safe_text import escape_markdown
 from dashboard.session import Context, context
 from noderr.domain import MINTER_ROLE, NODE_TYPE_LABELS
 
@@ -35,7 +36,7 @@ def approve(app_id: str) -> None:
     try:
         approved = ctx.client().approve(app_id, note)
     except BackendError as error:
-        session.flash("error", f"Approval refused: {error}")
+        session.flash("error", f"Approval refused: {escape_markdown(error)}")
         return
     tx = approved.mint_transaction
     if not tx:
@@ -54,7 +55,7 @@ def reject(app_id: str) -> None:
     try:
         ctx.client().reject(app_id, note)
     except BackendError as error:
-        session.flash("error", f"Rejection refused: {error}")
+        session.flash("error", f"Rejection refused: {escape_markdown(error)}")
         return
     session.flash("success", "Application rejected.")
 
@@ -83,7 +84,8 @@ def detail(ctx: Context, app_id: str) -> None:
     app = ui.attempt("Cannot read the application", lambda: ctx.client().application(app_id))
     if app is None:
         return
-    st.subheader(f"{app.applicant_name} · {app.node_type.label} · {app.status}")
+    st.subheader(f"{escape_markdown(app.applicant_name)} · {app.node_type.label} · "
+                 f"{escape_markdown(app.status)}")
     shown = app.model_dump(mode="json", exclude={"history", "mint_transaction"})
     st.dataframe([{"field": k, "value": str(v)} for k, v in shown.items()], hide_index=True)
     if app.status == "approved":

@@ -9,6 +9,7 @@ import streamlit as st
 from client import BackendError, EventFilters
 from client.models import ChainEvent, VaultAuditExport
 from dashboard import session, ui, vault_audit
+from dashboard.safe_text import escape_markdown, inline_code
 from dashboard.session import Context, context
 
 COLUMNS = ["block_number", "block_timestamp", "contract_name", "event_name", "tx_hash",
@@ -82,7 +83,7 @@ def load_export(ctx: Context) -> VaultAuditExport | str:
     try:
         return ctx.client().vault_audit_export()
     except BackendError as error:
-        return f"Cannot export the vault audit log: {error}"
+        return f"Cannot export the vault audit log: {escape_markdown(error)}"
 
 
 def verdict_message(verdict: vault_audit.Verdict) -> None:
@@ -91,7 +92,8 @@ def verdict_message(verdict: vault_audit.Verdict) -> None:
                    f"to {verdict.head_seq}, head hash {verdict.head_hash[:16]}… matches the "
                    "vault's head. No entry was altered, removed, reordered or cut off.")
     else:
-        st.error(f"Verification FAILED at entry {verdict.bad_seq}: {verdict.reason}. "
+        st.error(f"Verification FAILED at entry {verdict.bad_seq}: "
+                 f"{escape_markdown(verdict.reason)}. "
                  f"The {verdict.entries} entries before it check out.")
 
 
@@ -100,15 +102,15 @@ def show_export(export: VaultAuditExport) -> None:
         entries = vault_audit.parse_export(export.text)
         head = vault_audit.parse_head(export.head)
     except vault_audit.ExportError as error:
-        st.error(f"Cannot verify the vault audit log: {error}")
+        st.error(f"Cannot verify the vault audit log: {escape_markdown(error)}")
         return
     verdict_message(vault_audit.verify(entries, head))
     frame = pd.DataFrame(entries[::-1], columns=VAULT_COLUMNS)
     st.dataframe(frame, hide_index=True)
     st.download_button("Download the export (JSON lines)", export.text, key="vault_download",
                        file_name="vault-audit.ndjson", mime="application/x-ndjson")
-    st.caption("Check it elsewhere: `noderr vault verify-audit --file vault-audit.ndjson "
-               f"--anchor {export.head}`")
+    st.caption("Check it elsewhere: " + inline_code(
+        f"noderr vault verify-audit --file vault-audit.ndjson --anchor {export.head}"))
 
 
 def vault_section(ctx: Context) -> None:

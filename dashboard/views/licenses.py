@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard import session, ui
 from dashboard.license_calls import license_call
+from dashboard.safe_text import escape_markdown, inline_code
 from dashboard.session import Context, context
 from noderr.domain import DEFAULT_ADMIN_ROLE, NODE_TYPE_LABELS, REVOKER_ROLE
 
@@ -50,20 +51,22 @@ def send(action: str, token_id: int, owner: str) -> None:
     try:
         data = license_call(action, token_id, reason, new_owner)
     except ValueError as error:
-        session.flash("error", f"Cannot {action} license {token_id}: {error}")
+        session.flash("error", f"Cannot {action} license {token_id}: "
+                               f"{escape_markdown(error)}")
         return
     session.send_transaction(ctx, ctx.chain.license_address, data,
                              f"{action.title()} license #{token_id} of {owner}")
 
 
 def action_form(token_id: int, owner: str, action: str) -> None:
-    st.markdown(f"**{action.title()}** license **#{token_id}** of `{owner}`")
+    st.markdown(f"**{action.title()}** license **#{token_id}** of {inline_code(owner)}")
     if action == "reassign":
         st.text_input("New owner address", key=f"to_{token_id}")
     if action != "reinstate":
         st.text_input("Reason (recorded on-chain)", key=f"reason_{action}_{token_id}")
     confirmed = ui.confirm_box(f"confirm_{action}_{token_id}",
-                               f"{action} #{token_id} of {owner}: {CONSEQUENCES[action]}")
+                               f"{action} #{token_id} of {escape_markdown(owner)}: "
+                               f"{CONSEQUENCES[action]}")
     st.button(f"{action.title()} license #{token_id}", key=f"do_{action}_{token_id}",
               disabled=not confirmed, on_click=send, args=(action, token_id, owner))
 
@@ -72,9 +75,10 @@ def detail(ctx: Context, token_id: int) -> None:
     lic = ui.attempt("Cannot read the license", lambda: ctx.client().license(token_id))
     if lic is None:
         return
-    st.subheader(f"License #{lic.token_id} · {lic.node_type.label} · {lic.status}")
-    st.write(f"Owner `{lic.owner}` · minted in block {lic.minted_block} "
-             f"(tx `{lic.minted_tx}`)")
+    st.subheader(f"License #{lic.token_id} · {lic.node_type.label} · "
+                 f"{escape_markdown(lic.status)}")
+    st.markdown(f"Owner {inline_code(lic.owner)} · minted in block {lic.minted_block} "
+                f"(tx {inline_code(lic.minted_tx)})")
     st.markdown("**On-chain history**")
     st.dataframe(ui.records(lic.history), hide_index=True)
     actions = allowed_actions(ctx, lic.status)

@@ -9,6 +9,7 @@ import streamlit as st
 from client import EventFilters
 from client.models import License
 from dashboard import ui
+from dashboard.safe_text import escape_markdown
 from dashboard.session import Context, context
 
 RECENT_BLOCKS = 200
@@ -40,7 +41,7 @@ def health(ctx: Context) -> int | None:
     cols[2].metric("Indexer lag (blocks)", lag if lag is not None else "unknown")
     if not ready.ready:
         problems = "; ".join(f"{name}: {state}" for name, state in ready.problems.items())
-        st.warning(f"Not ready: {problems}")
+        st.warning(f"Not ready: {escape_markdown(problems)}")
     return indexed
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import ui
+from dashboard.safe_text import inline_code
 from dashboard.session import context
 
 ctx = context()
@@ -17,7 +18,8 @@ if not ctx.me:
              "own wallet.")
 else:
     st.subheader("Your session")
-    st.write(f"Address `{ctx.me.address}` · indexed block {ctx.me.indexed_block}")
+    st.markdown(f"Address {inline_code(ctx.me.address)} · indexed block "
+                f"{ctx.me.indexed_block}")
     if ctx.is_admin:
         st.success(f"Admin roles: {', '.join(sorted(ctx.roles))}")
     else:
