@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.api import errors
+from backend.api import errors, openapi
 from backend.api.routes import (
     applications,
     auditor,
@@ -124,6 +124,7 @@ def create_app(settings: BackendSettings, deployment: Deployment, database_url: 
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     for router in ROUTERS:
         app.include_router(router)
+    openapi.install(app)
     return app
 
 
