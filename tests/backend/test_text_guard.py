@@ -49,6 +49,12 @@ def test_body_text__nul__422_naming_the_field(client, admin):
         assert_refused(response, ["body", "note"])
 
 
+def test_siwe_message__nul__422_before_parsing(client):
+    response = client.post("/auth/verify", json={"message": "\x00" * 100,
+                                                 "signature": "0x" + "11" * 65})
+    assert_refused(response, ["body", "message"])
+
+
 def test_path_and_header_text__nul__422(client):
     assert_refused(client.get("/vault/licenses/1/secrets/a%00b"), ["path", "name"])
     assert_refused(client.get("/auth/me", cookies={"noderr_session": '"\\000"'}), ["cookie"])
