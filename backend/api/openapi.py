@@ -49,6 +49,11 @@ REASONS = {
     503: "A dependency cannot serve this now (the mirror lags, the chain or the vault's "
          "audit log is unavailable); retry after `Retry-After` seconds when given.",
 }
+RETRY_AFTER = {"Retry-After": {"description": "Seconds after which trying again is worthwhile.",
+                               "schema": {"type": "integer"}}}
+HEADERS = {401: {"WWW-Authenticate": {"description": "Bearer (when no session was presented).",
+                                      "schema": {"type": "string"}}},
+           429: RETRY_AFTER, 503: RETRY_AFTER}
 EVERY_OPERATION = (400, 413, 422, 429)
 BEARER, COOKIE = "bearerToken", "sessionCookie"
 SECURITY_SCHEMES = {
@@ -63,7 +68,8 @@ SESSION = [{BEARER: []}, {COOKIE: []}]
 
 def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     """`responses=` for refusals with a `{"detail": ...}` body."""
-    return {code: {"model": Problem, "description": REASONS[code]} for code in codes}
+    return {code: {"model": Problem, "description": REASONS[code],
+                   **({"headers": HEADERS[code]} if code in HEADERS else {})} for code in codes}
 
 
 def signed_in(*codes: int, ok: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -109,5 +115,6 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
 
 def _problem_response(code: int) -> dict[str, Any]:
     model = ValidationProblem if code == 422 else Problem
-    return {"description": REASONS[code], "content": {"application/json": {
+    response = {"description": REASONS[code], "content": {"application/json": {
         "schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}
+    return {**response, "headers": HEADERS[code]} if code in HEADERS else response
