@@ -1,5 +1,5 @@
 """The FastAPI application: `create_app(...)` wires settings, database and chain, the one
-place every route is registered, and the request-body limit."""
+place every route is registered, the request-body limit and the NUL-free text guard."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.api import errors
+from backend.api import errors, openapi
 from backend.api.routes import (
     applications,
     auditor,
@@ -22,6 +22,7 @@ from backend.api.routes import (
     typeform,
     vault,
 )
+from backend.api.text_guard import TextGuard
 from backend.caller_cache import CallerCache
 from backend.chain_client import ChainClient
 from backend.context import Backend
@@ -119,9 +120,11 @@ def create_app(settings: BackendSettings, deployment: Deployment, database_url: 
                   description="SIWE sessions, license-gated endpoints, operator applications "
                               "and the public auditor API of a Noderr deployment.")
     errors.install(app)
+    app.add_middleware(TextGuard)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     for router in ROUTERS:
         app.include_router(router)
+    openapi.install(app)
     return app
 
 

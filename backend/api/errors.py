@@ -3,6 +3,8 @@ answer to a request FastAPI cannot validate."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -48,14 +50,18 @@ async def refused(request: Request, error: Exception) -> JSONResponse:
                         headers=headers_of(error))
 
 
+def validation_problem(problems: Sequence[tuple[Sequence[str | int], str]]) -> JSONResponse:
+    """422 with every problem (where, what) in one readable `detail` line, and each under
+    `errors`: the shape of every 422 the API sends."""
+    lines = [f"{'.'.join(str(part) for part in loc)}: {msg}" for loc, msg in problems]
+    return JSONResponse({"detail": "; ".join(lines) or "invalid request",
+                         "errors": [{"loc": list(loc), "msg": msg} for loc, msg in problems]},
+                        status_code=422)
+
+
 async def invalid_request(request: Request, error: Exception) -> JSONResponse:
-    """422 with every problem in one readable `detail` line, and each under `errors`."""
     assert isinstance(error, RequestValidationError)
-    problems = [f"{'.'.join(str(p) for p in item['loc'])}: {item['msg']}"
-                for item in error.errors()]
-    return JSONResponse({"detail": "; ".join(problems) or "invalid request",
-                         "errors": [{"loc": list(item["loc"]), "msg": item["msg"]}
-                                    for item in error.errors()]}, status_code=422)
+    return validation_problem([(item["loc"], item["msg"]) for item in error.errors()])
 
 
 def install(app: FastAPI) -> None:

@@ -141,7 +141,7 @@ def test_verify__lowercase_address__400(client):
 
 
 @pytest.mark.parametrize("text", ["", "hello", "x wants you to sign in with your Ethereum "
-                                  "account:\n0xnothex\n", "\x00" * 100])
+                                  "account:\n0xnothex\n"])
 def test_verify__malformed_message__400(client, caplog, text):
     assert_rejected(verify(client, text, "0x" + "11" * 65), 400, "malformed SIWE message",
                     caplog)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from backend import applications as apps
 from backend.api.deps import AdminCaller, BackendDep, MinterCaller, SignedInCaller
+from backend.api.openapi import signed_in
 
 router = APIRouter(prefix="/applications", tags=["applications"])
 
@@ -18,14 +19,14 @@ class ReviewIn(BaseModel):
     note: str = Field(min_length=1, max_length=1000, description="Why; shown in the history.")
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, **signed_in())
 async def apply(body: apps.ApplicationIn, caller: SignedInCaller,
                 backend: BackendDep) -> dict[str, Any]:
     """Apply as the signed-in wallet (its address is verified by the session)."""
     return await apps.apply(backend, caller, body)
 
 
-@router.get("")
+@router.get("", **signed_in())
 async def list_applications(
     _: AdminCaller,
     backend: BackendDep,
@@ -40,7 +41,7 @@ async def list_applications(
     return await apps.search(backend, status, node_type, wallet, verified, limit, offset)
 
 
-@router.get("/{app_id}")
+@router.get("/{app_id}", **signed_in(404))
 async def get_application(app_id: uuid.UUID, caller: SignedInCaller,
                           backend: BackendDep) -> dict[str, Any]:
     """One application: its status, whether its wallet is verified, and its history; for
@@ -48,21 +49,21 @@ async def get_application(app_id: uuid.UUID, caller: SignedInCaller,
     return await apps.detail(backend, caller, app_id)
 
 
-@router.post("/{app_id}/claim")
+@router.post("/{app_id}/claim", **signed_in(404, 409))
 async def claim(app_id: uuid.UUID, caller: SignedInCaller, backend: BackendDep
                 ) -> dict[str, Any]:
     """The applicant signs in with the typed wallet: the application's wallet is verified."""
     return await apps.claim(backend, caller, app_id)
 
 
-@router.post("/{app_id}/approve")
+@router.post("/{app_id}/approve", **signed_in(404, 409))
 async def approve(app_id: uuid.UUID, body: ReviewIn, caller: MinterCaller,
                   backend: BackendDep) -> dict[str, Any]:
     """MINTER holders: approve; answers the exact mint transaction for the admin's wallet."""
     return await apps.review(backend, caller, app_id, apps.APPROVE, body.note)
 
 
-@router.post("/{app_id}/reject")
+@router.post("/{app_id}/reject", **signed_in(404, 409))
 async def reject(app_id: uuid.UUID, body: ReviewIn, caller: AdminCaller,
                  backend: BackendDep) -> dict[str, Any]:
     """Admins: reject a pending or approved (not yet minted) application, with a note."""

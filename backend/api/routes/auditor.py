@@ -14,6 +14,7 @@ from fastapi.responses import Response
 
 from backend import mirror
 from backend.api.deps import BackendDep
+from backend.api.openapi import problems
 
 router = APIRouter(tags=["auditor"])
 UINT256_MAX = 2**256 - 1
@@ -33,7 +34,10 @@ def decode_cursor(cursor: str) -> tuple[int, int]:
         raise HTTPException(400, "bad cursor: pass next_cursor from a previous page") from None
 
 
-@router.get("/events")
+@router.get("/events", responses={200: {
+    "description": "JSON by default; with `format=csv`, CSV (the next cursor in X-Next-Cursor).",
+    "content": {"application/json": {"schema": {"type": "object"}},
+                "text/csv": {"schema": {"type": "string"}}}}})
 async def events(
     backend: BackendDep,
     contract: str | None = Query(None, max_length=64, description="Name or address."),
@@ -93,7 +97,7 @@ async def licenses(
     return [license_out(row) for row in rows]
 
 
-@router.get("/licenses/{token_id}")
+@router.get("/licenses/{token_id}", responses=problems(404))
 async def license_history(token_id: int, backend: BackendDep) -> dict[str, Any]:
     """One license and its full history from the contract's events."""
     if not 0 <= token_id <= UINT256_MAX:

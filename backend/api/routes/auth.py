@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from backend import siwe_auth
 from backend.api.deps import SESSION_COOKIE, BackendDep, SignedInCaller
+from backend.api.openapi import problems, signed_in
 from backend.sessions import session_ttl, sign_in, sign_out
 
 router = APIRouter(tags=["auth"])
@@ -46,7 +47,7 @@ async def nonce(backend: BackendDep) -> NonceOut:
     return NonceOut(nonce=value, expires_in=int(backend.siwe.nonce_ttl.total_seconds()))
 
 
-@router.post("/auth/verify", response_model=SessionOut)
+@router.post("/auth/verify", response_model=SessionOut, responses=problems(401, 503))
 async def verify(body: VerifyIn, request: Request, response: Response,
                  backend: BackendDep) -> SessionOut:
     """Check the signed SIWE message; start a session (cookie and bearer token)."""
@@ -55,14 +56,14 @@ async def verify(body: VerifyIn, request: Request, response: Response,
     return SessionOut(address=address, token=token, expires_at=expires_at)
 
 
-@router.get("/auth/me", response_model=MeOut)
+@router.get("/auth/me", response_model=MeOut, **signed_in())
 async def me(caller: SignedInCaller) -> MeOut:
     """The signed-in address, its active licenses and its NodeLicense roles (from the mirror)."""
     return MeOut(address=caller.address, licenses=caller.licenses, roles=caller.roles,
                  indexed_block=caller.indexed_block)
 
 
-@router.post("/auth/logout", status_code=204)
+@router.post("/auth/logout", status_code=204, **signed_in())
 async def logout(request: Request, caller: SignedInCaller, backend: BackendDep,
                  everywhere: bool = False) -> Response:
     """Revoke this session (or, with `everywhere=true`, every session of this address)."""

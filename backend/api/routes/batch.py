@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from backend.api.deps import BackendDep, MinterCaller
 from backend.api.errors import status_of
+from backend.api.openapi import signed_in
 from backend.batch_mint import Outcome, approve_and_mint
 
 router = APIRouter(prefix="/applications", tags=["applications"])
@@ -37,7 +38,7 @@ class BatchOut(BaseModel):
     results: list[ItemOut]
 
 
-@router.post("/approve-batch", response_model=BatchOut)
+@router.post("/approve-batch", response_model=BatchOut, **signed_in(409))
 async def approve_batch(body: BatchIn, caller: MinterCaller, backend: BackendDep) -> BatchOut:
     """MINTER holders: approve each application and send its mint from the server-side
     minter (409 when it is off or lacks MINTER_ROLE). One result per id, in order."""

@@ -17,7 +17,11 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses={
+    200: {"description": "Ready: every check passes.", "content": {"application/json": {
+        "schema": {"type": "object"}}}},
+    503: {"description": "Not ready: the report names each failing check.",
+          "content": {"application/json": {"schema": {"type": "object"}}}}})
 async def readyz(backend: BackendDep) -> JSONResponse:
     """Readiness: the database answers, the chain answers, the mirror is within the lag
     limit. 503 with every failing check otherwise."""

@@ -8,13 +8,14 @@ from fastapi import APIRouter, Depends
 
 from backend import authz
 from backend.api.deps import BackendDep, SignedInCaller, license_gate
+from backend.api.openapi import signed_in
 from backend.caller import Caller
 from noderr.domain import NODE_TYPE_LABELS, NodeType
 
 router = APIRouter()
 
 
-@router.get("/nodes/me")
+@router.get("/nodes/me", **signed_in())
 async def nodes_me(caller: SignedInCaller, backend: BackendDep) -> dict[str, Any]:
     """The caller's active licenses; 403 without one, 503 when the mirror lags."""
     await authz.require_any_license(backend, caller)
@@ -36,7 +37,7 @@ def _gated_route(node_type: NodeType) -> None:
     access.__doc__ = (f"License-gated: 200 only for a holder of an active {node_type.label}"
                       " license now (403 otherwise, 503 when the mirror lags).")
     router.add_api_route(f"/nodes/{name}/access", access, methods=["GET"],
-                         name=f"{name}_access")
+                         name=f"{name}_access", **signed_in())
 
 
 for _node_type in NodeType:

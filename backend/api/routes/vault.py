@@ -17,6 +17,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, field_validator
 
 from backend.api.deps import get_backend
+from backend.api.openapi import signed_in
 from backend.api.vault_access import authorize, authorize_auditor, get_vault, http_error, request_id
 from backend.context import Backend
 from backend.vault import audit, service
@@ -67,7 +68,7 @@ async def _sweeper(backend: Backend, vault: Vault) -> None:
 
 
 router = APIRouter(prefix="/vault", tags=["vault"], lifespan=lifespan)
-@router.put("/licenses/{token_id}/secrets/{name}")
+@router.put("/licenses/{token_id}/secrets/{name}", **signed_in(404))
 async def put_secret(token_id: TokenId, name: SecretName, body: SecretIn, request: Request,
                      backend: Backend = Depends(get_backend), vault: Vault = Depends(get_vault),
                      rid: str = Depends(request_id)) -> dict[str, Any]:
@@ -83,7 +84,7 @@ async def put_secret(token_id: TokenId, name: SecretName, body: SecretIn, reques
     return {"token_id": token_id, **meta}
 
 
-@router.get("/licenses/{token_id}/secrets/{name}")
+@router.get("/licenses/{token_id}/secrets/{name}", **signed_in(404))
 async def get_secret(token_id: TokenId, name: SecretName, request: Request,
                      version: int | None = Query(None, ge=1, le=2**31 - 1),
                      backend: Backend = Depends(get_backend), vault: Vault = Depends(get_vault),
@@ -97,7 +98,7 @@ async def get_secret(token_id: TokenId, name: SecretName, request: Request,
     return {"token_id": token_id, **meta, "data": data}
 
 
-@router.get("/licenses/{token_id}/secrets")
+@router.get("/licenses/{token_id}/secrets", **signed_in(404))
 async def list_secrets(token_id: TokenId, request: Request,
                        backend: Backend = Depends(get_backend),
                        vault: Vault = Depends(get_vault),
@@ -111,7 +112,7 @@ async def list_secrets(token_id: TokenId, request: Request,
     return {"token_id": token_id, "secrets": items}
 
 
-@router.delete("/licenses/{token_id}/secrets/{name}")
+@router.delete("/licenses/{token_id}/secrets/{name}", **signed_in(404))
 async def delete_secret(token_id: TokenId, name: SecretName, request: Request,
                         backend: Backend = Depends(get_backend),
                         vault: Vault = Depends(get_vault),
@@ -133,7 +134,7 @@ async def _audited_read(backend: Backend, actor: str, action: str, rid: str,
         raise http_error(VaultError(503, f"vault audit log unavailable: {error}"), rid) from None
 
 
-@router.get("/audit")
+@router.get("/audit", **signed_in())
 async def audit_log(request: Request, after: int = Query(0, ge=0, le=2**62),
                     limit: int = Query(100, ge=1, le=1000),
                     backend: Backend = Depends(get_backend), vault: Vault = Depends(get_vault),
@@ -148,7 +149,9 @@ async def audit_log(request: Request, after: int = Query(0, ge=0, le=2**62),
             "next_after": entries[-1]["seq"] if len(entries) == limit else None}
 
 
-@router.get("/audit/export")
+@router.get("/audit/export", response_class=StreamingResponse, **signed_in(ok={
+    "description": "JSON lines, oldest first.",
+    "content": {"application/x-ndjson": {"schema": {"type": "string"}}}}))
 async def audit_export(request: Request, backend: Backend = Depends(get_backend),
                        vault: Vault = Depends(get_vault),
                        rid: str = Depends(request_id)) -> StreamingResponse:
