@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ml.baselines import RIDGE_ALPHA
 from ml.features import FEATURE_NAMES
 from ml.panel import VARIANCE_FLOOR, Panel
 from ml.scaler import Scaler
@@ -40,6 +41,7 @@ class Hyperparameters:
     skip: bool = False
     loss: str = "qlike"
     refit_full: bool = False
+    ridge_init: bool = False
 
     def to_dict(self) -> dict[str, float | int]:
         return asdict(self)
@@ -139,17 +141,11 @@ class VolatilityModel:
             values, dtype=torch.float32, device=self.device)
         train_x, train_y = as_tensor(inputs[:split]), as_tensor(log_target[:split])
         check_x, check_y = as_tensor(inputs[split:]), as_tensor(log_target[split:])
-        net = Network(self.hyper).to(self.device)
+        net = self._new_network(inputs[:split], log_target[:split])
         optimiser = torch.optim.AdamW(net.parameters(), lr=self.hyper.learning_rate,
                                       weight_decay=self.hyper.weight_decay)
         best_loss, best_state, best_epoch = float("inf"), None, 0
-        for epoch in range(self.hyper.max_epochs):
-            net.train()
-            order = torch.randperm(split, generator=generator).to(self.device)
-            for batch in order.split(self.hyper.batch_size):
-                optimiser.zero_grad()
-                self.loss(net(train_x[batch]), train_y[batch]).backward()
-                optimiser.step()
+        for epoch in range(self.hyper.max_epochs + 1):
             net.eval()
             with torch.no_grad():
                 loss = float(self.loss(net(check_x), check_y))
@@ -158,18 +154,48 @@ class VolatilityModel:
                 best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
             elif epoch - best_epoch >= self.hyper.patience:
                 break
+            net.train()
+            order = torch.randperm(split, generator=generator).to(self.device)
+            for batch in order.split(self.hyper.batch_size):
+                optimiser.zero_grad()
+                self.loss(net(train_x[batch]), train_y[batch]).backward()
+                optimiser.step()
         assert best_state is not None
         if self.hyper.refit_full:
-            return self._train_epochs(as_tensor(inputs), as_tensor(log_target), seed,
-                                      best_epoch + 1), best_epoch + 1
+            return self._train_epochs(inputs, log_target, seed, best_epoch), best_epoch
         net.load_state_dict(best_state)
         net.eval()
-        return net, best_epoch + 1
+        return net, best_epoch
 
-    def _train_epochs(self, x: torch.Tensor, y: torch.Tensor, seed: int, epochs: int) -> Network:
+    def _new_network(self, inputs: np.ndarray, log_target: np.ndarray) -> Network:
+        net = Network(self.hyper).to(self.device)
+        if self.hyper.ridge_init:
+            self._warm_start(net, inputs, log_target)
+        return net
+
+    def _warm_start(self, net: Network, inputs: np.ndarray, log_target: np.ndarray) -> None:
+        """Start from the ridge solution: linear part = ridge, MLP output = 0."""
+        design = np.column_stack([np.ones(len(inputs)), inputs])
+        penalty = RIDGE_ALPHA * np.eye(design.shape[1])
+        penalty[0, 0] = 0.0
+        coefficients = np.linalg.solve(design.T @ design + penalty, design.T @ log_target)
+        bias = coefficients[0]
+        if self.hyper.loss == "qlike":
+            bias += np.log(np.exp(log_target - design @ coefficients).mean())
+        assert net.linear is not None
+        with torch.no_grad():
+            net.linear.weight.copy_(torch.as_tensor(coefficients[None, 1:]))
+            net.linear.bias.fill_(float(bias))
+            net.mlp[-1].weight.zero_()
+            net.mlp[-1].bias.zero_()
+
+    def _train_epochs(self, inputs: np.ndarray, log_target: np.ndarray, seed: int,
+                      epochs: int) -> Network:
         torch.manual_seed(seed)
         generator = torch.Generator().manual_seed(seed)
-        net = Network(self.hyper).to(self.device)
+        x, y = (torch.as_tensor(values, dtype=torch.float32, device=self.device)
+                for values in (inputs, log_target))
+        net = self._new_network(inputs, log_target)
         optimiser = torch.optim.AdamW(net.parameters(), lr=self.hyper.learning_rate,
                                       weight_decay=self.hyper.weight_decay)
         net.train()
