@@ -5,7 +5,7 @@ forecast the same test days against the same proxy."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -63,20 +63,21 @@ def blocks(panel: Panel, start: int, stop: int, refit_every: int) -> list[tuple[
 
 def evaluate(panel: Panel, forecasters: Sequence[Forecaster], test_start: str | pd.Timestamp,
              test_end: str | pd.Timestamp | None = None, refit_every: int = REFIT_EVERY,
-             progress: Callable[[str], None] | None = None) -> Evaluation:
-    """Forecasts of every forecaster for the target days in [test_start, test_end)."""
+             progress: Callable[[list[tuple[int, int]]], Iterable[tuple[int, int]]] = iter,
+             ) -> Evaluation:
+    """Forecasts of every forecaster for the target days in [test_start, test_end).
+
+    `progress` wraps the list of (start, stop) blocks, e.g. in tqdm."""
     start = panel.rows_from(test_start)
     stop = panel.last if test_end is None else panel.rows_from(test_end)
     forecasts = {f.name: np.empty(stop - start) for f in forecasters}
     seconds: dict[str, list[float]] = {f.name: [] for f in forecasters}
-    for block_start, block_stop in blocks(panel, start, stop, refit_every):
+    for block_start, block_stop in progress(blocks(panel, start, stop, refit_every)):
         for forecaster in forecasters:
             began = time.perf_counter()
             forecaster.fit(panel, block_start)
             seconds[forecaster.name].append(time.perf_counter() - began)
             forecasts[forecaster.name][block_start - start:block_stop - start] = (
                 forecaster.predict(panel, block_start, block_stop))
-        if progress:
-            progress(f"{panel.dates[block_stop].date()}")
     return Evaluation(dates=panel.dates[start + 1:stop + 1], proxy=panel.target[start:stop],
                       forecasts=forecasts, fit_seconds=seconds)

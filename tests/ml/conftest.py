@@ -5,6 +5,8 @@ import pytest
 import torch
 
 from ml import data
+from ml.model import Hyperparameters, VolatilityModel
+from ml.panel import Panel, build
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -21,3 +23,19 @@ def sp500() -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def nasdaq() -> pd.DataFrame:
     return data.load("nasdaq")
+
+
+FAST = Hyperparameters(hidden=16, max_epochs=8, patience=3)
+"""Small enough to train in about a second on a loaded core; tests check behaviour, not skill."""
+
+
+@pytest.fixture(scope="session")
+def small_panel(sp500: pd.DataFrame) -> Panel:
+    return build(sp500.iloc[:900])
+
+
+@pytest.fixture(scope="session")
+def small_model(small_panel: Panel) -> VolatilityModel:
+    model = VolatilityModel(FAST, seed=7)
+    model.fit(small_panel, 700)
+    return model
