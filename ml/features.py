@@ -53,11 +53,13 @@ def compute(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(columns, index=frame.index, columns=list(FEATURE_NAMES))
 
 
-def latest(frame: pd.DataFrame) -> np.ndarray:
-    """The feature row of the last day of `frame`, from its last HISTORY rows only."""
-    if len(frame) < HISTORY:
-        raise ValueError(f"need at least {HISTORY} rows of history, got {len(frame)}")
-    return compute(frame.iloc[-HISTORY:]).to_numpy()[-1]
+def latest(frame: pd.DataFrame, rows: int = 1) -> np.ndarray:
+    """The feature rows of the last `rows` days of `frame`, from its last HISTORY + rows - 1
+    rows only: (rows, 94)."""
+    needed = HISTORY + rows - 1
+    if len(frame) < needed:
+        raise ValueError(f"need at least {needed} rows of history, got {len(frame)}")
+    return compute(frame.iloc[-needed:]).to_numpy()[-rows:]
 
 
 def _kbar(open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray,

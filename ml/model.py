@@ -15,10 +15,11 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
+from numpy.lib.stride_tricks import sliding_window_view
 from torch import nn
 
 from ml.baselines import RIDGE_ALPHA
-from ml.features import FEATURE_NAMES
+from ml.features import FEATURE_NAMES, HISTORY
 from ml.panel import VARIANCE_FLOOR, Panel
 from ml.scaler import Scaler
 
@@ -42,8 +43,12 @@ class Hyperparameters:
     loss: str = "qlike"
     refit_full: bool = False
     ridge_init: bool = False
+    pool: tuple[int, ...] = (1,)
 
-    def to_dict(self) -> dict[str, float | int]:
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pool", tuple(self.pool))
+
+    def to_dict(self) -> dict[str, object]:
         return asdict(self)
 
 
@@ -51,8 +56,9 @@ class Network(nn.Module):
     """A linear map of the features plus an MLP on them: the linear part alone is a
     QLIKE-fitted linear model, the MLP adds what is not linear."""
 
-    def __init__(self, hyper: Hyperparameters, inputs: int = len(FEATURE_NAMES)) -> None:
+    def __init__(self, hyper: Hyperparameters) -> None:
         super().__init__()
+        inputs = len(FEATURE_NAMES) * len(hyper.pool)
         layers: list[nn.Module] = []
         width = inputs
         for _ in range(hyper.layers):
@@ -99,14 +105,32 @@ class VolatilityModel:
     def loss(self) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
         return LOSSES[self.hyper.loss]
 
+    @property
+    def span(self) -> int:
+        """Consecutive feature rows one forecast reads."""
+        return max(self.hyper.pool)
+
+    @property
+    def history(self) -> int:
+        """OHLCV rows one forecast needs."""
+        return HISTORY + self.span - 1
+
     def fit(self, panel: Panel, stop: int) -> None:
-        self.fit_arrays(panel.features[panel.first:stop], panel.target[panel.first:stop])
+        self.fit_inputs(self.inputs(panel.features[panel.first:stop]),
+                        panel.target[panel.first + self.span - 1:stop])
 
     def predict(self, panel: Panel, start: int, stop: int) -> np.ndarray:
-        return self.predict_features(panel.features[start:stop])
+        return self.predict_features(panel.features[start - self.span + 1:stop])
 
-    def fit_arrays(self, matrix: np.ndarray, target: np.ndarray) -> None:
-        """Fit on feature rows and their next-day variances, in time order."""
+    def inputs(self, feature_rows: np.ndarray) -> np.ndarray:
+        """The network's inputs for consecutive feature rows (n + span - 1, 94): for each of
+        the last n rows, the mean of the features over its last w rows, for each w in pool."""
+        count = len(feature_rows) - self.span + 1
+        return np.hstack([sliding_window_view(feature_rows, w, axis=0)[-count:].mean(axis=-1)
+                          for w in self.hyper.pool])
+
+    def fit_inputs(self, matrix: np.ndarray, target: np.ndarray) -> None:
+        """Fit on input rows and their next-day variances, in time order."""
         self.scaler = Scaler.fit(matrix)
         log_target = np.log(target)
         qlike = self.hyper.loss == "qlike"
@@ -118,11 +142,15 @@ class VolatilityModel:
             self.networks.append(net)
             self.epochs.append(epochs)
         if not qlike:
-            fitted = np.log(self.predict_features(matrix))
+            fitted = np.log(self.predict_inputs(matrix))
             self.offset += float(np.log(np.exp(log_target - fitted).mean()))
 
-    def predict_features(self, matrix: np.ndarray) -> np.ndarray:
-        """Variance forecasts for feature rows (n, 94)."""
+    def predict_features(self, feature_rows: np.ndarray) -> np.ndarray:
+        """Variance forecasts for the last n of n + span - 1 consecutive feature rows."""
+        return self.predict_inputs(self.inputs(feature_rows))
+
+    def predict_inputs(self, matrix: np.ndarray) -> np.ndarray:
+        """Variance forecasts for rows of network inputs (see `inputs`)."""
         if self.scaler is None:
             raise RuntimeError("the model is not fitted")
         inputs = torch.as_tensor(self.scaler.transform(matrix), dtype=torch.float32,

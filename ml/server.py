@@ -36,7 +36,7 @@ class VolatilityService(services.VolatilityServicer):
     def Predict(self, request: messages.PredictRequest,
                 context: grpc.ServicerContext) -> messages.Forecast:
         self._authorize(context)
-        row = self._feature_row(request, context)
+        row = self._input_row(request, context)
         return self._forecasts([request.instrument], row[None, :])[0]
 
     def PredictBatch(self, request: messages.PredictBatchRequest,
@@ -44,7 +44,7 @@ class VolatilityService(services.VolatilityServicer):
         self._authorize(context)
         if not request.requests:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "requests is empty")
-        rows = np.stack([self._feature_row(item, context) for item in request.requests])
+        rows = np.stack([self._input_row(item, context) for item in request.requests])
         _check_deadline(context)
         return messages.PredictBatchResponse(
             forecasts=self._forecasts([item.instrument for item in request.requests], rows))
@@ -61,11 +61,13 @@ class VolatilityService(services.VolatilityServicer):
         if decision.verdict is not Verdict.GRANTED:
             context.abort(STATUS_OF[decision.verdict], decision.reason)
 
-    def _feature_row(self, request: messages.PredictRequest,
-                     context: grpc.ServicerContext) -> np.ndarray:
+    def _input_row(self, request: messages.PredictRequest,
+                   context: grpc.ServicerContext) -> np.ndarray:
+        """The model's input row for the day after the history's last row."""
         _check_deadline(context)
+        model = self.loaded.model
         try:
-            return features.latest(self._history(request))
+            return model.inputs(features.latest(self._history(request), model.span))[0]
         except (DataError, ValueError) as error:
             label = request.instrument or "history"
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{label}: {error}")
@@ -77,15 +79,16 @@ class VolatilityService(services.VolatilityServicer):
         if len(lengths) != 1:
             raise DataError("open, high, low, close and volume must have the same length")
         rows = lengths.pop()
-        if rows < features.HISTORY:
-            raise DataError(f"need at least {features.HISTORY} rows of history, got {rows}")
+        needed = self.loaded.model.history
+        if rows < needed:
+            raise DataError(f"need at least {needed} rows of history, got {rows}")
         if rows > self.max_rows:
             raise DataError(f"at most {self.max_rows} rows of history, got {rows}")
         return validate(pd.DataFrame({name: np.asarray(values, dtype=np.float64)
                                       for name, values in columns.items()}))
 
     def _forecasts(self, instruments: list[str], rows: np.ndarray) -> list[messages.Forecast]:
-        variances = self.loaded.model.predict_features(rows)
+        variances = self.loaded.model.predict_inputs(rows)
         manifest = self.loaded.manifest
         return [messages.Forecast(instrument=name, variance=float(variance),
                                   volatility=math.sqrt(variance), model_version=self.loaded.version,

@@ -98,8 +98,10 @@ def test_no_look_ahead(sp500: pd.DataFrame) -> None:
 def test_serving_row_equals_the_batch_row(sp500: pd.DataFrame) -> None:
     batch = features.compute(sp500).to_numpy()
     for t in (60, 61, 500, 2500, len(sp500) - 1):
-        np.testing.assert_allclose(features.latest(sp500.iloc[:t + 1]), batch[t],
+        np.testing.assert_allclose(features.latest(sp500.iloc[:t + 1])[0], batch[t],
                                    rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(features.latest(sp500.iloc[:901], 22), batch[879:901],
+                               rtol=1e-12, atol=1e-15)
 
 
 def test_too_short_a_history_is_refused(sp500: pd.DataFrame) -> None:
