@@ -58,6 +58,7 @@ class VolatilityService(services.VolatilityServicer):
         remaining = context.time_remaining()
         timeout = self.auth_timeout if remaining is None else min(self.auth_timeout, remaining)
         decision = self.gate.check(token, timeout)
+        _check_deadline(context)
         if decision.verdict is not Verdict.GRANTED:
             context.abort(STATUS_OF[decision.verdict], decision.reason)
 

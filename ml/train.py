@@ -63,13 +63,14 @@ def train(source: str, root: Path, seed: int = 0, device: str = "cpu",
     panel = outcome.panel
     model = VolatilityModel(seed=seed, device=device)
     model.fit(panel, panel.last)
+    first = panel.first + model.span - 1
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     name = source if source in data.BUILTIN else Path(source).stem
     path = artifact.save(
         model, root / f"{name}-{stamp}", data=name, device=device,
-        training_window={"first": str(panel.dates[panel.first].date()),
+        training_window={"first": str(panel.dates[first].date()),
                          "last": str(panel.dates[panel.last].date()),
-                         "rows": panel.last - panel.first},
+                         "rows": panel.last - first},
         metrics={**outcome.window(), "models": outcome.table()})
     return path, outcome
 

@@ -25,7 +25,7 @@ def nasdaq() -> pd.DataFrame:
     return data.load("nasdaq")
 
 
-FAST = Hyperparameters(hidden=16, max_epochs=8, patience=3)
+FAST = Hyperparameters(hidden=16, max_epochs=8, patience=3, ensemble=1)
 """Small enough to train in about a second on a loaded core; tests check behaviour, not skill."""
 
 

@@ -107,11 +107,11 @@ def test_predict_batch_answers_in_order(stub: services.VolatilityStub, sp500: pd
 def test_callers_without_an_oracle_or_guardian_license_are_refused(
         stub: services.VolatilityStub, sp500: pd.DataFrame, metadata: tuple,
         code: grpc.StatusCode, reason: str) -> None:
-    got, details = status_of(stub.Predict, request(sp500.iloc[:100]), metadata=metadata,
+    got, details = status_of(stub.Predict, request(sp500.iloc[:200]), metadata=metadata,
                              timeout=10)
     assert got == code and reason in details
     got, _ = status_of(stub.PredictBatch, messages.PredictBatchRequest(
-        requests=[request(sp500.iloc[:100])]), metadata=metadata, timeout=10)
+        requests=[request(sp500.iloc[:200])]), metadata=metadata, timeout=10)
     assert got == code
 
 
@@ -120,14 +120,14 @@ def test_decisions_are_cached_per_token_and_lag_is_not(stub: services.Volatility
                                                        sp500: pd.DataFrame) -> None:
     backend.calls.clear()
     for _ in range(3):
-        stub.Predict(request(sp500.iloc[:100]), metadata=bearer("guardian"), timeout=10)
-        status_of(stub.Predict, request(sp500.iloc[:100]), metadata=bearer("lagging"),
+        stub.Predict(request(sp500.iloc[:200]), metadata=bearer("guardian"), timeout=10)
+        status_of(stub.Predict, request(sp500.iloc[:200]), metadata=bearer("lagging"),
                   timeout=10)
     assert backend.calls["guardian"] <= 1 and backend.calls["lagging"] == 3
 
 
 @pytest.mark.parametrize(("mutate", "reason"), [
-    (lambda f: f.iloc[:60], "need at least 61 rows"),
+    (lambda f: f.iloc[:125], "need at least 126 rows"),
     (lambda f: f.assign(close=f["close"].where(f.index != f.index[70], -1.0)),
      "price that is not positive"),
     (lambda f: f.assign(high=f["low"] * 0.99), "high below open, low or close"),
@@ -135,7 +135,7 @@ def test_decisions_are_cached_per_token_and_lag_is_not(stub: services.Volatility
 ])
 def test_bad_input_is_invalid_argument_with_the_reason(
         stub: services.VolatilityStub, sp500: pd.DataFrame, mutate, reason: str) -> None:
-    code, details = status_of(stub.Predict, request(mutate(sp500.iloc[:100]), "SPX"),
+    code, details = status_of(stub.Predict, request(mutate(sp500.iloc[:200]), "SPX"),
                               metadata=bearer("oracle"), timeout=10)
     assert code == grpc.StatusCode.INVALID_ARGUMENT and reason in details
     assert details.startswith("SPX: ")
@@ -143,7 +143,7 @@ def test_bad_input_is_invalid_argument_with_the_reason(
 
 def test_columns_of_different_lengths_are_invalid(stub: services.VolatilityStub,
                                                   sp500: pd.DataFrame) -> None:
-    item = request(sp500.iloc[:100])
+    item = request(sp500.iloc[:200])
     del item.history.volume[-1]
     code, details = status_of(stub.Predict, item, metadata=bearer("oracle"), timeout=10)
     assert code == grpc.StatusCode.INVALID_ARGUMENT and "same length" in details
@@ -154,7 +154,7 @@ def test_columns_of_different_lengths_are_invalid(stub: services.VolatilityStub,
 
 def test_the_deadline_is_honoured_while_the_backend_is_slow(stub: services.VolatilityStub,
                                                             sp500: pd.DataFrame) -> None:
-    code, _ = status_of(stub.Predict, request(sp500.iloc[:100]), metadata=bearer(SLOW),
+    code, _ = status_of(stub.Predict, request(sp500.iloc[:200]), metadata=bearer(SLOW),
                         timeout=0.3)
     assert code == grpc.StatusCode.DEADLINE_EXCEEDED
 
@@ -169,7 +169,7 @@ def test_an_unreachable_backend_fails_closed(loaded: artifact.Artifact,
     try:
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             code, details = status_of(services.VolatilityStub(channel).Predict,
-                                      request(sp500.iloc[:100]), metadata=bearer("oracle"),
+                                      request(sp500.iloc[:200]), metadata=bearer("oracle"),
                                       timeout=10)
         assert code == grpc.StatusCode.UNAVAILABLE and "unreachable" in details
     finally:
