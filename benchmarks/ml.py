@@ -11,10 +11,16 @@ figures in docs/benchmarks.md (section "ML").
 
 from __future__ import annotations
 
-import argparse
 import os
-import statistics
 import sys
+
+# Run as `python benchmarks/ml.py`, this file's folder comes first on sys.path, and its name
+# would shadow the ml package: the repository goes there instead.
+sys.path.remove(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import argparse
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -34,10 +40,8 @@ from ml.panel import build
 from ml.server import start
 from ml.settings import MLSettings, get_ml_settings
 from ml.train import walk_forward
-from noderr.settings import REPO_ROOT
 
-sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
-sys.path.insert(0, str(REPO_ROOT))
+sys.path.append(os.path.dirname(os.path.abspath(__file__)))
 from report import write_section
 
 from tests.ml.fake_backend import fake_backend

@@ -2,9 +2,9 @@
 
 Row t of the output uses rows t-60..t of the input and nothing later, so a forecast made at the
 close of day t never sees day t+1. Every rolling operator works on explicit windows
-(`sliding_window_view`), so a row's value depends only on the rows of its window: the serving
-path (the last 61 rows of one instrument) and the batch path (a whole history) give the same
-numbers. Definitions: docs/ml.md.
+(`sliding_window_view`, no running sums), so a row's value depends only on the rows of its window:
+the serving path (the last rows of one instrument) and the batch path (a whole history) agree to
+floating-point rounding. Definitions: docs/ml.md.
 """
 
 from __future__ import annotations
