@@ -48,9 +48,14 @@ def garman_klass(open_: np.ndarray, high: np.ndarray, low: np.ndarray,
 def compute(frame: pd.DataFrame) -> pd.DataFrame:
     """The 94 features of every row of `frame` (columns open, high, low, close, volume; rows in
     time order); the first HISTORY-1 rows are NaN where a window is incomplete."""
+    return pd.DataFrame(matrix(frame), index=frame.index, columns=list(FEATURE_NAMES))
+
+
+def matrix(frame: pd.DataFrame) -> np.ndarray:
+    """`compute` as a (rows, 94) array, without building a DataFrame (the serving path)."""
     arrays = [frame[name].to_numpy(dtype=np.float64) for name in OHLCV]
     columns = {**_kbar(*arrays), **_daily(*arrays), **_rolling(*arrays)}
-    return pd.DataFrame(columns, index=frame.index, columns=list(FEATURE_NAMES))
+    return np.column_stack([columns[name] for name in FEATURE_NAMES])
 
 
 def latest(frame: pd.DataFrame, rows: int = 1) -> np.ndarray:
@@ -59,7 +64,7 @@ def latest(frame: pd.DataFrame, rows: int = 1) -> np.ndarray:
     needed = HISTORY + rows - 1
     if len(frame) < needed:
         raise ValueError(f"need at least {needed} rows of history, got {len(frame)}")
-    return compute(frame.iloc[-needed:]).to_numpy()[-rows:]
+    return matrix(frame.iloc[-needed:])[-rows:]
 
 
 def _kbar(open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray,
