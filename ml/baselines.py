@@ -9,6 +9,7 @@ variance, as they are used in practice; HAR and ridge are fitted to the GK proxy
 from __future__ import annotations
 
 import warnings
+from abc import ABC, abstractmethod
 from typing import Protocol
 
 import numpy as np
@@ -80,17 +81,18 @@ class Garch:
         return np.maximum(variance, VARIANCE_FLOOR)
 
 
-class LogLinear:
+class LogLinear(ABC):
     """Least squares (optionally ridge) on log GK, mapped back with Duan's smearing factor
     mean(exp(residual)), which removes the bias exp(E[log]) < E[level] would leave."""
 
-    name = ""
+    name: str
 
     def __init__(self, alpha: float = 0.0) -> None:
         self.alpha = alpha
 
-    def regressors(self, panel: Panel) -> np.ndarray:
-        raise NotImplementedError
+    @abstractmethod
+    def prepare(self, panel: Panel, start: int, stop: int, fit: bool) -> np.ndarray:
+        """Regressors of rows start..stop-1 (`fit`: they are the training rows)."""
 
     def fit(self, panel: Panel, stop: int) -> None:
         inputs = self.prepare(panel, panel.first, stop, fit=True)
@@ -106,9 +108,6 @@ class LogLinear:
         log_forecast = self.coefficients[0] + inputs @ self.coefficients[1:]
         return np.maximum(np.exp(log_forecast) * self.smearing, VARIANCE_FLOOR)
 
-    def prepare(self, panel: Panel, start: int, stop: int, fit: bool) -> np.ndarray:
-        return self.regressors(panel)[start:stop]
-
 
 class Har(LogLinear):
     """Corsi's HAR on log GK: log h(t+1) = b0 + b1 log GK(t) + b5 log mean GK(t-4..t)
@@ -116,8 +115,8 @@ class Har(LogLinear):
 
     name = "har"
 
-    def regressors(self, panel: Panel) -> np.ndarray:
-        return har_regressors(panel.gk)
+    def prepare(self, panel: Panel, start: int, stop: int, fit: bool) -> np.ndarray:
+        return har_regressors(panel.gk)[start:stop]
 
 
 def har_regressors(gk: np.ndarray) -> np.ndarray:
