@@ -68,7 +68,7 @@ def serve(
     from ml import artifact
 
     try:
-        from ml.server import start
+        from ml.server import run_until_signalled, start
 
         path = settings.ml_artifact or artifact.newest(settings.artifact_dir())
         loaded = artifact.load(path)
@@ -76,7 +76,7 @@ def serve(
     except (ImportError, artifact.ArtifactError, RuntimeError) as error:
         raise fail(str(error)) from error
     typer.echo(f"serving {loaded.version} on {host}:{bound} (gRPC)")
-    server.wait_for_termination()
+    run_until_signalled(server)
 
 
 def _prepared_settings() -> MLSettings:

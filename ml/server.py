@@ -5,6 +5,8 @@ service answers anyone, as load balancers expect."""
 from __future__ import annotations
 
 import math
+import signal
+import threading
 from concurrent import futures
 
 import grpc
@@ -113,6 +115,15 @@ def start(loaded: Artifact, settings: MLSettings, host: str, port: int,
     for name in ("", SERVICE_NAME):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     return server, bound
+
+
+def run_until_signalled(server: grpc.Server, grace: float = 5.0) -> None:
+    """Block until SIGINT or SIGTERM, then let calls in flight finish (up to `grace` s)."""
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    stop.wait()
+    server.stop(grace).wait()
 
 
 def _bearer_token(context: grpc.ServicerContext) -> str | None:

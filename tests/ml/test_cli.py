@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import grpc
 import pandas as pd
 import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from typer.testing import CliRunner
 
 from ml import artifact
 from ml.cli import ml_app
+from ml.model import VolatilityModel
+from ml.server import SERVICE_NAME
 from ml.settings import get_ml_settings
 
 runner = CliRunner()
@@ -98,10 +106,30 @@ def test_serve_without_an_artifact_is_one_error_line(ml_dir: Path) -> None:
 
 
 def test_module_entry_point() -> None:
-    import subprocess
-    import sys
-
     result = subprocess.run([sys.executable, "-m", "ml.cli", "--help"], capture_output=True,
                             text=True, check=True, cwd=Path(__file__).parents[2])
     for command in ("train", "evaluate", "serve"):
         assert command in result.stdout
+
+
+def test_serve_answers_health_and_stops_on_sigterm(tmp_path: Path,
+                                                   small_model: VolatilityModel) -> None:
+    path = artifact.save(small_model, tmp_path / "served")
+    env = {**os.environ, "NODERR_ML_ARTIFACT": str(path), "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "ml.cli", "serve", "--port", "0"],
+                               cwd=Path(__file__).parents[2], env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        line = process.stdout.readline()
+        assert line.startswith("serving served on 127.0.0.1:"), line
+        port = int(line.split(":")[1].split()[0])
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            answer = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service=SERVICE_NAME), timeout=10)
+        assert answer.status == health_pb2.HealthCheckResponse.SERVING
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.stdout.close()
