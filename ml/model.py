@@ -1,0 +1,192 @@
+"""The volatility model: averages of the 94 features over the last 1, 5, 22 and 66 days, scaled,
+into a linear map plus a small MLP, giving log next-day variance; trained on QLIKE itself.
+
+Why the averages: the 94 features describe one day and its trailing windows of prices, but no
+feature is a multi-day average of range-based variance, which is what makes HAR strong. Averaging
+the feature rows over HAR's horizons (plus a quarter) gives the network that memory without a
+recurrent layer; on the 2011-2014 validation years it lowered QLIKE by 0.005-0.015 (docs/ml.md).
+
+Why QLIKE as the loss: with h = exp(f), QLIKE(s, h) = s/h - log(s/h) - 1 = exp(log s - f) + f +
+const, smooth in f and minimal at f = log E[s | inputs]: the network learns the log of the
+conditional mean variance directly, so unlike a regression on log s (HAR, ridge) it needs no
+bias correction when mapped back.
+
+Training: the last 20% of the training rows (in time order) pick the number of epochs (early
+stopping on their QLIKE); the network is then retrained on all the rows for that many epochs, so
+the most recent days are never left out. An ensemble of three seeds is averaged in log space.
+Same seed, same data, same thread count: same weights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+from numpy.lib.stride_tricks import sliding_window_view
+from torch import nn
+
+from ml.features import FEATURE_NAMES, HISTORY
+from ml.panel import VARIANCE_FLOOR, Panel
+from ml.scaler import Scaler
+
+
+@dataclass(frozen=True)
+class Hyperparameters:
+    """Chosen on the 2011-2014 validation years of both data sets (docs/ml.md), never on the
+    2015-2018 test years."""
+
+    pool: tuple[int, ...] = (1, 5, 22, 66)
+    hidden: int = 32
+    layers: int = 2
+    dropout: float = 0.1
+    weight_decay: float = 1e-3
+    learning_rate: float = 3e-4
+    batch_size: int = 256
+    max_epochs: int = 200
+    patience: int = 20
+    early_stopping_fraction: float = 0.2
+    ensemble: int = 3
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pool", tuple(self.pool))
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+class Network(nn.Module):
+    """A linear map of the inputs plus an MLP on them: the linear part alone is a QLIKE-fitted
+    linear model, the MLP adds what is not linear."""
+
+    def __init__(self, hyper: Hyperparameters) -> None:
+        super().__init__()
+        inputs = len(FEATURE_NAMES) * len(hyper.pool)
+        layers: list[nn.Module] = []
+        width = inputs
+        for _ in range(hyper.layers):
+            layers += [nn.Linear(width, hyper.hidden), nn.GELU(), nn.Dropout(hyper.dropout)]
+            width = hyper.hidden
+        layers.append(nn.Linear(width, 1))
+        self.mlp = nn.Sequential(*layers)
+        self.linear = nn.Linear(inputs, 1)
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        return (self.mlp(inputs) + self.linear(inputs))[:, 0]
+
+
+def qlike_loss(log_forecast: torch.Tensor, log_proxy: torch.Tensor) -> torch.Tensor:
+    """Mean QLIKE up to a constant: exp(log s - f) + f."""
+    return (torch.exp(log_proxy - log_forecast) + log_forecast).mean()
+
+
+class VolatilityModel:
+    """Scaler + networks (their log forecasts averaged) + the log-variance offset the networks'
+    outputs are relative to."""
+
+    name = "model"
+
+    def __init__(self, hyper: Hyperparameters | None = None, seed: int = 0,
+                 device: str = "cpu") -> None:
+        self.hyper = hyper or Hyperparameters()
+        self.seed = seed
+        self.device = torch.device(device)
+        self.networks: list[Network] = []
+        self.scaler: Scaler | None = None
+        self.offset = 0.0
+        self.epochs: list[int] = []
+
+    @property
+    def span(self) -> int:
+        """Consecutive feature rows one forecast reads."""
+        return max(self.hyper.pool)
+
+    @property
+    def history(self) -> int:
+        """OHLCV rows one forecast needs."""
+        return HISTORY + self.span - 1
+
+    def fit(self, panel: Panel, stop: int) -> None:
+        self.fit_inputs(self.inputs(panel.features[panel.first:stop]),
+                        panel.target[panel.first + self.span - 1:stop])
+
+    def predict(self, panel: Panel, start: int, stop: int) -> np.ndarray:
+        return self.predict_features(panel.features[start - self.span + 1:stop])
+
+    def inputs(self, feature_rows: np.ndarray) -> np.ndarray:
+        """The network's inputs for consecutive feature rows (n + span - 1, 94): for each of
+        the last n rows, the mean of the features over its last w rows, for each w in pool."""
+        count = len(feature_rows) - self.span + 1
+        return np.hstack([sliding_window_view(feature_rows, w, axis=0)[-count:].mean(axis=-1)
+                          for w in self.hyper.pool])
+
+    def fit_inputs(self, matrix: np.ndarray, target: np.ndarray) -> None:
+        """Fit on input rows and their next-day variances, in time order."""
+        self.scaler = Scaler.fit(matrix)
+        self.offset = float(np.log(target.mean()))
+        inputs, log_target = self.scaler.transform(matrix), np.log(target) - self.offset
+        self.networks, self.epochs = [], []
+        for member in range(self.hyper.ensemble):
+            epochs = self._early_stopping_epochs(inputs, log_target, self.seed + member)
+            self.networks.append(self._train(inputs, log_target, self.seed + member, epochs))
+            self.epochs.append(epochs)
+
+    def predict_features(self, feature_rows: np.ndarray) -> np.ndarray:
+        """Variance forecasts for the last n of n + span - 1 consecutive feature rows."""
+        return self.predict_inputs(self.inputs(feature_rows))
+
+    def predict_inputs(self, matrix: np.ndarray) -> np.ndarray:
+        """Variance forecasts for rows of network inputs (see `inputs`)."""
+        if self.scaler is None:
+            raise RuntimeError("the model is not fitted")
+        inputs = self._tensor(self.scaler.transform(matrix))
+        with torch.no_grad():
+            outputs = torch.stack([net(inputs) for net in self.networks]).mean(dim=0)
+        log_forecast = outputs.cpu().double().numpy() + self.offset
+        return np.maximum(np.exp(log_forecast), VARIANCE_FLOOR)
+
+    def _early_stopping_epochs(self, inputs: np.ndarray, log_target: np.ndarray,
+                               seed: int) -> int:
+        """Epochs after which QLIKE on the last rows (held out) was lowest."""
+        split = int(len(inputs) * (1 - self.hyper.early_stopping_fraction))
+        held_x, held_y = self._tensor(inputs[split:]), self._tensor(log_target[split:])
+        best_loss, best_epoch = float("inf"), 0
+        for epoch, net in enumerate(self._epochs(inputs[:split], log_target[:split], seed,
+                                                 self.hyper.max_epochs)):
+            net.eval()
+            with torch.no_grad():
+                loss = float(qlike_loss(net(held_x), held_y))
+            if loss < best_loss:
+                best_loss, best_epoch = loss, epoch
+            elif epoch - best_epoch >= self.hyper.patience:
+                break
+        return best_epoch
+
+    def _train(self, inputs: np.ndarray, log_target: np.ndarray, seed: int,
+               epochs: int) -> Network:
+        *_, net = self._epochs(inputs, log_target, seed, epochs)
+        net.eval()
+        return net
+
+    def _epochs(self, inputs: np.ndarray, log_target: np.ndarray, seed: int,
+                epochs: int) -> Iterator[Network]:
+        """The network after 0, 1, …, `epochs` epochs of AdamW on shuffled mini-batches."""
+        torch.manual_seed(seed)
+        generator = torch.Generator().manual_seed(seed)
+        x, y = self._tensor(inputs), self._tensor(log_target)
+        net = Network(self.hyper).to(self.device)
+        optimiser = torch.optim.AdamW(net.parameters(), lr=self.hyper.learning_rate,
+                                      weight_decay=self.hyper.weight_decay)
+        yield net
+        for _ in range(epochs):
+            net.train()
+            for batch in torch.randperm(len(x), generator=generator).split(
+                    self.hyper.batch_size):
+                optimiser.zero_grad()
+                qlike_loss(net(x[batch.to(self.device)]), y[batch.to(self.device)]).backward()
+                optimiser.step()
+            yield net
+
+    def _tensor(self, values: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(values, dtype=torch.float32, device=self.device)
