@@ -18,6 +18,8 @@ from enum import Enum
 
 import httpx
 
+from client import BackendClient, BackendError
+from client.models import LicensedNode
 from noderr.domain import NodeType
 
 ALLOWED = frozenset({NodeType.ORACLE, NodeType.GUARDIAN})
@@ -39,17 +41,19 @@ class Decision:
     indexed_block: int | None = None
 
 
-NodesMe = Callable[[str, float], httpx.Response]
-"""Sends GET /nodes/me with the bearer token, within `timeout` seconds."""
+NodesMe = Callable[[str, float], LicensedNode]
+"""GET /nodes/me as the holder of a bearer token, within `timeout` seconds; BackendError when
+the backend refuses or does not answer."""
 
 
-def http_nodes_me(api_url: str) -> NodesMe:
-    """The one HTTP call of the ML service, over a pooled keep-alive client."""
-    client = httpx.Client(base_url=api_url)
+def backend_nodes_me(api_url: str) -> NodesMe:
+    """The one backend call of the ML service, through the project's API client; every check
+    shares one keep-alive connection pool."""
+    transport = httpx.HTTPTransport()
 
-    def nodes_me(token: str, timeout: float) -> httpx.Response:
-        return client.get("/nodes/me", headers={"Authorization": f"Bearer {token}"},
-                          timeout=timeout)
+    def nodes_me(token: str, timeout: float) -> LicensedNode:
+        return BackendClient(api_url, token=token, timeout=timeout,
+                             transport=transport).nodes_me()
 
     return nodes_me
 
@@ -80,33 +84,22 @@ class LicenseGate:
 
     def _ask(self, token: str, timeout: float) -> Decision:
         try:
-            response = self.nodes_me(token, timeout)
-        except httpx.HTTPError as error:
-            return Decision(Verdict.UNAVAILABLE, f"license check failed: backend unreachable "
-                                                 f"({type(error).__name__})")
-        detail = _detail(response)
-        if response.status_code == 401:
-            return Decision(Verdict.UNAUTHENTICATED, detail or "sign in first")
-        if response.status_code == 403:
-            return Decision(Verdict.FORBIDDEN, detail or "no active license")
-        if response.status_code != 200:
-            return Decision(Verdict.UNAVAILABLE, f"license check failed: backend answered "
-                                                 f"{response.status_code} {detail}".rstrip())
-        try:
-            body = response.json()
-            types = {int(item["node_type"]) for item in body["licenses"]}
-            address, block = str(body["address"]), body.get("indexed_block")
-        except (ValueError, KeyError, TypeError):
-            return Decision(Verdict.UNAVAILABLE, "license check failed: malformed /nodes/me")
+            node = self.nodes_me(token, timeout)
+        except BackendError as error:
+            return _refusal(error)
+        types = {license_.node_type for license_ in node.licenses}
         if not types & ALLOWED:
-            return Decision(Verdict.FORBIDDEN, f"{address} holds no active Oracle or Guardian "
-                                               "license", address, block)
-        return Decision(Verdict.GRANTED, "", address, block)
+            return Decision(Verdict.FORBIDDEN, f"{node.address} holds no active Oracle or "
+                                               "Guardian license", node.address,
+                            node.indexed_block)
+        return Decision(Verdict.GRANTED, "", node.address, node.indexed_block)
 
 
-def _detail(response: httpx.Response) -> str:
-    try:
-        detail = response.json().get("detail", "")
-    except (ValueError, AttributeError):
-        return ""
-    return detail if isinstance(detail, str) else str(detail)
+def _refusal(error: BackendError) -> Decision:
+    """401 and 403 are the backend's verdicts; anything else (unreachable, lagging, a
+    malformed answer) fails closed."""
+    if error.status == 401:
+        return Decision(Verdict.UNAUTHENTICATED, error.detail or "sign in first")
+    if error.status == 403:
+        return Decision(Verdict.FORBIDDEN, error.detail or "no active license")
+    return Decision(Verdict.UNAVAILABLE, f"license check failed: {error}")

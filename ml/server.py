@@ -18,7 +18,7 @@ from ml import features
 from ml.artifact import Artifact
 from ml.data import DataError, validate
 from ml.grpc_code import messages, services
-from ml.license_gate import LicenseGate, Verdict, http_nodes_me
+from ml.license_gate import LicenseGate, Verdict, backend_nodes_me
 from ml.settings import MLSettings
 
 SERVICE_NAME = "noderr.ml.v1.Volatility"
@@ -102,7 +102,7 @@ class VolatilityService(services.VolatilityServicer):
 def start(loaded: Artifact, settings: MLSettings, host: str, port: int,
           gate: LicenseGate | None = None) -> tuple[grpc.Server, int]:
     """A started server and the port it is bound to (`port` 0 picks a free one)."""
-    gate = gate or LicenseGate(http_nodes_me(settings.api_url), settings.ml_auth_cache_seconds)
+    gate = gate or LicenseGate(backend_nodes_me(settings.api_url), settings.ml_auth_cache_seconds)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=settings.ml_workers))
     services.add_VolatilityServicer_to_server(
         VolatilityService(loaded, gate, settings.ml_auth_timeout, settings.ml_max_rows), server)

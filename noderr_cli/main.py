@@ -12,6 +12,7 @@ from backend import cli as backend_cli
 from backend.vault.cli import vault_app
 from dashboard.cli import dashboard
 from indexer.cli import db_app, index_app
+from ml.cli import ml_app
 from noderr.console import fail
 from noderr.settings import LOCAL_CHAIN_ID, get_settings
 
@@ -20,6 +21,7 @@ app = typer.Typer(help="Noderr: control plane for permissioned node networks.",
 app.add_typer(index_app, name="index")
 app.add_typer(db_app, name="db")
 app.add_typer(vault_app, name="vault")
+app.add_typer(ml_app, name="ml")
 app.command(name="api")(backend_cli.api)
 app.command(name="typeform-backfill")(backend_cli.typeform_backfill)
 app.command(name="dashboard")(dashboard)

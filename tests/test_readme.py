@@ -8,6 +8,7 @@ from backend.settings import BackendSettings
 from backend.vault.settings import VaultSettings
 from dashboard.settings import DashboardSettings
 from indexer.settings import IndexerSettings
+from ml.settings import MLSettings
 from noderr.settings import REPO_ROOT, Settings
 from noderr_cli.main import app
 from onchain.settings import DeploySettings
@@ -21,7 +22,7 @@ def documented_variables() -> set[str]:
 
 def test_readme__configuration_table__lists_every_setting():
     models = (Settings, DeploySettings, IndexerSettings, BackendSettings, DashboardSettings,
-              VaultSettings)
+              VaultSettings, MLSettings)
     fields = {field.validation_alias or f"{model.model_config['env_prefix']}{name.upper()}"
               for model in models for name, field in model.model_fields.items()}
     missing = fields - documented_variables()

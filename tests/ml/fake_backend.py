@@ -13,13 +13,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from noderr.domain import NODE_TYPE_LABELS
+
 ADDRESS = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8"
 INDEXED_BLOCK = 42
 
 
 def licenses(*node_types: int) -> dict:
     return {"address": ADDRESS, "indexed_block": INDEXED_BLOCK, "licenses": [
-        {"token_id": index + 1, "node_type": node_type, "status": "active"}
+        {"token_id": index + 1, "node_type": node_type, "status": "active",
+         "application_id": "0x" + f"{index + 1:064x}", "minted_block": INDEXED_BLOCK - 10,
+         "node_type_name": NODE_TYPE_LABELS[node_type]}
         for index, node_type in enumerate(node_types)]}
 
 

@@ -15,7 +15,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from ml import artifact, features
 from ml.grpc_code import messages, services
-from ml.license_gate import LicenseGate, http_nodes_me
+from ml.license_gate import LicenseGate, backend_nodes_me
 from ml.model import VolatilityModel
 from ml.panel import Panel
 from ml.server import SERVICE_NAME, start
@@ -171,14 +171,14 @@ def test_an_unreachable_backend_fails_closed(loaded: artifact.Artifact,
             code, details = status_of(services.VolatilityStub(channel).Predict,
                                       request(sp500.iloc[:200]), metadata=bearer("oracle"),
                                       timeout=10)
-        assert code == grpc.StatusCode.UNAVAILABLE and "unreachable" in details
+        assert code == grpc.StatusCode.UNAVAILABLE and "does not answer" in details
     finally:
         server.stop(grace=None)
 
 
 def test_gate_reuses_a_decision_only_briefly(backend: FakeBackend) -> None:
     now = [0.0]
-    gate = LicenseGate(http_nodes_me(backend.url), cache_seconds=2.0, clock=lambda: now[0])
+    gate = LicenseGate(backend_nodes_me(backend.url), cache_seconds=2.0, clock=lambda: now[0])
     backend.calls.clear()
     first = gate.check("oracle", 5)
     assert first.indexed_block == 42 and first.address.startswith("0x7099")
