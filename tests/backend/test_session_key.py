@@ -52,7 +52,7 @@ def test_key_readable_by_others__refused(tmp_path):
     path = tmp_path / "session-key"
     load_or_create(path)
     path.chmod(0o640)
-    with pytest.raises(SessionKeyError, match="readable by others .*chmod 600"):
+    with pytest.raises(SessionKeyError, match=r"readable by others .*chmod 600"):
         load_or_create(path)
 
 
@@ -65,6 +65,10 @@ def test_damaged_key__refused_with_what_to_do(tmp_path, content):
         load_or_create(path)
 
 
+def never_serve(*_: object, **__: object) -> None:
+    raise AssertionError("the API started serving: the configuration should have stopped it")
+
+
 def test_cli_api__unusable_key__exits_with_reason(monkeypatch, tmp_path, deployment):
     path = tmp_path / "session-key"
     path.write_text("ab" * 32)
@@ -74,6 +78,7 @@ def test_cli_api__unusable_key__exits_with_reason(monkeypatch, tmp_path, deploym
                         lambda *_: service_context.ServiceContext(
                             "http://127.0.0.1:1", deployment, tmp_path / "unused.json",
                             "postgresql://unused"))
+    monkeypatch.setattr("uvicorn.run", never_serve)
     result = CliRunner().invoke(noderr_cli, ["api", "--port", "1"])
     assert result.exit_code == 1
     assert f"session key file {path} is readable by others" in result.output

@@ -79,6 +79,10 @@ def test_session__ttl_when_the_message_allows_longer(client, expiration):
     assert cookie_max_age(response) > 8 * 3600 - 60
 
 
+def never_serve(*_: object, **__: object) -> None:
+    raise AssertionError("the API started serving: the configuration should have stopped it")
+
+
 def test_cli_api__production_chain_without_siwe_domains__exits_with_reason(
         monkeypatch, tmp_path, deployment):
     monkeypatch.delenv("NODERR_SIWE_DOMAINS", raising=False)
@@ -87,6 +91,7 @@ def test_cli_api__production_chain_without_siwe_domains__exits_with_reason(
                         lambda *_: service_context.ServiceContext(
                             "http://127.0.0.1:1", mainnet, tmp_path / "unused.json",
                             "postgresql://unused"))
+    monkeypatch.setattr("uvicorn.run", never_serve)
     result = CliRunner().invoke(noderr_cli, ["api", "--port", "1"])
     assert result.exit_code == 1
     assert "NODERR_SIWE_DOMAINS must be set on chain 1" in result.output
