@@ -57,4 +57,3 @@ class CsrfGuard:
         return (f"cross-site request refused: Sec-Fetch-Site is {fetch_site!r} and no Origin "
                 "was sent; a session cookie is only honoured for requests from the sign-in "
                 "origins (NODERR_SIWE_DOMAINS), scripts use a bearer token")
-
