@@ -12,7 +12,6 @@ from backend.caller import Caller
 from backend.chain_client import ChainUnavailable
 from backend.context import Backend
 from backend.errors import NotAllowed, NotSignedIn, Unavailable
-from backend.sessions import token_hash
 from noderr.domain import NodeType
 
 log = logging.getLogger("noderr.backend.authz")
@@ -23,7 +22,7 @@ async def resolve_caller(backend: Backend, token: str | None) -> Caller:
     """The caller of a session token (NotSignedIn without a live session)."""
     if not token:
         raise NotSignedIn("sign in first: no session cookie or bearer token")
-    hashed = token_hash(token)
+    hashed = backend.session_key.digest(token)
     cached = backend.callers.get(hashed)
     if cached is not None:
         return cached

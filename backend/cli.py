@@ -29,6 +29,7 @@ def api(
 
     from backend.api.app import create_app, freeze_startup_heap
     from backend.minter import MinterError
+    from backend.session_key import SessionKeyError
     from backend.settings import BackendSettings
     from indexer.settings import check_lag_settings
     from noderr.service_context import load_service_context
@@ -39,9 +40,10 @@ def api(
         raise fail(f"bad NODERR_* setting: {error}".splitlines()[0]) from None
     context = load_service_context(rpc_url, deployment)
     try:  # built here even for workers: a bad configuration stops us before any fork
+        settings.check_for_chain(context.deployment.chain_id)
         app = create_app(settings, context.deployment, context.database_url, context.rpc_url,
                          mirror.max_lag_blocks)
-    except MinterError as error:
+    except (MinterError, SessionKeyError, ValueError) as error:
         raise fail(str(error)) from None
     typer.echo(f"Noderr API on http://{host}:{port} (docs /docs), chain "
                f"{context.deployment.chain_id}, {workers} worker(s)")

@@ -8,6 +8,7 @@ from backend.caller_cache import CallerCache
 from backend.chain_client import ChainClient
 from backend.database import Database
 from backend.minter import Minter
+from backend.session_key import SessionKey
 from backend.settings import BackendSettings
 from backend.siwe_auth import SiweConfig
 from noderr.deployment import Deployment
@@ -22,6 +23,7 @@ class Backend:
     siwe: SiweConfig
     callers: CallerCache
     max_lag_blocks: int
+    session_key: SessionKey
     minter: Minter | None = None
 
     @property

@@ -146,15 +146,34 @@ async def license_state(conn: psycopg.AsyncConnection[Any], chain_id: int, contr
     return await cursor.fetchone()
 
 
+FINAL_CHANGE = sql.SQL(
+    "l.last_change_block <= (SELECT c.block_number FROM indexer_checkpoints c"
+    " WHERE c.chain_id = l.chain_id) - %(depth)s")
+"""A license's last change lies at least `depth` blocks below the indexed block (a reorg no
+deeper than `depth` cannot undo it); false before the indexer's first checkpoint."""
+
+
 async def stale_vault_keys(conn: psycopg.AsyncConnection[Any], chain_id: int,
-                           contract: str) -> list[Row]:
-    """Vault data keys whose license the mirror shows revoked or owned by someone else now."""
-    cursor = await conn.execute(
+                           contract: str, depth: int) -> list[Row]:
+    """Vault data keys whose license the mirror shows revoked or owned by someone else now,
+    by a change at least `depth` blocks deep."""
+    cursor = await conn.execute(sql.SQL(
         "SELECT k.id, k.token_id, k.owner, l.owner AS license_owner, l.status"
         " FROM vault_data_keys k JOIN licenses l ON l.chain_id = k.chain_id"
         " AND l.contract_address = k.contract_address AND l.token_id = k.token_id"
-        " WHERE k.chain_id = %s AND k.contract_address = %s"
-        " AND (l.status = 'revoked' OR l.owner <> k.owner) ORDER BY k.id",
-        (chain_id, contract.lower()))
+        " WHERE k.chain_id = %(chain_id)s AND k.contract_address = %(contract)s"
+        " AND (l.status = 'revoked' OR l.owner <> k.owner) AND {} ORDER BY k.id"
+    ).format(FINAL_CHANGE), {"chain_id": chain_id, "contract": contract.lower(), "depth": depth})
     return await cursor.fetchall()
 
+
+async def license_change_final(conn: psycopg.AsyncConnection[Any], chain_id: int,
+                               contract: str, token_id: int, depth: int) -> bool:
+    """Whether the license's last change (a transfer, a revocation) is `depth` blocks deep."""
+    cursor = await conn.execute(sql.SQL(
+        "SELECT {} AS final FROM licenses l WHERE l.chain_id = %(chain_id)s"
+        " AND l.contract_address = %(contract)s AND l.token_id = %(token_id)s"
+    ).format(FINAL_CHANGE), {"chain_id": chain_id, "contract": contract.lower(),
+                             "token_id": token_id, "depth": depth})
+    row = await cursor.fetchone()
+    return bool(row and row["final"])

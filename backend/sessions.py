@@ -1,28 +1,27 @@
-"""Sessions after a SIWE sign-in: a random token, stored only as its SHA-256, that expires and
+"""Sessions after a SIWE sign-in: a random token, stored only as its HMAC-SHA256 under the
+server's session key (backend/session_key.py, a file outside the database), that expires and
 can be revoked. Browsers carry it in an HttpOnly SameSite=Strict cookie, scripts as a bearer
-(both read at the edge, backend/api/deps.py)."""
+(both read at the edge, backend/api/deps.py). A session ends at the SIWE message's Expiration
+Time when that comes before NODERR_SESSION_TTL."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from backend.caller import Caller
 from backend.context import Backend
 from backend.database import Database
+from backend.session_key import SessionKey
 from backend.siwe_auth import verify
 
 
-def token_hash(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
-
-
-async def create_session(db: Database, address: str, ttl: timedelta) -> tuple[str, datetime]:
+async def create_session(db: Database, key: SessionKey, address: str,
+                         ttl: timedelta) -> tuple[str, datetime]:
     token = secrets.token_urlsafe(32)
     row = await db.fetch_one(
         "INSERT INTO sessions (token_hash, address, expires_at) VALUES (%s, %s, now() + %s) "
-        "RETURNING expires_at", (token_hash(token), address, ttl))
+        "RETURNING expires_at", (key.digest(token), address, ttl))
     assert row is not None
     return token, row["expires_at"]
 
@@ -41,13 +40,18 @@ async def revoke_all(db: Database, address: str) -> int:
 
 async def sign_in(backend: Backend, message: str, signature: str) -> tuple[str, str, datetime]:
     """Verify a signed SIWE message and start a session: (address, token, expires_at)."""
-    address = await verify(backend.db, backend.chain, backend.siwe, message, signature)
-    token, expires_at = await create_session(backend.db, address, session_ttl(backend))
-    return address, token, expires_at
+    signed = await verify(backend.db, backend.chain, backend.siwe, message, signature)
+    ttl = session_ttl(backend, signed.expiration)
+    token, expires_at = await create_session(backend.db, backend.session_key, signed.address, ttl)
+    return signed.address, token, expires_at
 
 
-def session_ttl(backend: Backend) -> timedelta:
-    return timedelta(seconds=backend.settings.session_ttl)
+def session_ttl(backend: Backend, expiration: datetime | None = None) -> timedelta:
+    """NODERR_SESSION_TTL, cut short by the message's Expiration Time if it comes first."""
+    ttl = timedelta(seconds=backend.settings.session_ttl)
+    if expiration is None:
+        return ttl
+    return min(ttl, expiration - datetime.now(UTC))
 
 
 async def sign_out(backend: Backend, caller: Caller, everywhere: bool) -> None:

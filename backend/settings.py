@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from noderr.settings import CommaList
+from noderr.settings import LOCAL_CHAIN_ID, CommaList, get_settings
 
 DEFAULT_ORIGINS = ["http://127.0.0.1:8000", "http://localhost:8000",
                    "http://127.0.0.1:8501", "http://localhost:8501"]
@@ -31,7 +31,11 @@ class BackendSettings(BaseSettings):
     siwe_nonce_ttl: int = Field(300, ge=10, description="Seconds a SIWE nonce stays valid.")
     siwe_clock_skew: int = Field(60, ge=0, description="Seconds of clock skew tolerated.")
     siwe_max_age: int = Field(600, ge=10, description="Oldest issued-at accepted, seconds.")
-    session_ttl: int = Field(8 * 3600, ge=60, description="Seconds a session lasts.")
+    session_ttl: int = Field(8 * 3600, ge=60, description="Seconds a session lasts (at most "
+                                                         "until the SIWE Expiration Time).")
+    session_key_file: Path | None = Field(
+        None, description="Key of the session-token digests (created mode 0600 on first start; "
+                          "delete it to sign everyone out); default <NODERR_DATA_DIR>/session-key.")
     confirm_on_chain: bool = Field(
         False, description="When the mirror lags, confirm a license with one is_active call.")
     caller_cache: bool = Field(
@@ -55,6 +59,17 @@ class BackendSettings(BaseSettings):
         None, description="Encrypted JSON keystore of the server-side minter (unset: off).")
     minter_password_file: Path | None = Field(
         None, description="File holding the minter keystore's password (never the password).")
+
+    def check_for_chain(self, chain_id: int) -> None:
+        """ValueError unless the SIWE origins were chosen for this chain: the localhost
+        defaults serve only the local chain."""
+        if chain_id != LOCAL_CHAIN_ID and "siwe_domains" not in self.model_fields_set:
+            raise ValueError(f"NODERR_SIWE_DOMAINS must be set on chain {chain_id}: the "
+                             "origins users sign in from (the localhost defaults serve only "
+                             f"chain {LOCAL_CHAIN_ID})")
+
+    def session_key_path(self) -> Path:
+        return self.session_key_file or get_settings().data_dir / "session-key"
 
     @field_validator("typeform_fields", mode="before")
     @classmethod

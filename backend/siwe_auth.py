@@ -30,6 +30,15 @@ with warnings.catch_warnings():  # abnf 2.8 warns about the grammar siwe 4.4 shi
 
 log = logging.getLogger("noderr.backend.auth")
 MAX_MESSAGE_CHARS = 4096
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A verified sign-in: who, and until when the message allows a session (None: no limit)."""
+
+    address: str
+    expiration: datetime | None
 
 
 @dataclass(frozen=True)
@@ -139,10 +148,17 @@ def check_times(message: SiweMessage, config: SiweConfig, now: datetime) -> None
         raise CredentialsRejected("message not yet valid (not-before is in the future)")
 
 
+def high_s(signature: bytes) -> bool:
+    """A 65-byte signature whose s is above n/2: the malleable twin of a low-s one (EIP-2)."""
+    return (len(signature) == 65
+            and SECP256K1_N // 2 < int.from_bytes(signature[32:64]) < SECP256K1_N)
+
+
 async def check_signature(chain: ChainClient, text: str, address: str, signature: bytes) -> None:
-    """ECDSA on the exact text (EIP-191), else EIP-1271 when the address is a contract."""
+    """ECDSA on the exact text (EIP-191) with a low s only, else EIP-1271 when the address
+    is a contract (which judges its own signatures)."""
     signable = encode_defunct(text=text)
-    if len(signature) == 65:
+    if len(signature) == 65 and not high_s(signature):
         try:
             if Account.recover_message(signable, signature=signature) == address:
                 return
@@ -153,11 +169,14 @@ async def check_signature(chain: ChainClient, text: str, address: str, signature
         if await chain.is_valid_1271(address, digest, signature):
             return
         raise CredentialsRejected(f"the wallet contract {address} rejects this signature")
+    if high_s(signature):
+        raise CredentialsRejected("signature has a high s value: only low-s signatures are "
+                                  "accepted (EIP-2); sign again with a standard wallet")
     raise CredentialsRejected(f"signature is not by {address}")
 
 
 async def verify(db: Database, chain: ChainClient, config: SiweConfig, text: str,
-                 signature: str) -> str:
+                 signature: str) -> SignedIn:
     """The signed-in address, or a Refused error with the reason (and a log line)."""
     try:
         message = parse_message(text)
@@ -168,4 +187,5 @@ async def verify(db: Database, chain: ChainClient, config: SiweConfig, text: str
         log.warning("SIWE sign-in rejected: %s", rejected.message)
         raise
     log.info("SIWE sign-in: %s", message.address)
-    return message.address
+    expiration = message.expiration_time
+    return SignedIn(message.address, None if expiration is None else _time(expiration))

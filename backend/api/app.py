@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.api import errors, openapi
+from backend.api.csrf import CsrfGuard
 from backend.api.routes import (
     applications,
     auditor,
@@ -28,6 +29,7 @@ from backend.chain_client import ChainClient
 from backend.context import Backend
 from backend.database import Database
 from backend.minter import load_minter
+from backend.session_key import load_or_create
 from backend.settings import BackendSettings
 from backend.siwe_auth import SiweConfig
 from indexer.settings import IndexerSettings
@@ -95,8 +97,10 @@ def create_app(settings: BackendSettings, deployment: Deployment, database_url: 
     """The API for one deployment; the database and chain are opened on startup. The lag
     limit is NODERR_MAX_LAG_BLOCKS unless given.
 
-    Raises MinterError when the server-side minter is configured but cannot be used."""
+    Raises MinterError when the server-side minter is configured but cannot be used, and
+    SessionKeyError when the session key file cannot be read."""
     minter = load_minter(settings)
+    session_key = load_or_create(settings.session_key_path())
     lag_limit = IndexerSettings().max_lag_blocks if max_lag_blocks is None else max_lag_blocks
 
     @contextlib.asynccontextmanager
@@ -106,7 +110,8 @@ def create_app(settings: BackendSettings, deployment: Deployment, database_url: 
                           chain=ChainClient(rpc_url, settings.head_cache_seconds),
                           siwe=SiweConfig.from_settings(settings, deployment.chain_id),
                           callers=CallerCache(database_url, deployment.chain_id),
-                          max_lag_blocks=lag_limit, minter=minter)
+                          max_lag_blocks=lag_limit, session_key=session_key,
+                          minter=minter)
         app.state.backend = backend
         await backend.db.open()
         if settings.caller_cache:
@@ -122,6 +127,7 @@ def create_app(settings: BackendSettings, deployment: Deployment, database_url: 
     errors.install(app)
     app.add_middleware(TextGuard)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(CsrfGuard, origins=settings.siwe_domains)
     for router in ROUTERS:
         app.include_router(router)
     openapi.install(app)

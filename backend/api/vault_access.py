@@ -92,7 +92,8 @@ async def _refusal(backend: Backend, caller: Caller, token_id: int,
     if row["status"] == "revoked" or row["owner"] != caller.address.lower():
         await service.sweep(backend.db, backend.chain_id, backend.license_address, rid)
     if row["status"] == "revoked":
-        return HTTPException(403, f"license {token_id} is revoked: its vault is destroyed")
+        return HTTPException(403, f"license {token_id} is revoked: its vault is closed (and "
+                                  "destroyed once the revocation is final)")
     if row["owner"] != caller.address.lower():
         return HTTPException(403, f"{caller.address} does not own license {token_id}")
     return HTTPException(403, f"license {token_id} is {row['status']}: "

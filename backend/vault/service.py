@@ -1,5 +1,9 @@
 """Vault operations: each one runs in a transaction that also appends its audit entry, so an
-operation whose entry cannot be written does not happen (fail closed)."""
+operation whose entry cannot be written does not happen (fail closed).
+
+A data key is destroyed only for a revocation or a change of owner that a reorg can no longer
+undo: at least `shred_depth` blocks below the indexed block. Until then the license is
+refused (its old owner by the authorization, a new owner with 503 here), not shredded."""
 
 from __future__ import annotations
 
@@ -24,6 +28,8 @@ from backend.vault.crypto import (
 )
 from backend.vault.keys import KeyProvider, KeyringError, KeyVersionRetired, load_keyring
 from backend.vault.settings import VaultSettings
+from indexer.settings import IndexerSettings
+from noderr.settings import LOCAL_CHAIN_ID
 
 log = logging.getLogger("noderr.vault")
 Row = dict[str, Any]
@@ -35,6 +41,15 @@ class VaultError(Exception):
     def __init__(self, status: int, message: str, outcome: str = "error") -> None:
         super().__init__(message)
         self.status, self.message, self.outcome = status, message, outcome
+
+
+def shred_depth(chain_id: int) -> int:
+    """NODERR_INDEXER_FINALITY_DEPTH, the deepest reorg the indexer handles; on the local
+    chain 0 unless set (a dev chain reorgs only when told to)."""
+    settings = IndexerSettings()
+    if chain_id == LOCAL_CHAIN_ID and "finality_depth" not in settings.model_fields_set:
+        return 0
+    return settings.finality_depth
 
 
 class StaleKey(Exception):
@@ -94,10 +109,7 @@ async def run(access: Access, action: str, name: str | None, body: Body,
             await audit.append(conn, access.event(action, "ok", name, detail))
         return result
     except StaleKey as stale:
-        await shred(access.db, stale.key_id, access.binding.token_id, "license reassigned",
-                    access.actor, access.request_id)
-        error = VaultError(404, f"no secret {name!r} on license {access.binding.token_id}"
-                           if name else "no secrets", "not_found")
+        error = await _shred_if_final(access, stale.key_id, name)
     except VaultError as refused:
         error = refused
     except DecryptionFailed:
@@ -116,6 +128,25 @@ async def run(access: Access, action: str, name: str | None, body: Body,
                                 "nothing was changed, try again")
     await _record_failure(access, action, name, error)
     raise error
+
+
+async def _shred_if_final(access: Access, key_id: int, name: str | None) -> VaultError:
+    """The new owner's answer about the previous owner's key: shredded once final (404)."""
+    async with access.db.connection() as conn:
+        await _require_final_change(conn, access)
+    await shred(access.db, key_id, access.binding.token_id, "license reassigned", access.actor,
+                access.request_id)
+    return VaultError(404, f"no secret {name!r} on license {access.binding.token_id}"
+                      if name else "no secrets", "not_found")
+
+
+async def _require_final_change(conn: psycopg.AsyncConnection, access: Access) -> None:
+    binding, depth = access.binding, shred_depth(access.binding.chain_id)
+    if not await mirror.license_change_final(conn, binding.chain_id, binding.contract,
+                                             binding.token_id, depth):
+        raise VaultError(503, f"license {binding.token_id} changed owner less than {depth} "
+                              "blocks ago (NODERR_INDEXER_FINALITY_DEPTH): its vault opens once "
+                              "the change is final, try again later")
 
 
 async def _record_failure(access: Access, action: str, name: str | None,
@@ -156,6 +187,7 @@ async def put_secret(access: Access, name: str, data: dict[str, Any]) -> Row:
         try:
             row = await _own_key(conn, access, lock=True)
         except StaleKey as stale:
+            await _require_final_change(conn, access)
             await _shred_in(conn, access, stale.key_id, "license reassigned")
             row = None
         row = row or await _create_key(conn, access)
@@ -256,9 +288,10 @@ async def shred(db: Any, key_id: int, token_id: int, reason: str, actor: str,
 
 
 async def sweep(db: Any, chain_id: int, contract: str, request_id: str) -> int:
-    """Destroy every data key whose license the mirror shows revoked or reassigned."""
+    """Destroy every data key whose license the mirror shows revoked or reassigned, by a
+    change at least `shred_depth` blocks deep."""
     async with db.connection() as conn:
-        stale = await mirror.stale_vault_keys(conn, chain_id, contract)
+        stale = await mirror.stale_vault_keys(conn, chain_id, contract, shred_depth(chain_id))
     shredded = 0
     for row in stale:
         reason = "license revoked" if row["status"] == "revoked" else "license reassigned"

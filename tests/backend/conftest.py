@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -73,9 +74,10 @@ def db(database_url: str) -> Iterator[psycopg.Connection]:
 
 
 @pytest.fixture
-def settings() -> BackendSettings:
+def settings(tmp_path: Path) -> BackendSettings:
     return BackendSettings(head_cache_seconds=0, typeform_secret=TYPEFORM_SECRET,
-                           typeform_form_id="lT4Z3j", typeform_token=TYPEFORM_TOKEN)
+                           typeform_form_id="lT4Z3j", typeform_token=TYPEFORM_TOKEN,
+                           session_key_file=tmp_path / "session-key")
 
 
 @pytest.fixture

@@ -27,7 +27,8 @@ def api_workers(tmp_path: Path, deployment, rpc_url, database_url) -> Iterator[s
     port = free_port()
     env = {**os.environ, "NODERR_DATABASE_URL": database_url, "NODERR_RPC_URL": rpc_url,
            "NODERR_DEPLOYMENT": str(tmp_path / "deployment.json"),
-           "NODERR_SIWE_DOMAINS": f"http://127.0.0.1:{port}", "NODERR_HEAD_CACHE_SECONDS": "0"}
+           "NODERR_SIWE_DOMAINS": f"http://127.0.0.1:{port}", "NODERR_HEAD_CACHE_SECONDS": "0",
+           "NODERR_SESSION_KEY_FILE": str(tmp_path / "session-key")}
     process = subprocess.Popen(
         [sys.executable, "-m", "noderr_cli", "api", "--port", str(port), "--workers", "2"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

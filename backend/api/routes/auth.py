@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from backend import siwe_auth
 from backend.api.deps import SESSION_COOKIE, BackendDep, SignedInCaller
 from backend.api.openapi import problems, signed_in
-from backend.sessions import session_ttl, sign_in, sign_out
+from backend.sessions import sign_in, sign_out
 
 router = APIRouter(tags=["auth"])
 
@@ -52,7 +52,7 @@ async def verify(body: VerifyIn, request: Request, response: Response,
                  backend: BackendDep) -> SessionOut:
     """Check the signed SIWE message; start a session (cookie and bearer token)."""
     address, token, expires_at = await sign_in(backend, body.message, body.signature)
-    set_cookie(response, request, token, session_ttl(backend))
+    set_cookie(response, request, token, expires_at - datetime.now(UTC))
     return SessionOut(address=address, token=token, expires_at=expires_at)
 
 
@@ -74,8 +74,9 @@ async def logout(request: Request, caller: SignedInCaller, backend: BackendDep,
 
 
 def set_cookie(response: Response, request: Request, token: str, ttl: timedelta) -> None:
-    response.set_cookie(SESSION_COOKIE, token, max_age=int(ttl.total_seconds()), httponly=True,
-                        samesite="strict", secure=request.url.scheme == "https", path="/")
+    response.set_cookie(SESSION_COOKIE, token, max_age=max(0, int(ttl.total_seconds())),
+                        httponly=True, samesite="strict", secure=request.url.scheme == "https",
+                        path="/")
 
 
 def clear_cookie(response: Response, request: Request) -> None:
