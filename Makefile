@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(BIN):$(PATH)
 # ape-vyper finds the compiler through vvm in a folder of `vyper-<version>` binaries.
 export VVM_BINARY_PATH := $(CURDIR)/.vvm
 
-.PHONY: setup test test-contracts test-indexer lint demo bench-gas bench-indexer bench-api bench-vault db-upgrade clean
+.PHONY: setup test test-contracts test-indexer lint demo bench-gas bench-indexer bench-api bench-vault bench-ml db-upgrade clean
 
 setup: $(STAMP)
 
@@ -58,6 +58,5 @@ bench-vault: setup
 clean:
 	rm -rf $(VENV) node_modules .vvm .build .noderr
 
-.PHONY: bench-ml
 bench-ml: setup
 	$(BIN)/python benchmarks/ml.py --write
