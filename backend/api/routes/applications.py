@@ -58,7 +58,12 @@ async def claim(app_id: uuid.UUID, caller: SignedInCaller, backend: BackendDep
 @router.post("/{app_id}/approve")
 async def approve(app_id: uuid.UUID, body: ReviewIn, caller: MinterCaller,
                   backend: BackendDep) -> dict[str, Any]:
-    """MINTER holders: approve; answers the exact mint transaction for the admin's wallet."""
+    """MINTER holders: approve. An Oracle or Guardian application answers
+    `mint_transaction`, the exact mint for a MINTER wallet to send. A Validator application
+    answers `proposal_transaction` instead (and no `mint_transaction`): the governor's
+    `propose` of that mint through the timelock, for a validator's wallet to send, with its
+    `description` naming the application id; the license is minted when the proposal
+    passes, is queued and executed."""
     return await apps.review(backend, caller, app_id, apps.APPROVE, body.note)
 
 
