@@ -233,6 +233,18 @@ async def search(backend: Backend, status: Status | None, node_type: int | None,
     return [view(backend, row) for row in rows]
 
 
+ADMISSION_FIELDS = ("id", "application_id", "applicant_name", "wallet_address", "region",
+                    "review_note", "updated_at")
+
+
+async def awaiting_admission(backend: Backend) -> list[dict[str, Any]]:
+    """Approved Validator applications not yet minted, oldest approval first, each with its
+    `proposal_transaction`: what a validator reads to propose an admission."""
+    rows = await search(backend, "approved", NodeType.VALIDATOR, None, None, 1000, 0)
+    return [{**{name: row[name] for name in ADMISSION_FIELDS},
+             "proposal_transaction": row["proposal_transaction"]} for row in reversed(rows)]
+
+
 async def reader_is_admin(backend: Backend, caller: Caller, row: Row) -> bool:
     """The applicant's own wallet, or an admin, may read an application; True for an admin
     (a MINTER or REVOKER holder by a mirror fresh enough to trust its roles)."""

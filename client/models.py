@@ -115,6 +115,20 @@ class Application(Answer):
     proposal_transaction: ProposalTransaction | None = None
 
 
+class Admission(Answer):
+    """GET /applications/awaiting-admission (active validators): an approved Validator
+    application not yet minted, and the proposal that admits it."""
+
+    id: str
+    application_id: str
+    applicant_name: str
+    wallet_address: str
+    region: str
+    review_note: str | None
+    updated_at: datetime
+    proposal_transaction: ProposalTransaction
+
+
 class ApplicationStep(Answer):
     action: str
     from_status: str | None

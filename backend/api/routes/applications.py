@@ -1,15 +1,24 @@
-"""`/applications`: apply, claim a wallet by SIWE, and (admins) list, approve, reject."""
+"""`/applications`: apply, claim a wallet by SIWE, (admins) list, approve, reject, and
+(validators) the approved Validator applications awaiting a governance proposal."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from backend import applications as apps
-from backend.api.deps import AdminCaller, BackendDep, MinterCaller, SignedInCaller
+from backend.api.deps import (
+    AdminCaller,
+    BackendDep,
+    MinterCaller,
+    SignedInCaller,
+    license_gate,
+)
+from backend.caller import Caller
+from noderr.domain import NodeType
 
 router = APIRouter(prefix="/applications", tags=["applications"])
 
@@ -38,6 +47,17 @@ async def list_applications(
 ) -> list[dict[str, Any]]:
     """Admins (MINTER or REVOKER holders): applications, newest first, filtered."""
     return await apps.search(backend, status, node_type, wallet, verified, limit, offset)
+
+
+@router.get("/awaiting-admission")
+async def awaiting_admission(
+    _: Annotated[Caller, Depends(license_gate(NodeType.VALIDATOR))], backend: BackendDep,
+) -> list[dict[str, Any]]:
+    """Active validators: approved Validator applications not yet minted, each with its
+    `proposal_transaction` (the governor's `propose` of the mint) for the validator's wallet
+    to send; the fields are `id`, `application_id`, `applicant_name`, `wallet_address`,
+    `region`, `review_note`, `updated_at` and `proposal_transaction`."""
+    return await apps.awaiting_admission(backend)
 
 
 @router.get("/{app_id}")
