@@ -196,9 +196,11 @@ def test_attack__revoker_suspends_all_others_before_snapshot__defeated(
     alice, bob, carol, dave, validators,
     as_timelock,
 ):
-    """The review's attack: the REVOKER suspends every validator but its ally alice, who
-    proposes to make the REVOKER admin; after the snapshot the REVOKER reinstates its pick
-    (carol) to vote For, and the honest validators try to vote Against."""
+    """The review's attack: every validator but the REVOKER's ally alice is suspended, alice
+    proposes to make the REVOKER admin; after the snapshot its pick (carol) is reinstated to
+    vote For, and the honest validators try to vote Against. A REVOKER can no longer touch
+    Validator licenses (test_validator_admission.py); played here by the admin, the tally
+    still follows the snapshot."""
     grab = call(license, "grantRole", DEFAULT_ADMIN_ROLE, revoker.address)
     for victim in (bob, carol, dave):
         license.suspend(validators[victim], "offline", sender=as_timelock)
