@@ -141,6 +141,29 @@ def test_approve__validator__proposal_transaction_then_governance_mints(
     assert minted["history"][-1]["actor"] == ops.timelock.lower()
 
 
+def test_awaiting_admission__validators_see_approved_validator_applications(
+        client, applicant, admin):
+    validator_app = apply(client, applicant).json()["id"]
+    other = bearer(sign_in(client, 2))
+    oracle_app = apply(client, other, wallet_address=KEYS[2].address,
+                       node_type="Oracle").json()["id"]
+    for app_id in (validator_app, oracle_app):
+        assert client.post(f"/applications/{app_id}/approve", json={"note": "ok"},
+                           headers=admin).status_code == 200
+
+    validator = bearer(sign_in(client, 9))  # the genesis validator
+    waiting = client.get("/applications/awaiting-admission", headers=validator)
+    assert waiting.status_code == 200, waiting.text
+    [item] = waiting.json()
+    assert item["id"] == validator_app and item["wallet_address"] == APPLICANT
+    assert item["proposal_transaction"]["description"].endswith(
+        f"(application {item['application_id']})")
+    assert "contact" not in item
+    for outsider in (admin, applicant):  # no Active Validator license
+        assert client.get("/applications/awaiting-admission",
+                          headers=outsider).status_code == 403
+
+
 def execute_as_governance(ops, w3, governor, tx, targets, values, calldatas, description):
     """The genesis validator proposes, votes For (quorum 1 of 1), queues and executes."""
     def send(sender, **fields):
