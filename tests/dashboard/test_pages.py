@@ -180,3 +180,14 @@ def test_governance__validator_proposes_an_approved_validator_application(make_a
     tx = request["params"][0]
     assert tx["to"] == live.deployment.contracts["NodeGovernor"].address
     assert tx["from"].lower() == accounts[9].lower()
+
+
+def test_licenses__validator_license__no_revoker_action(make_app, live):
+    """The genesis validator's license #1: a REVOKER is offered nothing, governance decides."""
+    at = signed_in(make_app, live, 0)
+    at.switch_page("views/licenses.py").run()
+    at.selectbox(key="lic_chosen").set_value(1).run()
+    assert not at.exception
+    assert "License #1 · Validator · active" in texts(at)
+    assert "only governance (a passed proposal)" in texts(at)
+    assert not [r for r in at.radio if str(r.key).startswith("action_")]
