@@ -1,6 +1,12 @@
 """Operator applications: created from Typeform or the API, claimed by SIWE, reviewed by
 admins; an approval returns the mint transaction and the chain decides when it is `minted`.
 
+An Oracle or Guardian license is minted by a MINTER wallet (`mint_transaction`). A Validator
+license carries a vote, so only governance mints it: an approved Validator application offers
+instead `proposal_transaction`, the governor's `propose` of that mint, for a validator's wallet
+to send; once the proposal passes and the timelock executes it, its LicenseMinted carries the
+application id like any other mint.
+
 The state machine: `pending` -> `approved` (MINTER holders, once the applicant has confirmed
 the wallet by signing in) or `rejected` (admins); `approved` -> `rejected` until the mint is
 seen; any state but `minted` -> `minted` when the indexer has seen the application's
@@ -26,6 +32,7 @@ from backend.errors import Conflict, NotAllowed, NotFound
 from noderr.domain import ADMIN_ROLES, NODE_TYPE_LABELS, NodeType
 
 _MINT = function_signature_to_4byte_selector("mint(address,uint8,bytes32)")
+_PROPOSE = function_signature_to_4byte_selector("propose(address[],uint256[],bytes[],string)")
 Status = Literal["pending", "approved", "rejected", "minted"]
 Row = dict[str, Any]
 COLUMNS = sql.SQL(", ").join(map(sql.Identifier, (
@@ -90,19 +97,47 @@ def application_id(app_uuid: uuid.UUID) -> str:
     return "0x" + keccak(b"noderr-application:" + app_uuid.bytes).hex()
 
 
+def is_validator(row: Row) -> bool:
+    return row["node_type"] == NodeType.VALIDATOR
+
+
+def mint_call(row: Row) -> bytes:
+    """NodeLicense `mint(wallet, node_type, application_id)` calldata of the application."""
+    return _MINT + encode(["address", "uint8", "bytes32"],
+                          [row["wallet_address"], row["node_type"],
+                           bytes.fromhex(row["application_id"][2:])])
+
+
 def mint_transaction(license_address: str, chain_id: int, row: Row) -> dict[str, Any]:
-    args = encode(["address", "uint8", "bytes32"],
-                  [row["wallet_address"], row["node_type"], bytes.fromhex(
-                      row["application_id"][2:])])
-    return {"to": license_address, "data": "0x" + (_MINT + args).hex(), "value": "0x0",
+    """The mint a MINTER wallet sends for an approved Oracle or Guardian application."""
+    return {"to": license_address, "data": "0x" + mint_call(row).hex(), "value": "0x0",
             "chain_id": chain_id}
 
 
+def proposal_description(row: Row) -> str:
+    """The admission proposal's description: names the application id, so that a proposal
+    can be linked to its application (and the same application is proposed only once)."""
+    return (f"Admit {row['wallet_address']} as a Validator "
+            f"(application {row['application_id']})")
+
+
+def proposal_transaction(backend: Backend, row: Row) -> dict[str, Any]:
+    """The governor's `propose` of the Validator mint, for a validator's wallet to send."""
+    args = encode(["address[]", "uint256[]", "bytes[]", "string"],
+                  [[backend.license_address], [0], [mint_call(row)], proposal_description(row)])
+    return {"to": backend.governor_address, "data": "0x" + (_PROPOSE + args).hex(),
+            "value": "0x0", "chain_id": backend.chain_id,
+            "description": proposal_description(row)}
+
+
 def view(backend: Backend, row: Row) -> dict[str, Any]:
-    """An application as the API shows it; an approved one with its mint transaction."""
+    """An application as the API shows it; an approved one with the transaction that admits
+    it: `mint_transaction` (Oracle, Guardian) or `proposal_transaction` (Validator)."""
     out = {**row, "id": str(row["id"]),
            "token_id": None if row["token_id"] is None else int(row["token_id"])}
-    if row["status"] == "approved":
+    if row["status"] == "approved" and is_validator(row):
+        out["proposal_transaction"] = proposal_transaction(backend, row)
+    elif row["status"] == "approved":
         out["mint_transaction"] = mint_transaction(backend.license_address, backend.chain_id,
                                                    row)
     return out
@@ -198,6 +233,18 @@ async def search(backend: Backend, status: Status | None, node_type: int | None,
     return [view(backend, row) for row in rows]
 
 
+ADMISSION_FIELDS = ("id", "application_id", "applicant_name", "wallet_address", "region",
+                    "review_note", "updated_at")
+
+
+async def awaiting_admission(backend: Backend) -> list[dict[str, Any]]:
+    """Approved Validator applications not yet minted, oldest approval first, each with its
+    `proposal_transaction`: what a validator reads to propose an admission."""
+    rows = await search(backend, "approved", NodeType.VALIDATOR, None, None, 1000, 0)
+    return [{**{name: row[name] for name in ADMISSION_FIELDS},
+             "proposal_transaction": row["proposal_transaction"]} for row in reversed(rows)]
+
+
 async def reader_is_admin(backend: Backend, caller: Caller, row: Row) -> bool:
     """The applicant's own wallet, or an admin, may read an application; True for an admin
     (a MINTER or REVOKER holder by a mirror fresh enough to trust its roles)."""
@@ -272,5 +319,6 @@ async def transition(backend: Backend, app_id: uuid.UUID, step: Transition, acto
 
 async def review(backend: Backend, caller: Caller, app_id: uuid.UUID, step: Transition,
                  note: str) -> dict[str, Any]:
-    """An admin's approval or rejection; an approval shows the exact mint transaction."""
+    """An admin's approval or rejection; an approval shows the exact transaction that
+    admits the applicant (a mint, or for a Validator a governance proposal)."""
     return view(backend, await transition(backend, app_id, step, caller.address, note))

@@ -73,8 +73,13 @@ async def _approve_and_send(backend: Backend, caller: Caller, minter: Minter,
 
 async def approved_row(backend: Backend, app_id: uuid.UUID, caller: Caller,
                        note: str) -> dict[str, Any]:
-    """The application approved (now, or earlier and no mint sent yet); Refused if not."""
+    """The application approved (now, or earlier and no mint sent yet); Refused if not,
+    and always for a Validator application: the minter cannot mint Validator licenses."""
     row = await apps.load(backend, app_id)
+    if apps.is_validator(row):
+        raise Conflict("a Validator license is minted only by governance: approve this "
+                       "application on its own (POST /applications/{id}/approve) and have a "
+                       "validator send its proposal_transaction")
     if row["status"] == "approved":
         await no_mint_sent(backend, app_id)
         return row

@@ -35,6 +35,10 @@ class Backend:
         return self.deployment.contracts["NodeLicense"].address
 
     @property
+    def governor_address(self) -> str:
+        return self.deployment.contracts["NodeGovernor"].address
+
+    @property
     def mirror_key(self) -> dict[str, object]:
         """SQL parameters that select this deployment's rows in the indexer's tables."""
         return {"chain_id": self.chain_id, "license": self.license_address.lower()}

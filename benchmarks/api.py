@@ -158,14 +158,16 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def prepare(tmp: Path) -> tuple[subprocess.Popen, dict[str, str]]:
-    """anvil, the deployment, one Oracle license minted to OPERATOR, the database indexed; the
+    """anvil, the deployment (OPERATOR its genesis validator: token 1, which the vault
+    benchmark uses), one Oracle license minted to OPERATOR, the database indexed; the
     environment `noderr api` needs."""
     anvil_port = free_port()
     anvil = start_anvil(anvil_port)
     rpc = f"http://127.0.0.1:{anvil_port}"
     w3 = Web3(Web3.HTTPProvider(rpc))
     artifacts = compiled(CONTRACT_NAMES)
-    deployment = deploy_all(w3, w3.eth.accounts[0], DeploySettings(), artifacts)
+    deployment = deploy_all(w3, w3.eth.accounts[0],
+                            DeploySettings(genesis_validators=[OPERATOR.address]), artifacts)
     deployment.save(tmp / "deployment.json")
     record = deployment.contracts["NodeLicense"]
     license_ = w3.eth.contract(address=record.address, abi=record.abi)

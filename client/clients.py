@@ -106,6 +106,9 @@ class BackendClient:
     def reject(self, app_id: str, note: str) -> models.Application:
         return self.call(endpoints.reject(app_id, note))
 
+    def awaiting_admission(self) -> list[models.Admission]:
+        return self.call(endpoints.awaiting_admission())
+
     # the public auditor API
     def events(self, filters: EventFilters = NO_FILTER, cursor: str | None = None,
                limit: int = 100) -> models.EventPage:
@@ -232,6 +235,9 @@ class AsyncBackendClient:
 
     async def reject(self, app_id: str, note: str) -> models.Application:
         return await self.call(endpoints.reject(app_id, note))
+
+    async def awaiting_admission(self) -> list[models.Admission]:
+        return await self.call(endpoints.awaiting_admission())
 
     # the public auditor API
     async def events(self, filters: EventFilters = NO_FILTER, cursor: str | None = None,

@@ -99,6 +99,7 @@ _me = json_body(models.Me)
 _licensed_node = json_body(models.LicensedNode)
 _readiness = json_body(models.Readiness)
 _applications = json_body(list[models.Application])
+_admissions = json_body(list[models.Admission])
 _application = json_body(models.Application)
 _application_detail = json_body(models.ApplicationDetail)
 _event_page = json_body(models.EventPage)
@@ -177,6 +178,10 @@ def licenses(owner: str | None, node_type: int | None, status: str | None, after
 
 def license_detail(token_id: int) -> Call[models.LicenseDetail]:
     return Call("GET", f"/licenses/{token_id}", _license_detail)
+
+
+def awaiting_admission() -> Call[list[models.Admission]]:
+    return Call("GET", "/applications/awaiting-admission", _admissions)
 
 
 def proposals(state: str | None, limit: int, offset: int) -> Call[list[models.Proposal]]:

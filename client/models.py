@@ -85,8 +85,16 @@ class MintTransaction(Answer):
     chain_id: int
 
 
+class ProposalTransaction(MintTransaction):
+    """The NodeGovernor.propose transaction that admits an approved Validator application:
+    a validator's wallet sends it; the license is minted when the proposal is executed."""
+
+    description: str
+
+
 class Application(Answer):
-    """One application, as admins list it (`mint_transaction` only while approved)."""
+    """One application, as admins list it. While approved it carries the transaction that
+    admits it: `mint_transaction` (Oracle, Guardian) or `proposal_transaction` (Validator)."""
 
     id: str
     application_id: str
@@ -104,6 +112,21 @@ class Application(Answer):
     created_at: datetime
     updated_at: datetime
     mint_transaction: MintTransaction | None = None
+    proposal_transaction: ProposalTransaction | None = None
+
+
+class Admission(Answer):
+    """GET /applications/awaiting-admission (active validators): an approved Validator
+    application not yet minted, and the proposal that admits it."""
+
+    id: str
+    application_id: str
+    applicant_name: str
+    wallet_address: str
+    region: str
+    review_note: str | None
+    updated_at: datetime
+    proposal_transaction: ProposalTransaction
 
 
 class ApplicationStep(Answer):

@@ -11,16 +11,26 @@
         application it was granted for.
         Roles (snekmate `access_control`):
         - `DEFAULT_ADMIN_ROLE` grants and revokes every role, sets the
-          per-type supply caps and reassigns a license to a new address
-          (lost key). The deployer receives it; the deploy script hands
-          it to the timelock and renounces it.
-        - `MINTER_ROLE` mints licenses.
-        - `REVOKER_ROLE` suspends, reinstates and revokes licenses.
+          per-type supply caps, reassigns a license to a new address
+          (lost key) and alone mints, suspends, reinstates and revokes
+          Validator licenses. The deployer receives it and mints the
+          genesis Validators; the deploy script then hands it to the
+          timelock and renounces it, so from then on only a passed
+          governance proposal changes who votes.
+        - `MINTER_ROLE` mints Oracle and Guardian licenses.
+        - `REVOKER_ROLE` suspends, reinstates and revokes Oracle and
+          Guardian licenses.
         - `PAUSER_ROLE` pauses and unpauses.
-        While paused, `mint`, `reinstate` and `reassign` revert (nothing
-        that grants or moves a privilege); `suspend`, `revoke` and
-        `set_supply_cap` keep working, so an emergency never blocks a
-        revocation.
+        No holder of MINTER, REVOKER or PAUSER can create or remove
+        voting power: a Validator license's lifecycle belongs to
+        governance ("NodeLicense: validators are admitted by governance",
+        "NodeLicense: validators are governed by governance").
+        While paused, the operational roles' `mint` and `reinstate`
+        revert (nothing that grants a privilege); `suspend` and `revoke`
+        keep working, so an emergency never blocks a revocation. The
+        pause never binds DEFAULT_ADMIN_ROLE (`reassign`, the Validator
+        lifecycle, `set_supply_cap`): a pauser must not be able to hold
+        back a passed proposal until its grace period runs out.
         Licenses cannot be transferred or approved: `transferFrom`,
         `safeTransferFrom`, `approve`, `setApprovalForAll` and `permit`
         always revert with "NodeLicense: soulbound".
@@ -146,6 +156,11 @@ _CKPT_SUPPLY_SHIFT: constant(uint256) = 64
 # Validator history uses its address with bit 160 set.
 _ACCOUNT_KEY_FLAG: constant(uint256) = 1 << 160
 
+# @dev Revert reasons of a Validator mint, and of a Validator suspend,
+# reinstate or revoke, by anyone but DEFAULT_ADMIN_ROLE.
+_ADMITTED: constant(String[50]) = "NodeLicense: validators are admitted by governance"
+_GOVERNED: constant(String[50]) = "NodeLicense: validators are governed by governance"
+
 # @dev Sizes of the on-chain metadata.
 _JSON_BOUND: constant(uint256) = 1_024
 _URI_BOUND: constant(uint256) = 1_400
@@ -180,7 +195,9 @@ event Locked:
 # @notice A license was minted.
 # @param token_id The new token id.
 # @param owner The license holder.
-# @param actor The MINTER_ROLE account that minted it.
+# @param actor The account that minted it: MINTER_ROLE for Oracle and
+#        Guardian, DEFAULT_ADMIN_ROLE (the timelock, or the deployer for
+#        the genesis Validators) for Validator.
 # @param node_type 1 Oracle, 2 Guardian, 3 Validator.
 # @param application_id The id of the application the license was granted for.
 event LicenseMinted:
@@ -194,7 +211,8 @@ event LicenseMinted:
 # @notice An Active license was suspended.
 # @param token_id The token id.
 # @param owner The license holder.
-# @param actor The REVOKER_ROLE account that suspended it.
+# @param actor The account that suspended it: REVOKER_ROLE, or
+#        DEFAULT_ADMIN_ROLE for a Validator license.
 # @param reason Why (free text, shown to auditors).
 event LicenseSuspended:
     token_id: indexed(uint256)
@@ -206,7 +224,8 @@ event LicenseSuspended:
 # @notice A Suspended license was made Active again.
 # @param token_id The token id.
 # @param owner The license holder.
-# @param actor The REVOKER_ROLE account that reinstated it.
+# @param actor The account that reinstated it: REVOKER_ROLE, or
+#        DEFAULT_ADMIN_ROLE for a Validator license.
 event LicenseReinstated:
     token_id: indexed(uint256)
     owner: indexed(address)
@@ -216,7 +235,8 @@ event LicenseReinstated:
 # @notice A license was revoked (burned).
 # @param token_id The token id.
 # @param owner The former license holder.
-# @param actor The REVOKER_ROLE account that revoked it.
+# @param actor The account that revoked it: REVOKER_ROLE, or
+#        DEFAULT_ADMIN_ROLE for a Validator license.
 # @param node_type The node type of the revoked license.
 # @param reason Why (free text, shown to auditors).
 event LicenseRevoked:
@@ -379,7 +399,11 @@ def mint(to: address, node_type: uint8, application_id: bytes32) -> uint256:
     """
     @notice Mints an Active license of `node_type` to `to` for the
             application `application_id`.
-    @dev Caller must hold MINTER_ROLE; reverts while paused. Token ids
+    @dev A Validator license is minted only by DEFAULT_ADMIN_ROLE (the
+         timelock executing a passed proposal, or the deployer minting
+         the genesis Validators before it renounces), paused or not;
+         Oracle and Guardian licenses by MINTER_ROLE, reverting while
+         paused. Token ids
          start at 1 and are sequential. `to` must not already hold a live
          license of `node_type`; an application id can be used only once,
          even after the license minted for it is revoked. The live supply
@@ -391,8 +415,7 @@ def mint(to: address, node_type: uint8, application_id: bytes32) -> uint256:
     @param application_id The application's id; not empty, never used before.
     @return uint256 The new token id.
     """
-    access_control._check_role(MINTER_ROLE, msg.sender)
-    pausable._require_not_paused()
+    self._check_caller(node_type, MINTER_ROLE, True, _ADMITTED)
     self._check_node_type(node_type)
     assert to != empty(address), "NodeLicense: mint to the zero address"
     assert application_id != empty(bytes32), "NodeLicense: empty application id"
@@ -427,15 +450,17 @@ def suspend(token_id: uint256, reason: String[256]):
     """
     @notice Suspends an Active license: the holder keeps the token but
             `is_active` turns False and it stops counting as Active.
-    @dev Caller must hold REVOKER_ROLE. Works while paused. A Validator
-         license keeps its vote on proposals whose snapshot block is
-         already mined (`validator_license_at`). Emits `LicenseSuspended`.
+    @dev Caller must hold REVOKER_ROLE, or DEFAULT_ADMIN_ROLE for a
+         Validator license (suspending validators before a snapshot
+         would take their votes). Works while paused. A Validator license
+         keeps its vote on proposals whose snapshot block is already
+         mined (`validator_license_at`). Emits `LicenseSuspended`.
     @param token_id A live, Active license.
     @param reason Why; must not be empty.
     """
-    access_control._check_role(REVOKER_ROLE, msg.sender)
-    assert len(reason) != 0, "NodeLicense: empty reason"
     packed: uint256 = self._packed_license(token_id)
+    self._check_caller(self._node_type(packed), REVOKER_ROLE, False, _GOVERNED)
+    assert len(reason) != 0, "NodeLicense: empty reason"
     assert self._status(packed) == ACTIVE, "NodeLicense: not active"
     self._licenses[token_id] = self._with_status(packed, SUSPENDED)
     node_type: uint8 = self._node_type(packed)
@@ -450,15 +475,15 @@ def suspend(token_id: uint256, reason: String[256]):
 def reinstate(token_id: uint256):
     """
     @notice Makes a Suspended license Active again.
-    @dev Caller must hold REVOKER_ROLE; reverts while paused (it grants a
-         privilege back). A Validator license votes again only on
-         proposals whose snapshot block is this one or later. Emits
-         `LicenseReinstated`.
+    @dev Caller must hold REVOKER_ROLE, and the contract must not be
+         paused (it grants a privilege back); a Validator license is
+         reinstated only by DEFAULT_ADMIN_ROLE, paused or not. A
+         Validator license votes again only on proposals whose snapshot
+         block is this one or later. Emits `LicenseReinstated`.
     @param token_id A live, Suspended license.
     """
-    access_control._check_role(REVOKER_ROLE, msg.sender)
-    pausable._require_not_paused()
     packed: uint256 = self._packed_license(token_id)
+    self._check_caller(self._node_type(packed), REVOKER_ROLE, True, _GOVERNED)
     assert self._status(packed) == SUSPENDED, "NodeLicense: not suspended"
     self._licenses[token_id] = self._with_status(packed, ACTIVE)
     node_type: uint8 = self._node_type(packed)
@@ -473,18 +498,20 @@ def reinstate(token_id: uint256):
 def revoke(token_id: uint256, reason: String[256]):
     """
     @notice Revokes a license (Active or Suspended) by burning it.
-    @dev Caller must hold REVOKER_ROLE. Works while paused. The
-         application id stays used. The former holder of an Active
+    @dev Caller must hold REVOKER_ROLE, or DEFAULT_ADMIN_ROLE for a
+         Validator license (revoking validators would lower the quorum).
+         Works while paused. The application id stays used. The former
+         holder of an Active
          Validator license keeps its vote on proposals whose snapshot
          block is already mined. Emits `Transfer` (to the zero address)
          and `LicenseRevoked`.
     @param token_id A live license.
     @param reason Why; must not be empty.
     """
-    access_control._check_role(REVOKER_ROLE, msg.sender)
-    assert len(reason) != 0, "NodeLicense: empty reason"
     packed: uint256 = self._packed_license(token_id)
     node_type: uint8 = self._node_type(packed)
+    self._check_caller(node_type, REVOKER_ROLE, False, _GOVERNED)
+    assert len(reason) != 0, "NodeLicense: empty reason"
     owner: address = erc721._owners[token_id]
 
     record: uint256 = self._types[node_type]
@@ -508,7 +535,8 @@ def reassign(token_id: uint256, to: address, reason: String[256]):
     @notice Moves a license to a new address, e.g. when its holder lost
             the key. The license keeps its id, type, status, minted block
             and application id.
-    @dev Caller must hold DEFAULT_ADMIN_ROLE; reverts while paused. `to`
+    @dev Caller must hold DEFAULT_ADMIN_ROLE; works while paused (the
+         pause binds the operational roles, never governance). `to`
          must not already hold a live license of the same node type. On
          proposals whose snapshot block is already mined the previous
          holder votes with the license, `to` votes from the next snapshot
@@ -518,7 +546,6 @@ def reassign(token_id: uint256, to: address, reason: String[256]):
     @param reason Why; must not be empty.
     """
     access_control._check_role(access_control.DEFAULT_ADMIN_ROLE, msg.sender)
-    pausable._require_not_paused()
     assert len(reason) != 0, "NodeLicense: empty reason"
     packed: uint256 = self._packed_license(token_id)
     assert to != empty(address), "NodeLicense: reassign to the zero address"
@@ -561,9 +588,12 @@ def set_supply_cap(node_type: uint8, cap: uint256):
 @external
 def pause():
     """
-    @notice Pauses minting, reinstating and reassigning.
+    @notice Pauses MINTER_ROLE's minting and REVOKER_ROLE's reinstating
+            (Oracle and Guardian licenses).
     @dev Caller must hold PAUSER_ROLE; reverts when already paused.
-         Emits `Paused`.
+         DEFAULT_ADMIN_ROLE's calls are never paused, so a pauser cannot
+         hold back what a passed proposal executes; voting reads only
+         checkpoints and is never paused either. Emits `Paused`.
     """
     access_control._check_role(PAUSER_ROLE, msg.sender)
     pausable._pause()
@@ -789,6 +819,22 @@ def tokenURI(token_id: uint256) -> String[_URI_BOUND]:
 # ---------------------------------------------------------------------------
 # Internal helpers
 # ---------------------------------------------------------------------------
+
+
+@internal
+def _check_caller(node_type: uint8, role: bytes32, pausable_call: bool, refusal: String[50]):
+    """
+    @dev Who may change a license of `node_type`: for a Validator
+         license DEFAULT_ADMIN_ROLE alone (else reverts with `refusal`),
+         never paused; for any other type `role`, and when
+         `pausable_call` only while not paused.
+    """
+    if node_type == VALIDATOR:
+        assert access_control.hasRole[access_control.DEFAULT_ADMIN_ROLE][msg.sender], refusal
+        return
+    access_control._check_role(role, msg.sender)
+    if pausable_call:
+        pausable._require_not_paused()
 
 
 @internal

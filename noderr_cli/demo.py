@@ -148,6 +148,8 @@ def summary(deployment: Deployment, services: Services) -> list[str]:
     lines = [f"Chain      {services.rpc_url} (chain id {deployment.chain_id})"]
     lines += [f"{name:<10} {c.address}" for name, c in deployment.contracts.items()]
     lines += [f"Admin      {ANVIL_ADMIN_HINT} (MINTER, REVOKER, PAUSER)",
+              "Validators anvil accounts #4-#7 (genesis Validator licenses): "
+              "they propose and vote",
               f"Dashboard  {services.dashboard_url}  (no browser wallet? tick the "
               "development wallet, account #0 is the admin)",
               f"API        {services.api_url}  (docs {services.api_url}/docs)",

@@ -2,8 +2,10 @@
 deploy path of `noderr deploy`, `ape run deploy`, the demo, the tests and the benchmarks.
 
 After `deploy_all` the timelock is NodeLicense's only admin, the governor is the
-timelock's only proposer, canceller and executor, and the deployer keeps no admin
-power anywhere: every later change of roles goes through a governance vote.
+timelock's only proposer, canceller and executor, the genesis validators hold Active
+Validator licenses (minted by the deployer while it was still admin: afterwards only a
+passed proposal admits a validator), and the deployer keeps no admin power anywhere:
+every later change of roles or of voting power goes through a governance vote.
 """
 
 from __future__ import annotations
@@ -16,13 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_account import Account
-from eth_utils import to_checksum_address
+from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
 from web3.middleware import SignAndSendRawMiddlewareBuilder
 
 from noderr.deployment import CONTRACT_NAMES, ContractDeployment, Deployment
-from noderr.domain import DEFAULT_ADMIN_ROLE, OPERATIONAL_ROLES, role_id
+from noderr.domain import DEFAULT_ADMIN_ROLE, OPERATIONAL_ROLES, NodeType, role_id
 from noderr.settings import LOCAL_CHAIN_ID
 from onchain.compile import Artifact, compile_contract
 from onchain.settings import DeploySettings
@@ -30,6 +32,13 @@ from onchain.settings import DeploySettings
 Log = Callable[[str], None]
 TIMELOCK_ROLES = ("PROPOSER_ROLE", "CANCELLER_ROLE", "EXECUTOR_ROLE")
 """The timelock roles the governor alone holds."""
+LOCAL_GENESIS_VALIDATORS = (
+    "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65",
+    "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc",
+    "0x976EA74026E726554dB657fA54763abd0C3a0aa9",
+    "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955",
+)
+"""Anvil accounts #4-#7: the validators of a chain-31337 deployment that names none."""
 
 
 class DeployError(RuntimeError):
@@ -88,6 +97,30 @@ def role_holders(settings: DeploySettings, chain_id: int, deployer: str) -> dict
     return holders
 
 
+def genesis_validators(settings: DeploySettings, chain_id: int) -> list[str]:
+    """The validators minted at deployment; the local chain defaults to anvil #4-#7.
+
+    Governance with no validator could never pass a proposal, so at least one is required.
+    """
+    accounts = settings.genesis_validators
+    if not accounts and chain_id == LOCAL_CHAIN_ID:
+        accounts = list(LOCAL_GENESIS_VALIDATORS)
+    if not accounts:
+        raise DeployError("no genesis validator: set NODERR_GENESIS_VALIDATORS (comma-separated)")
+    try:
+        checksummed = [to_checksum_address(account) for account in accounts]
+    except ValueError as error:
+        raise DeployError(f"bad genesis validator address: {error}") from None
+    if len(set(checksummed)) != len(checksummed):
+        raise DeployError("NODERR_GENESIS_VALIDATORS names an address twice")
+    return checksummed
+
+
+def genesis_application_id(validator: str) -> bytes:
+    """The application id of a genesis Validator license: keccak256("genesis:" + address)."""
+    return keccak(text=f"genesis:{to_checksum_address(validator)}")
+
+
 def deploy_all(w3: Web3, deployer: str, settings: DeploySettings,
                artifacts: Mapping[str, Artifact], log: Log = lambda _: None) -> Deployment:
     """Deploy the three contracts from `deployer` (an account `w3` can send from), wire
@@ -95,6 +128,7 @@ def deploy_all(w3: Web3, deployer: str, settings: DeploySettings,
     chain_id = w3.eth.chain_id
     deployer = to_checksum_address(deployer)
     holders = role_holders(settings, chain_id, deployer)
+    validators = genesis_validators(settings, chain_id)
     sender = _Sender(w3, deployer, log)
 
     license_ = sender.deploy(artifacts["NodeLicense"])
@@ -105,6 +139,7 @@ def deploy_all(w3: Web3, deployer: str, settings: DeploySettings,
         settings.quorum_percent, settings.grace_period,
     )
     _wire_timelock(sender, timelock.contract, governor.record.address)
+    _mint_genesis(sender, license_.contract, validators)
     _wire_license(sender, license_.contract, timelock.record.address, holders)
     _renounce_admin(sender, timelock.contract, "NodeTimelock")
 
@@ -112,7 +147,7 @@ def deploy_all(w3: Web3, deployer: str, settings: DeploySettings,
         name: item.record
         for name, item in zip(CONTRACT_NAMES, (license_, timelock, governor), strict=True)
     })
-    verify_wiring(w3, deployment, holders)
+    verify_wiring(w3, deployment, holders, validators)
     return deployment
 
 
@@ -132,6 +167,13 @@ def _wire_timelock(sender: _Sender, timelock: Contract, governor: str) -> None:
                     f"NodeTimelock: {role} granted to the governor")
 
 
+def _mint_genesis(sender: _Sender, license_: Contract, validators: list[str]) -> None:
+    for validator in validators:
+        sender.call(license_.functions.mint(validator, NodeType.VALIDATOR,
+                                            genesis_application_id(validator)),
+                    f"NodeLicense: genesis Validator license minted to {validator}")
+
+
 def _wire_license(sender: _Sender, license_: Contract, timelock: str,
                   holders: Mapping[str, list[str]]) -> None:
     for role, accounts in holders.items():
@@ -148,8 +190,10 @@ def _renounce_admin(sender: _Sender, contract: Contract, name: str) -> None:
                 f"{name}: the deployer renounced {DEFAULT_ADMIN_ROLE}")
 
 
-def verify_wiring(w3: Web3, deployment: Deployment, holders: Mapping[str, list[str]]) -> None:
-    """Read the roles back from the chain; raise if any differs from the plan."""
+def verify_wiring(w3: Web3, deployment: Deployment, holders: Mapping[str, list[str]],
+                  validators: list[str]) -> None:
+    """Read the roles and the genesis validators' licenses back from the chain; raise if
+    any differs from the plan."""
     contracts = {name: w3.eth.contract(address=c.address, abi=c.abi).functions
                  for name, c in deployment.contracts.items()}
     license_, timelock = contracts["NodeLicense"], contracts["NodeTimelock"]
@@ -167,6 +211,10 @@ def verify_wiring(w3: Web3, deployment: Deployment, holders: Mapping[str, list[s
         if functions.hasRole(role_id(role), account).call() != should_hold:
             raise DeployError(f"after deploy, {account} {'lacks' if should_hold else 'holds'} "
                               f"{role}: the wiring is wrong, do not use this deployment")
+    for validator in validators:
+        if not license_.is_active(validator, NodeType.VALIDATOR).call():
+            raise DeployError(f"after deploy, genesis validator {validator} holds no Active "
+                              "Validator license: do not use this deployment")
 
 
 def connect(rpc_url: str) -> Web3:

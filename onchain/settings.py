@@ -18,6 +18,9 @@ class DeploySettings(BaseSettings):
     minters: CommaList = Field(default_factory=list, description="MINTER_ROLE holders.")
     revokers: CommaList = Field(default_factory=list, description="REVOKER_ROLE holders.")
     pausers: CommaList = Field(default_factory=list, description="PAUSER_ROLE holders.")
+    genesis_validators: CommaList = Field(
+        default_factory=list,
+        description="Validators minted at deployment (chain 31337 default: anvil #4-#7).")
     deployer_keystore: Path | None = Field(
         None, description="Encrypted JSON keystore of the deployer (not needed on chain 31337)."
     )

@@ -128,8 +128,12 @@ class Stack:
         self.deployment.save(self.deployment_path)
 
 
+GENESIS_VALIDATOR = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"
+"""Anvil #9, the test stack's one genesis validator (token 1): outside the accounts the
+tests license, so their own licenses start at token 2."""
 GOVERNANCE = DeploySettings(timelock_delay=0, voting_delay=1, voting_period=6,
-                            proposal_threshold=1, quorum_percent=50, grace_period=3600)
+                            proposal_threshold=1, quorum_percent=50, grace_period=3600,
+                            genesis_validators=[GENESIS_VALIDATOR])
 
 
 @pytest.fixture

@@ -38,6 +38,10 @@ def approve(app_id: str) -> None:
     except BackendError as error:
         session.flash("error", f"Approval refused: {escape_markdown(error)}")
         return
+    if approved.proposal_transaction:
+        session.flash("success", "Approved. A Validator license is minted only by governance: "
+                                 "a validator proposes it from the Governance page.")
+        return
     tx = approved.mint_transaction
     if not tx:
         session.flash("error", "The backend approved but returned no mint transaction.")

@@ -11,7 +11,7 @@ from dashboard import session, ui
 from dashboard.license_calls import license_call
 from dashboard.safe_text import escape_markdown, inline_code
 from dashboard.session import Context, context
-from noderr.domain import DEFAULT_ADMIN_ROLE, NODE_TYPE_LABELS, REVOKER_ROLE
+from noderr.domain import DEFAULT_ADMIN_ROLE, NODE_TYPE_LABELS, REVOKER_ROLE, NodeType
 
 COLUMNS = ["token_id", "owner", "node_type", "status", "status_reason", "minted_block",
            "last_change_block"]
@@ -34,9 +34,11 @@ def search() -> dict[str, Any]:
             "status": None if status == "any" else status}
 
 
-def allowed_actions(ctx: Context, status: str) -> list[str]:
+def allowed_actions(ctx: Context, status: str, node_type: NodeType) -> list[str]:
+    """What the signed-in wallet may do to a license; a Validator license is suspended,
+    reinstated or revoked by governance alone (a proposal), never by a REVOKER."""
     actions = []
-    if REVOKER_ROLE in ctx.roles:
+    if REVOKER_ROLE in ctx.roles and node_type != NodeType.VALIDATOR:
         actions += {"active": ["suspend", "revoke"],
                     "suspended": ["reinstate", "revoke"]}.get(status, [])
     if DEFAULT_ADMIN_ROLE in ctx.roles and status in ("active", "suspended"):
@@ -81,7 +83,10 @@ def detail(ctx: Context, token_id: int) -> None:
                 f"(tx {inline_code(lic.minted_tx)})")
     st.markdown("**On-chain history**")
     st.dataframe(ui.records(lic.history), hide_index=True)
-    actions = allowed_actions(ctx, lic.status)
+    actions = allowed_actions(ctx, lic.status, lic.node_type)
+    if lic.node_type == NodeType.VALIDATOR and lic.status in ("active", "suspended"):
+        st.caption("A Validator license carries a vote: only governance (a passed proposal) "
+                   "suspends, reinstates or revokes it.")
     if actions:
         chosen = st.radio("Action", actions, horizontal=True, key=f"action_{token_id}")
         action_form(lic.token_id, lic.owner, chosen)

@@ -1,5 +1,6 @@
 """Acting on the test chain as anvil #0 (minter, revoker, pauser, deployer of test
-contracts), as governance (the timelock, NodeLicense's only admin) and indexing."""
+contracts), as governance (the timelock, NodeLicense's only admin, which alone mints,
+suspends and revokes Validator licenses) and indexing."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from eth_utils import keccak
 from web3 import Web3
 
 from noderr.deployment import ContractDeployment, Deployment
-from noderr.domain import role_id
+from noderr.domain import NodeType, role_id
 from onchain.compile import Artifact
 from tests.backend.helpers import ADMIN
 from tests.indexer.helpers import index_once
@@ -47,16 +48,28 @@ class LicenseOps:
         finally:
             request("anvil_stopImpersonatingAccount", [self.timelock])
 
+    def operate(self, function, node_type: int) -> dict:
+        """Send a license call as the contract allows: a Validator license's from governance,
+        any other from anvil #0 (MINTER, REVOKER)."""
+        if node_type == NodeType.VALIDATOR:
+            return self.govern(function)
+        return self.send(function)
+
+    def node_type(self, token_id: int) -> int:
+        return self.contract.functions.license_of(token_id).call()[0]
+
     def mint(self, to: str, node_type: int, salt: str = "") -> int:
         app_id = keccak(text=f"{to}{node_type}{salt}")
-        self.send(self.contract.functions.mint(to, node_type, app_id))
+        self.operate(self.contract.functions.mint(to, node_type, app_id), node_type)
         return self.contract.functions.token_of(to, node_type).call()
 
     def suspend(self, token_id: int) -> None:
-        self.send(self.contract.functions.suspend(token_id, "missed heartbeats"))
+        self.operate(self.contract.functions.suspend(token_id, "missed heartbeats"),
+                     self.node_type(token_id))
 
     def revoke(self, token_id: int) -> None:
-        self.send(self.contract.functions.revoke(token_id, "terms violated"))
+        self.operate(self.contract.functions.revoke(token_id, "terms violated"),
+                     self.node_type(token_id))
 
     def reassign(self, token_id: int, to: str) -> None:
         self.govern(self.contract.functions.reassign(token_id, to, "lost key"))

@@ -20,13 +20,20 @@ from onchain.compile import Artifact
 from onchain.deploy import deploy_all
 from onchain.settings import DeploySettings
 from tests.backend.helpers import ADMIN, TYPEFORM_SECRET, TYPEFORM_TOKEN, wait_listening
-from tests.fixtures_chain import artifacts, make_database, pg_server  # noqa: F401
+from tests.fixtures_chain import (  # noqa: F401
+    GENESIS_VALIDATOR,
+    artifacts,
+    make_database,
+    pg_server,
+)
 
 STACK_SETTINGS = DeploySettings(minters=[ADMIN], revokers=[ADMIN], pausers=[ADMIN],
+                                genesis_validators=[GENESIS_VALIDATOR],
                                 timelock_delay=60, voting_delay=1, voting_period=50,
                                 proposal_threshold=1, quorum_percent=50, grace_period=3600)
 """The production wiring: anvil #0 (ADMIN) holds MINTER, REVOKER and PAUSER; the timelock is
-NodeLicense's admin, so admin-only calls go through it (LicenseOps.govern)."""
+NodeLicense's admin, so admin-only calls go through it (LicenseOps.govern); anvil #9 holds the
+one genesis Validator license, token 1."""
 
 
 @pytest.fixture(scope="session")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from eth_utils import keccak
 
 from tests.backend.helpers import bearer, sign_in
 from tests.backend.siwe_helpers import KEYS
+from tests.fixtures_chain import GENESIS_VALIDATOR
 
 APPLICANT = KEYS[1].address
 FORM = {"applicant_name": "Grace Hopper", "contact": "grace@example.org",
@@ -106,3 +108,82 @@ def test_review__approve_needs_minter_role(client, applicant, ops):
     assert response.status_code == 403 and "MINTER_ROLE" in response.json()["detail"]
     assert client.post(f"/applications/{app_id}/reject", json={"note": "no"},
                        headers=admin).status_code == 200
+
+
+def test_approve__validator__proposal_transaction_then_governance_mints(
+        client, applicant, admin, ops, w3, deployment):
+    """A Validator license carries a vote: approval answers the governor's `propose` of the
+    mint (no mint transaction), a validator sends it, and the executed proposal mints."""
+    app_id = apply(client, applicant).json()["id"]
+    approved = client.post(f"/applications/{app_id}/approve", json={"note": "ok"},
+                           headers=admin).json()
+    assert approved["status"] == "approved" and "mint_transaction" not in approved
+    tx = approved["proposal_transaction"]
+    governor = w3.eth.contract(address=deployment.contracts["NodeGovernor"].address,
+                               abi=deployment.contracts["NodeGovernor"].abi)
+    assert (tx["to"], tx["chain_id"]) == (governor.address, 31337)
+    assert approved["application_id"] in tx["description"]
+    _, proposal = governor.decode_function_input(tx["data"])
+    targets, values, calldatas, description = (
+        proposal[name] for name in ("targets", "values", "calldatas", "description"))
+    assert (targets, values, description) == ([ops.contract.address], [0], tx["description"])
+    mint, args = ops.contract.decode_function_input(calldatas[0])
+    assert mint.fn_name == "mint"
+    assert (args["to"], args["node_type"]) == (APPLICANT, 3)
+    assert "0x" + args["application_id"].hex() == approved["application_id"]
+
+    execute_as_governance(ops, w3, governor, tx, targets, values, calldatas, description)
+    ops.index()
+
+    minted = client.get(f"/applications/{app_id}", headers=applicant).json()
+    assert minted["status"] == "minted"
+    assert ops.contract.functions.ownerOf(minted["token_id"]).call() == APPLICANT
+    assert minted["history"][-1]["actor"] == ops.timelock.lower()
+
+
+def test_awaiting_admission__validators_see_approved_validator_applications(
+        client, applicant, admin):
+    validator_app = apply(client, applicant).json()["id"]
+    other = bearer(sign_in(client, 2))
+    oracle_app = apply(client, other, wallet_address=KEYS[2].address,
+                       node_type="Oracle").json()["id"]
+    for app_id in (validator_app, oracle_app):
+        assert client.post(f"/applications/{app_id}/approve", json={"note": "ok"},
+                           headers=admin).status_code == 200
+
+    validator = bearer(sign_in(client, 9))  # the genesis validator
+    waiting = client.get("/applications/awaiting-admission", headers=validator)
+    assert waiting.status_code == 200, waiting.text
+    [item] = waiting.json()
+    assert item["id"] == validator_app and item["wallet_address"] == APPLICANT
+    assert item["proposal_transaction"]["description"].endswith(
+        f"(application {item['application_id']})")
+    assert "contact" not in item
+    for outsider in (admin, applicant):  # no Active Validator license
+        assert client.get("/applications/awaiting-admission",
+                          headers=outsider).status_code == 403
+
+
+def execute_as_governance(ops, w3, governor, tx, targets, values, calldatas, description):
+    """The genesis validator proposes, votes For (quorum 1 of 1), queues and executes."""
+    def send(sender, **fields):
+        receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction(
+            {"from": sender, **fields}))
+        assert receipt["status"] == 1
+        return receipt
+
+    send(GENESIS_VALIDATOR, to=tx["to"], data=tx["data"])
+    description_hash = keccak(text=description)
+    proposal_id = governor.functions.hash_proposal(targets, values, calldatas,
+                                                   description_hash).call()
+    ops.mine(2)
+    send(GENESIS_VALIDATOR, to=governor.address,
+         data=governor.encode_abi("cast_vote", [proposal_id, 1]))
+    ops.mine(governor.functions.proposal_deadline(proposal_id).call() + 1
+             - w3.eth.block_number)
+    queue = governor.encode_abi("queue", [targets, values, calldatas, description_hash])
+    send(GENESIS_VALIDATOR, to=governor.address, data=queue)
+    w3.provider.make_request("evm_increaseTime", [3600])  # past the timelock delay
+    ops.mine(1)
+    execute = governor.encode_abi("execute", [targets, values, calldatas, description_hash])
+    send(GENESIS_VALIDATOR, to=governor.address, data=execute)

@@ -16,7 +16,8 @@ HISTORY = ["Transfer", "Locked", "LicenseMinted", "LicenseSuspended", "LicenseRe
 
 @pytest.fixture
 def history(ops):
-    """Oracle #1 to A (suspended, reinstated, revoked), Guardian #2 to B."""
+    """Oracle #2 to A (suspended, reinstated, revoked), Guardian #3 to B (#1 is the
+    genesis validator's)."""
     first = ops.mint(A, 1)
     ops.mint(B, 2)
     ops.suspend(first)
@@ -28,8 +29,8 @@ def history(ops):
 
 def test_events__filters_and_cursor_pagination(client, history):
     minted = client.get("/events", params={"event": "LicenseMinted"}).json()
-    assert [e["args"]["token_id"] for e in minted["events"]] == ["1", "2"]
-    by_token = client.get("/events", params={"contract": "NodeLicense", "token_id": 1}).json()
+    assert [e["args"]["token_id"] for e in minted["events"]] == ["1", "2", "3"]
+    by_token = client.get("/events", params={"contract": "NodeLicense", "token_id": 2}).json()
     names = [e["event_name"] for e in by_token["events"] if e["event_name"].startswith("Lic")]
     assert names == ["LicenseMinted", "LicenseSuspended", "LicenseReinstated", "LicenseRevoked"]
     by_address = client.get("/events", params={"address": B.lower(),
@@ -60,7 +61,7 @@ def test_events__csv_export(client, history):
     assert response.status_code == 200 and response.headers["content-type"].startswith(
         "text/csv")
     rows = list(csv.DictReader(io.StringIO(response.text)))
-    assert [row["event_name"] for row in rows] == ["LicenseMinted", "LicenseMinted"]
+    assert [row["event_name"] for row in rows] == ["LicenseMinted"] * 3  # genesis, A, B
     assert '"owner"' in rows[0]["args"]
 
 
@@ -75,9 +76,10 @@ def test_events__bad_parameters__4xx(client, params, status):
 def test_licenses__list_and_history(client, history):
     licenses = client.get("/licenses").json()
     assert [(item["token_id"], item["status"]) for item in licenses] == [
-        (1, "revoked"), (2, "active")]
-    assert client.get("/licenses", params={"status": "active"}).json()[0]["token_id"] == 2
-    one = client.get("/licenses/1").json()
+        (1, "active"), (2, "revoked"), (3, "active")]
+    active = client.get("/licenses", params={"status": "active"}).json()
+    assert [item["token_id"] for item in active] == [1, 3]
+    one = client.get("/licenses/2").json()
     assert [h["event_name"] for h in one["history"]] == HISTORY
     assert client.get("/licenses/99").status_code == 404
     assert client.get(f"/licenses/{2**256}").status_code == 422

@@ -38,17 +38,19 @@ def test_flow__typeform_to_license_to_revocation(client, ops, w3):
     assert client.get(f"/applications/{app_id}", headers=admin).json()["status"] == "approved"
     ops.index()
     minted = client.get(f"/applications/{app_id}", headers=applicant).json()
-    assert minted["status"] == "minted" and minted["token_id"] == 1
+    token_id = minted["token_id"]
+    assert minted["status"] == "minted" and token_id == 2  # token 1: the genesis validator
     assert [(h["action"], h["to_status"]) for h in minted["history"]] == [
         ("created", "pending"), ("wallet_verified", "pending"), ("approve", "approved"),
         ("minted", "minted")]
     assert minted["history"][-1]["actor"] == ADMIN.lower()
-    assert ops.contract.functions.license_of(1).call()[3].hex() == minted["application_id"][2:]
+    license_ = ops.contract.functions.license_of(token_id).call()
+    assert license_[3].hex() == minted["application_id"][2:]
 
     gated = client.get("/nodes/oracle/access", headers=applicant)
-    assert gated.status_code == 200 and gated.json()["token_id"] == 1
+    assert gated.status_code == 200 and gated.json()["token_id"] == token_id
 
-    ops.revoke(1)
+    ops.revoke(token_id)
     ops.index()
     denied = client.get("/nodes/oracle/access", headers=applicant)
     assert denied.status_code == 403

@@ -70,7 +70,7 @@ def admin_session(client, ops) -> dict[str, str]:
 def test_approve_batch__minter_on__mints_after_indexing(make_client, minter_settings, ops, w3,
                                                         grant_minter):
     client = make_client(minter_settings)
-    first, second = apply_as(client, 1), apply_as(client, 2, "Validator")
+    first, second = apply_as(client, 1), apply_as(client, 2, "Guardian")
     response = batch(client, admin_session(client, ops), [first, second])
     assert response.status_code == 200, response.text
     body = response.json()
@@ -103,6 +103,21 @@ def test_approve_batch__bad_items__per_item_4xx(make_client, minter_settings, op
     assert statuses == [(good, 200), (rejected, 409), (unverified, 409), (unknown, 404)]
     assert "cannot approve an application that is rejected" in body["results"][1]["detail"]
     assert "has not confirmed the wallet" in body["results"][2]["detail"]
+
+
+def test_approve_batch__validator_application__409_left_pending(make_client, minter_settings,
+                                                                  ops, w3, grant_minter):
+    """The minter cannot mint Validator licenses (they carry votes): governance admits them."""
+    client = make_client(minter_settings)
+    oracle, validator = apply_as(client, 1), apply_as(client, 2, "Validator")
+    admin = admin_session(client, ops)
+    body = batch(client, admin, [oracle, validator]).json()
+    assert [(r["id"], r["status"]) for r in body["results"]] == [(oracle, 200), (validator, 409)]
+    assert "minted only by governance" in body["results"][1]["detail"]
+    assert "proposal_transaction" in body["results"][1]["detail"]
+    detail = client.get(f"/applications/{validator}", headers=admin).json()
+    assert detail["status"] == "pending"
+    assert [h["action"] for h in detail["history"]] == ["created"]
 
 
 def test_approve_batch__approved_earlier_then_sent__second_batch_409(make_client,

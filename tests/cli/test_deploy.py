@@ -8,7 +8,9 @@ from typer.testing import CliRunner
 from web3 import Web3
 
 from noderr.deployment import Deployment
+from noderr.domain import NodeType
 from noderr_cli.main import app
+from onchain.deploy import LOCAL_GENESIS_VALIDATORS, genesis_application_id
 from tests.cli.wiring import ANVIL_0, ANVIL_1, assert_governance_wiring, roles
 
 runner = CliRunner()
@@ -25,9 +27,15 @@ def test_deploy__local_chain__writes_file_and_hands_admin_to_governance(anvil_fa
     assert result.exit_code == 0, result.output
 
     deployment = Deployment.load(tmp_path / "31337.json")
-    assert_governance_wiring(Web3(Web3.HTTPProvider(rpc_url)), deployment, ANVIL_0)
+    w3 = Web3(Web3.HTTPProvider(rpc_url))
+    assert_governance_wiring(w3, deployment, ANVIL_0)
     assert "NodeGovernor" in result.output
     assert deployment.contracts["NodeGovernor"].address in result.output
+    license_ = roles(w3, deployment, "NodeLicense")
+    for n, validator in enumerate(LOCAL_GENESIS_VALIDATORS, start=1):
+        assert license_.token_of(validator, NodeType.VALIDATOR).call() == n
+        assert license_.license_of(n).call()[3] == genesis_application_id(validator)
+        assert f"genesis Validator license minted to {validator}" in result.output
 
 
 def test_deploy__role_holders_from_configuration__deployer_gets_none(anvil_factory, tmp_path):
@@ -82,12 +90,29 @@ def funded_keystore(anvil_factory, tmp_path):
 def test_deploy__keystore_on_other_chain__signs_locally(funded_keystore, tmp_path):
     rpc_url, address, keystore = funded_keystore
     env = {"NODERR_DEPLOYER_KEYSTORE": str(keystore), "NODERR_DEPLOYER_PASSWORD": "correct horse",
-           "NODERR_MINTERS": ANVIL_1, "NODERR_REVOKERS": ANVIL_1, "NODERR_PAUSERS": ANVIL_1}
+           "NODERR_MINTERS": ANVIL_1, "NODERR_REVOKERS": ANVIL_1, "NODERR_PAUSERS": ANVIL_1,
+           "NODERR_GENESIS_VALIDATORS": ANVIL_1}
     result = deploy(rpc_url, tmp_path / "1337.json", env)
     assert result.exit_code == 0, result.output
     deployment = Deployment.load(tmp_path / "1337.json")
     assert deployment.chain_id == 1337
     assert deployment.deployer == address
+    license_ = roles(Web3(Web3.HTTPProvider(rpc_url)), deployment, "NodeLicense")
+    assert license_.is_active(ANVIL_1, NodeType.VALIDATOR).call()
+
+
+def test_deploy__other_chain_without_genesis_validators__one_line_error(funded_keystore,
+                                                                          tmp_path):
+    """Governance with no validator could never pass anything: at least one is required."""
+    rpc_url, _, keystore = funded_keystore
+    env = {"NODERR_DEPLOYER_KEYSTORE": str(keystore), "NODERR_DEPLOYER_PASSWORD": "correct horse",
+           "NODERR_MINTERS": ANVIL_1, "NODERR_REVOKERS": ANVIL_1, "NODERR_PAUSERS": ANVIL_1}
+    before = Web3(Web3.HTTPProvider(rpc_url)).eth.block_number
+    result = deploy(rpc_url, tmp_path / "d.json", env)
+    assert result.exit_code == 1
+    assert "no genesis validator: set NODERR_GENESIS_VALIDATORS" in result.output
+    assert Web3(Web3.HTTPProvider(rpc_url)).eth.block_number == before
+    assert not (tmp_path / "d.json").exists()
 
 
 def test_deploy__keystore_wrong_password__clear_error(funded_keystore, tmp_path):

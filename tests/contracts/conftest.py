@@ -87,11 +87,13 @@ def application_ids():
 
 
 @pytest.fixture
-def mint(license, minter, application_ids):
-    """Factory: mint(owner, node_type=VALIDATOR, app_id=None) -> token id."""
+def mint(license, admin, minter, application_ids):
+    """Factory: mint(owner, node_type=VALIDATOR, app_id=None) -> token id, minted as the
+    contract allows: a Validator license by the admin (governance), others by the minter."""
 
     def _mint(owner, node_type=VALIDATOR, app_id=None):
-        tx = license.mint(owner, node_type, app_id or next(application_ids), sender=minter)
+        sender = admin if node_type == VALIDATOR else minter
+        tx = license.mint(owner, node_type, app_id or next(application_ids), sender=sender)
         return tx.return_value
 
     return _mint

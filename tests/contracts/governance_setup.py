@@ -3,8 +3,9 @@
 `deploy_governance` runs `onchain.deploy.deploy_all` (the one deploy path of `noderr deploy`)
 on ape's chain with the test timings below: NodeLicense, NodeTimelock and NodeGovernor
 deployed, the governor the timelock's only proposer, canceller and executor, the timelock
-NodeLicense's only admin, the deployer left with no admin power, and the minter, revoker and
-pauser fixtures holding NodeLicense's operational roles (docs/governance.md lists the steps).
+NodeLicense's only admin, the deployer left with no admin power, the minter, revoker and
+pauser fixtures holding NodeLicense's operational roles, and the given accounts holding the
+genesis Validator licenses (docs/governance.md lists the steps).
 """
 
 from dataclasses import dataclass, field
@@ -43,10 +44,12 @@ class Governance:
     governor: object
 
 
-def deploy_governance(project, deployer, minter, revoker, pauser) -> Governance:
-    """The three contracts deployed and wired by `deploy_all`, as ape contract instances."""
+def deploy_governance(project, deployer, minter, revoker, pauser, validators) -> Governance:
+    """The three contracts deployed and wired by `deploy_all`, as ape contract instances;
+    `validators` (accounts) are the genesis validators, minted in that order (token ids 1...)."""
     settings = DeploySettings(
         minters=[minter.address], revokers=[revoker.address], pausers=[pauser.address],
+        genesis_validators=[account.address for account in validators],
         timelock_delay=MIN_DELAY, voting_delay=VOTING_DELAY, voting_period=VOTING_PERIOD,
         proposal_threshold=PROPOSAL_THRESHOLD, quorum_percent=QUORUM_NUMERATOR,
         grace_period=GRACE_PERIOD)

@@ -22,6 +22,8 @@ PAUSED = "pausable: contract is paused"
 NOT_PAUSED = "pausable: contract is not paused"
 SOULBOUND = "NodeLicense: soulbound"
 NONEXISTENT = "NodeLicense: nonexistent token"
+ADMITTED = "NodeLicense: validators are admitted by governance"
+GOVERNED = "NodeLicense: validators are governed by governance"
 
 
 def application_id(n: int) -> bytes:

@@ -25,12 +25,15 @@ from web3.exceptions import ContractLogicError
 
 from tests.contracts.license_constants import (
     ACTIVE,
+    ADMITTED,
+    GOVERNED,
     MISSING_ROLE,
     NODE_TYPES,
     NONEXISTENT,
     PAUSED,
     SOULBOUND,
     SUSPENDED,
+    VALIDATOR,
     ZERO_ADDRESS,
     application_id,
 )
@@ -50,6 +53,11 @@ ACTOR_NAMES = ["admin", "minter", "revoker", "pauser", "mallory", "alice"]
 def as_actor(role):
     """Mostly the account holding `role`, otherwise any actor (most lack it)."""
     return st.sampled_from([role] * 10 + ACTOR_NAMES)
+
+
+def as_operator(role):
+    """Mostly `role` or the admin (who alone changes Validator licenses), otherwise any actor."""
+    return st.sampled_from([role] * 6 + ["admin"] * 4 + ACTOR_NAMES)
 
 
 def test_license_state_machine(
@@ -91,7 +99,7 @@ def test_license_state_machine(
             self.history = [(chain.blocks.head.number, self.active_counts())]
             self.touched = None
             for holder, node_type in seeds:
-                self.try_mint("minter", holder, node_type, "fresh")
+                self.try_mint(self.operator(node_type, "minter"), holder, node_type, "fresh")
 
         def teardown(self):
             if hasattr(self, "snapshot"):
@@ -124,6 +132,22 @@ def test_license_state_machine(
             else:
                 raise AssertionError(f"{function}{tuple(args)} did not revert with {reason!r}")
 
+        @staticmethod
+        def operator(node_type, role):
+            """Who may change a license of `node_type`: the admin (governance) alone for a
+            Validator license, `role` for the others."""
+            return "admin" if node_type == VALIDATOR else role
+
+        def refusal(self, actor, node_type, role, pausable, governed_reason):
+            """The revert reason of `actor` changing a license of `node_type`, or None."""
+            if node_type == VALIDATOR:
+                return None if roles.get(actor) == "admin" else governed_reason
+            if roles.get(actor) != role:
+                return MISSING_ROLE
+            if pausable and self.paused:
+                return PAUSED
+            return None
+
         def token(self, pick):
             """Map a drawn number to a token id: 3 in 4 picks a live license."""
             live = sorted(self.tokens)
@@ -138,7 +162,7 @@ def test_license_state_machine(
         # --- rules --------------------------------------------------------------------
 
         @rule(
-            actor=as_actor("minter"),
+            actor=as_operator("minter"),
             holder=st.sampled_from(range(len(holders))),
             node_type=node_types,
             app=st.sampled_from(["fresh", "fresh", "fresh", "used", "empty"]),
@@ -147,7 +171,7 @@ def test_license_state_machine(
             self.try_mint(actor, holder, node_type, app)
 
         @rule(
-            actor=as_actor("minter"),
+            actor=as_operator("minter"),
             holder=st.sampled_from(range(len(holders))),
             node_type=node_types,
             app=st.sampled_from(["fresh", "fresh", "fresh", "used", "empty"]),
@@ -165,10 +189,9 @@ def test_license_state_machine(
             else:
                 self.next_app += 1
                 app_id = application_id(10_000 + self.next_app)
-            if roles.get(actor) != "minter":
-                error = MISSING_ROLE
-            elif self.paused:
-                error = PAUSED
+            refusal = self.refusal(actor, node_type, "minter", True, ADMITTED)
+            if refusal:
+                error = refusal
             elif node_type not in NODE_TYPES:
                 error = "NodeLicense: invalid node type"
             elif app_id == EMPTY_APP:
@@ -191,15 +214,16 @@ def test_license_state_machine(
             self.next_id += 1
             self.record(tx, tx.return_value)
 
-        @rule(actor=as_actor("revoker"), token_id=token_ids, reason=reasons)
+        @rule(actor=as_operator("revoker"), token_id=token_ids, reason=reasons)
         def suspend(self, actor, token_id, reason):
             token_id = self.token(token_id)
-            if roles.get(actor) != "revoker":
-                error = MISSING_ROLE
+            if token_id not in self.tokens:
+                error = NONEXISTENT
+            elif refusal := self.refusal(actor, self.tokens[token_id][1], "revoker", False,
+                                         GOVERNED):
+                error = refusal
             elif not reason:
                 error = "NodeLicense: empty reason"
-            elif token_id not in self.tokens:
-                error = NONEXISTENT
             elif self.tokens[token_id][2] != ACTIVE:
                 error = "NodeLicense: not active"
             else:
@@ -211,15 +235,14 @@ def test_license_state_machine(
             self.tokens[token_id][2] = SUSPENDED
             self.record(tx, token_id)
 
-        @rule(actor=as_actor("revoker"), token_id=token_ids)
+        @rule(actor=as_operator("revoker"), token_id=token_ids)
         def reinstate(self, actor, token_id):
             token_id = self.token(token_id)
-            if roles.get(actor) != "revoker":
-                error = MISSING_ROLE
-            elif self.paused:
-                error = PAUSED
-            elif token_id not in self.tokens:
+            if token_id not in self.tokens:
                 error = NONEXISTENT
+            elif refusal := self.refusal(actor, self.tokens[token_id][1], "revoker", True,
+                                         GOVERNED):
+                error = refusal
             elif self.tokens[token_id][2] != SUSPENDED:
                 error = "NodeLicense: not suspended"
             else:
@@ -231,15 +254,16 @@ def test_license_state_machine(
             self.tokens[token_id][2] = ACTIVE
             self.record(tx, token_id)
 
-        @rule(actor=as_actor("revoker"), token_id=token_ids, reason=reasons)
+        @rule(actor=as_operator("revoker"), token_id=token_ids, reason=reasons)
         def revoke(self, actor, token_id, reason):
             token_id = self.token(token_id)
-            if roles.get(actor) != "revoker":
-                error = MISSING_ROLE
+            if token_id not in self.tokens:
+                error = NONEXISTENT
+            elif refusal := self.refusal(actor, self.tokens[token_id][1], "revoker", False,
+                                         GOVERNED):
+                error = refusal
             elif not reason:
                 error = "NodeLicense: empty reason"
-            elif token_id not in self.tokens:
-                error = NONEXISTENT
             else:
                 error = None
             if error:
@@ -262,8 +286,6 @@ def test_license_state_machine(
             new_owner = holders[to].address
             if roles.get(actor) != "admin":
                 error = MISSING_ROLE
-            elif self.paused:
-                error = PAUSED
             elif not reason:
                 error = "NodeLicense: empty reason"
             elif token_id not in self.tokens:

@@ -9,6 +9,7 @@ from eth_utils import to_checksum_address
 from streamlit.testing.v1 import AppTest
 
 from noderr.jsonrpc import call as rpc
+from noderr_cli.seed import sign_in
 from tests.dashboard.conftest import LiveStack, signed_in, texts, wallet_env
 
 
@@ -152,3 +153,41 @@ def test_confirmed_tx__indexer_behind__keeps_following(make_app, live):
     assert not at.exception
     assert "indexed" not in at.session_state["last_tx"]
     assert f"Waiting for the indexer to see block {ahead}" in texts(at)
+
+
+def test_governance__validator_proposes_an_approved_validator_application(make_app, live):
+    """Alan Turing (anvil #3) applied for a Validator license: once approved, the Governance
+    page offers the genesis validator (anvil #9) the proposal that admits him."""
+    alan = next(app_id for applicant, app_id in live.seeded if applicant.name == "Alan Turing")
+    api, rpc_url, accounts = live.services.api_url, live.services.rpc_url, live.w3.eth.accounts
+    for account, path in ((3, "claim"), (0, "approve")):
+        token = sign_in(api, rpc_url, accounts[account])
+        answer_ = httpx.post(f"{api}/applications/{alan}/{path}", json={"note": "ok"},
+                             headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        assert answer_.status_code == 200, answer_.text
+
+    outsider = signed_in(make_app, live, 0)
+    outsider.switch_page("views/governance.py").run()
+    assert "holds an active Validator license" in texts(outsider)
+    assert not [b for b in outsider.button if str(b.key).startswith("propose_")]
+
+    at = signed_in(make_app, live, 9)
+    at.switch_page("views/governance.py").run()
+    assert not at.exception and not at.error
+    at.button(key=f"propose_{alan}").click().run()
+    request = at.session_state["wallet_request"]
+    assert request["method"] == "eth_sendTransaction"
+    tx = request["params"][0]
+    assert tx["to"] == live.deployment.contracts["NodeGovernor"].address
+    assert tx["from"].lower() == accounts[9].lower()
+
+
+def test_licenses__validator_license__no_revoker_action(make_app, live):
+    """The genesis validator's license #1: a REVOKER is offered nothing, governance decides."""
+    at = signed_in(make_app, live, 0)
+    at.switch_page("views/licenses.py").run()
+    at.selectbox(key="lic_chosen").set_value(1).run()
+    assert not at.exception
+    assert "License #1 · Validator · active" in texts(at)
+    assert "only governance (a passed proposal)" in texts(at)
+    assert not [r for r in at.radio if str(r.key).startswith("action_")]

@@ -12,6 +12,7 @@ from web3.exceptions import ContractLogicError, Web3RPCError
 from indexer.follow import Indexer
 from indexer.settings import IndexerSettings
 from noderr.deployment import Deployment
+from noderr.domain import NodeType
 from tests.fixtures_chain import Stack
 
 # Wall-clock columns (updated_at) are left out: they differ between any two runs.
@@ -67,6 +68,9 @@ class Workload:
         self.governor = stack.contract("NodeGovernor")
         self.admin = stack.accounts[0]
         self.holders = stack.accounts[1:8]
+        self.timelock = stack.deployment.contracts["NodeTimelock"].address
+        stack.w3.provider.make_request("anvil_impersonateAccount", [self.timelock])
+        stack.w3.provider.make_request("anvil_setBalance", [self.timelock, hex(10**20)])
 
     def send(self, function: Any, sender: str | None = None) -> bool:
         """Send a transaction; False when the contract refuses it (the workload goes on)."""
@@ -88,17 +92,24 @@ class Workload:
             return
         token = self.rng.choice(tokens)
         f = self.license.functions
+        operator = self.operator(f.license_of(token).call()[0])
         if action == "suspend":
-            self.send(f.suspend(token, f"suspended {self.rng.random():.4f}"))
+            self.send(f.suspend(token, f"suspended {self.rng.random():.4f}"), operator)
         elif action == "reinstate":
-            self.send(f.reinstate(token))
+            self.send(f.reinstate(token), operator)
         elif action == "revoke":
-            self.send(f.revoke(token, "revoked\twith\\odd\ncharacters \u00e9"))
+            self.send(f.revoke(token, "revoked\twith\\odd\ncharacters \u00e9"), operator)
         else:
             self.send(f.reassign(token, self.rng.choice(self.holders), "reassigned"))
 
+    def operator(self, node_type: int) -> str:
+        """Who changes a license of `node_type`: governance (the timelock, impersonated) for
+        a Validator license, anvil #0 (MINTER, REVOKER) for the others."""
+        return self.timelock if node_type == NodeType.VALIDATOR else self.admin
+
     def mint(self, owner: str, node_type: int) -> bool:
-        return self.send(self.license.functions.mint(owner, node_type, app_id(self.rng)))
+        return self.send(self.license.functions.mint(owner, node_type, app_id(self.rng)),
+                         self.operator(node_type))
 
     def governance_round(self, cancel: bool = False) -> None:
         """Propose, vote with every validator, then queue+execute, or cancel while pending."""

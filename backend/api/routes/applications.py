@@ -1,16 +1,25 @@
-"""`/applications`: apply, claim a wallet by SIWE, and (admins) list, approve, reject."""
+"""`/applications`: apply, claim a wallet by SIWE, (admins) list, approve, reject, and
+(validators) the approved Validator applications awaiting a governance proposal."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from backend import applications as apps
-from backend.api.deps import AdminCaller, BackendDep, MinterCaller, SignedInCaller
+from backend.api.deps import (
+    AdminCaller,
+    BackendDep,
+    MinterCaller,
+    SignedInCaller,
+    license_gate,
+)
 from backend.api.openapi import signed_in
+from backend.caller import Caller
+from noderr.domain import NodeType
 
 router = APIRouter(prefix="/applications", tags=["applications"])
 
@@ -41,6 +50,17 @@ async def list_applications(
     return await apps.search(backend, status, node_type, wallet, verified, limit, offset)
 
 
+@router.get("/awaiting-admission", **signed_in())
+async def awaiting_admission(
+    _: Annotated[Caller, Depends(license_gate(NodeType.VALIDATOR))], backend: BackendDep,
+) -> list[dict[str, Any]]:
+    """Active validators: approved Validator applications not yet minted, each with its
+    `proposal_transaction` (the governor's `propose` of the mint) for the validator's wallet
+    to send; the fields are `id`, `application_id`, `applicant_name`, `wallet_address`,
+    `region`, `review_note`, `updated_at` and `proposal_transaction`."""
+    return await apps.awaiting_admission(backend)
+
+
 @router.get("/{app_id}", **signed_in(404))
 async def get_application(app_id: uuid.UUID, caller: SignedInCaller,
                           backend: BackendDep) -> dict[str, Any]:
@@ -59,7 +79,12 @@ async def claim(app_id: uuid.UUID, caller: SignedInCaller, backend: BackendDep
 @router.post("/{app_id}/approve", **signed_in(404, 409))
 async def approve(app_id: uuid.UUID, body: ReviewIn, caller: MinterCaller,
                   backend: BackendDep) -> dict[str, Any]:
-    """MINTER holders: approve; answers the exact mint transaction for the admin's wallet."""
+    """MINTER holders: approve. An Oracle or Guardian application answers
+    `mint_transaction`, the exact mint for a MINTER wallet to send. A Validator application
+    answers `proposal_transaction` instead (and no `mint_transaction`): the governor's
+    `propose` of that mint through the timelock, for a validator's wallet to send, with its
+    `description` naming the application id; the license is minted when the proposal
+    passes, is queued and executed."""
     return await apps.review(backend, caller, app_id, apps.APPROVE, body.note)
 
 

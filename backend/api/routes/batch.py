@@ -41,7 +41,8 @@ class BatchOut(BaseModel):
 @router.post("/approve-batch", response_model=BatchOut, **signed_in(409))
 async def approve_batch(body: BatchIn, caller: MinterCaller, backend: BackendDep) -> BatchOut:
     """MINTER holders: approve each application and send its mint from the server-side
-    minter (409 when it is off or lacks MINTER_ROLE). One result per id, in order."""
+    minter (409 when it is off or lacks MINTER_ROLE). One result per id, in order; a
+    Validator application gets a 409 (only governance mints Validator licenses)."""
     minter, outcomes = await approve_and_mint(backend, caller, body.ids, body.note)
     return BatchOut(minter=minter.address,
                     results=[item(app_id, outcome) for app_id, outcome in outcomes.items()])

@@ -4,7 +4,7 @@ import ape.exceptions
 import pytest
 
 from tests.contracts.governance_setup import deploy_governance
-from tests.contracts.license_constants import VALIDATOR, application_id
+from tests.contracts.license_constants import VALIDATOR
 
 
 @pytest.fixture(autouse=True)
@@ -14,9 +14,11 @@ def _skip_vyper_source_tracebacks(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def deployed(project, deployer, minter, revoker, pauser):
-    """NodeLicense, NodeTimelock and NodeGovernor, wired as `noderr deploy` wires them."""
-    return deploy_governance(project, deployer, minter, revoker, pauser)
+def deployed(project, deployer, minter, revoker, pauser, alice, bob, carol, dave):
+    """NodeLicense, NodeTimelock and NodeGovernor, wired as `noderr deploy` wires them, with
+    alice, bob, carol and dave the genesis validators."""
+    return deploy_governance(project, deployer, minter, revoker, pauser,
+                             (alice, bob, carol, dave))
 
 
 @pytest.fixture(scope="module")
@@ -25,14 +27,9 @@ def license(deployed):
 
 
 @pytest.fixture(scope="module")
-def validators(license, minter, alice, bob, carol, dave):
-    """Four Active Validator licenses: {account: token_id}."""
-    return {
-        account: license.mint(
-            account, VALIDATOR, application_id(1000 + n), sender=minter
-        ).return_value
-        for n, account in enumerate((alice, bob, carol, dave))
-    }
+def validators(license, alice, bob, carol, dave):
+    """The four genesis Validator licenses: {account: token_id}."""
+    return {account: license.token_of(account, VALIDATOR) for account in (alice, bob, carol, dave)}
 
 
 @pytest.fixture(scope="module")

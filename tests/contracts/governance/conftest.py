@@ -27,9 +27,11 @@ def _skip_vyper_source_tracebacks(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def deployed(project, deployer, minter, revoker, pauser):
-    """NodeLicense, NodeTimelock and NodeGovernor, wired as `noderr deploy` wires them."""
-    return deploy_governance(project, deployer, minter, revoker, pauser)
+def deployed(project, deployer, minter, revoker, pauser, alice, bob, carol, dave):
+    """NodeLicense, NodeTimelock and NodeGovernor, wired as `noderr deploy` wires them, with
+    alice, bob, carol and dave the genesis validators."""
+    return deploy_governance(project, deployer, minter, revoker, pauser,
+                             (alice, bob, carol, dave))
 
 
 @pytest.fixture(scope="module")
@@ -38,13 +40,9 @@ def license(deployed):
 
 
 @pytest.fixture(scope="module")
-def validators(license, minter, alice, bob, carol, dave):
-    """Four Active Validator licenses: {account: token_id}."""
-    tokens = {}
-    for n, account in enumerate((alice, bob, carol, dave), start=1):
-        app_id = n.to_bytes(32, "big")
-        tokens[account] = license.mint(account, VALIDATOR, app_id, sender=minter).return_value
-    return tokens
+def validators(license, alice, bob, carol, dave):
+    """The four genesis Validator licenses: {account: token_id}."""
+    return {account: license.token_of(account, VALIDATOR) for account in (alice, bob, carol, dave)}
 
 
 @pytest.fixture(scope="module")

@@ -67,9 +67,9 @@ def test_state__no_votes__defeated(governor, proposal, propose, mine_to_active, 
     assert vote_and_close(governor, proposal_id, [], mine_to_active, mine_past_deadline) == DEFEATED
 
 
-def test_quorum__rounds_up(governor, chain, license, revoker, as_timelock, alice, validators):
+def test_quorum__rounds_up(governor, chain, license, as_timelock, alice, validators):
     four = chain.blocks.head.number
-    three = license.revoke(validators[alice], "left the network", sender=revoker).block_number
+    three = license.revoke(validators[alice], "left the network", sender=as_timelock).block_number
     quarter = governor.update_quorum_numerator(25, sender=as_timelock).block_number
     chain.mine()
 
@@ -90,7 +90,7 @@ def test_quorum__uses_count_at_snapshot(
     mine_to_active,
     mine_past_deadline,
     license,
-    minter,
+    as_timelock,
     accounts,
     alice,
     bob,
@@ -102,7 +102,7 @@ def test_quorum__uses_count_at_snapshot(
             accounts.generate_test_account(),
             VALIDATOR,
             (100 + n).to_bytes(32, "big"),
-            sender=minter,
+            sender=as_timelock,
         )
     governor.cast_vote(proposal_id, FOR, sender=alice)
     governor.cast_vote(proposal_id, FOR, sender=bob)
@@ -122,7 +122,7 @@ def test_quorum__suspensions_after_snapshot_do_not_lower_it(
     mine_to_active,
     mine_past_deadline,
     license,
-    revoker,
+    as_timelock,
     alice,
     carol,
     dave,
@@ -130,8 +130,8 @@ def test_quorum__suspensions_after_snapshot_do_not_lower_it(
 ):
     proposal_id = propose(proposal)
     mine_to_active(proposal_id)
-    license.suspend(validators[carol], "offline", sender=revoker)
-    license.suspend(validators[dave], "offline", sender=revoker)
+    license.suspend(validators[carol], "offline", sender=as_timelock)
+    license.suspend(validators[dave], "offline", sender=as_timelock)
     governor.cast_vote(proposal_id, FOR, sender=alice)  # 1 of a quorum of 2 (4 at the snapshot)
     mine_past_deadline(proposal_id)
 

@@ -52,9 +52,9 @@ def test_propose__with_non_validator_license__reverts(governor, proposal, licens
 
 
 def test_propose__with_suspended_license__reverts(
-    governor, proposal, license, revoker, alice, validators
+    governor, proposal, license, as_timelock, alice, validators
 ):
-    license.suspend(validators[alice], "offline", sender=revoker)
+    license.suspend(validators[alice], "offline", sender=as_timelock)
 
     with ape.reverts("NodeGovernor: proposer votes below proposal threshold"):
         governor.propose(*proposal.propose_args, sender=alice)

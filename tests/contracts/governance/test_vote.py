@@ -133,21 +133,21 @@ def test_cast_vote__twice__reverts(governor, proposal, propose, mine_to_active, 
 
 
 def test_cast_vote__license_minted_after_snapshot__reverts(
-    governor, proposal, propose, mine_to_active, license, minter, mallory
+    governor, proposal, propose, mine_to_active, license, as_timelock, mallory
 ):
     proposal_id = propose(proposal)
     mine_to_active(proposal_id)
-    license.mint(mallory, VALIDATOR, b"\x03" * 32, sender=minter)
+    license.mint(mallory, VALIDATOR, b"\x03" * 32, sender=as_timelock)
 
     with ape.reverts("NodeGovernor: license minted after snapshot"):
         governor.cast_vote(proposal_id, FOR, sender=mallory)
 
 
 def test_cast_vote__license_minted_before_snapshot__counts(
-    governor, proposal, propose, mine_to_active, license, minter, mallory
+    governor, proposal, propose, mine_to_active, license, as_timelock, mallory
 ):
     proposal_id = propose(proposal)
-    license.mint(mallory, VALIDATOR, b"\x04" * 32, sender=minter)  # still before the snapshot
+    license.mint(mallory, VALIDATOR, b"\x04" * 32, sender=as_timelock)  # still before the snapshot
     mine_to_active(proposal_id)
 
     governor.cast_vote(proposal_id, FOR, sender=mallory)
@@ -156,12 +156,12 @@ def test_cast_vote__license_minted_before_snapshot__counts(
 
 
 def test_cast_vote__license_minted_in_snapshot_block__counts(
-    governor, proposal, propose, chain, mine_to_active, license, minter, mallory
+    governor, proposal, propose, chain, mine_to_active, license, as_timelock, mallory
 ):
     proposal_id = propose(proposal)
     snapshot = governor.proposal_snapshot(proposal_id)
     chain.mine(snapshot - 1 - chain.blocks.head.number)
-    minted = license.mint(mallory, VALIDATOR, b"\x08" * 32, sender=minter)
+    minted = license.mint(mallory, VALIDATOR, b"\x08" * 32, sender=as_timelock)
     assert minted.block_number == snapshot
     mine_to_active(proposal_id)
 
@@ -172,12 +172,12 @@ def test_cast_vote__license_minted_in_snapshot_block__counts(
 
 
 def test_cast_vote__license_reinstated_before_vote__counts(
-    governor, proposal, propose, mine_to_active, license, revoker, alice, validators
+    governor, proposal, propose, mine_to_active, license, as_timelock, alice, validators
 ):
     proposal_id = propose(proposal)
     mine_to_active(proposal_id)
-    license.suspend(validators[alice], "missed heartbeats", sender=revoker)
-    license.reinstate(validators[alice], sender=revoker)
+    license.suspend(validators[alice], "missed heartbeats", sender=as_timelock)
+    license.reinstate(validators[alice], sender=as_timelock)
 
     governor.cast_vote(proposal_id, FOR, sender=alice)
 
@@ -199,14 +199,14 @@ def test_get_votes__without_license__is_zero(governor, chain, mallory):
     assert governor.get_votes(mallory, chain.blocks.head.number) == 0
 
 
-def test_get_votes__suspended__is_zero(governor, chain, license, revoker, alice, validators):
-    license.suspend(validators[alice], "offline", sender=revoker)
+def test_get_votes__suspended__is_zero(governor, chain, license, as_timelock, alice, validators):
+    license.suspend(validators[alice], "offline", sender=as_timelock)
 
     assert governor.get_votes(alice, chain.blocks.head.number) == 0
 
 
-def test_get_votes__before_mint_block__is_zero(governor, license, minter, mallory):
-    tx = license.mint(mallory, VALIDATOR, b"\x05" * 32, sender=minter)
+def test_get_votes__before_mint_block__is_zero(governor, license, as_timelock, mallory):
+    tx = license.mint(mallory, VALIDATOR, b"\x05" * 32, sender=as_timelock)
 
     assert governor.get_votes(mallory, tx.block_number - 1) == 0
     assert governor.get_votes(mallory, tx.block_number) == 1

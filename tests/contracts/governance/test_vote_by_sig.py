@@ -98,12 +98,12 @@ def test_cast_vote_by_sig__eip1271_wallet__counts(
     mine_to_active,
     sign_ballot,
     license,
-    minter,
+    as_timelock,
     deployer,
     mallory,
 ):
     wallet = deployer.deploy(project.ERC1271WalletMock, mallory)
-    token_id = license.mint(wallet, VALIDATOR, b"\x06" * 32, sender=minter).return_value
+    token_id = license.mint(wallet, VALIDATOR, b"\x06" * 32, sender=as_timelock).return_value
     proposal_id = propose(proposal)
     mine_to_active(proposal_id)
     signature = sign_ballot(mallory, proposal_id, FOR, voter=wallet)
@@ -123,13 +123,13 @@ def test_cast_vote_by_sig__eip1271_wallet_rejects__reverts(
     mine_to_active,
     sign_ballot,
     license,
-    minter,
+    as_timelock,
     deployer,
     alice,
     mallory,
 ):
     wallet = deployer.deploy(project.ERC1271WalletMock, mallory)
-    license.mint(wallet, VALIDATOR, b"\x07" * 32, sender=minter)
+    license.mint(wallet, VALIDATOR, b"\x07" * 32, sender=as_timelock)
     proposal_id = propose(proposal)
     mine_to_active(proposal_id)
     signature = sign_ballot(alice, proposal_id, FOR, voter=wallet)  # not the wallet's key

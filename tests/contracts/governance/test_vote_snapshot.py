@@ -29,12 +29,12 @@ def mine_to_snapshot_block(chain, governor):
 
 
 def test_cast_vote__suspended_before_snapshot_then_reinstated__reverts(
-    governor, proposal, propose, mine_to_active, license, revoker, alice, validators
+    governor, proposal, propose, mine_to_active, license, as_timelock, alice, validators
 ):
     proposal_id = propose(proposal)
-    license.suspend(validators[alice], "missed heartbeats", sender=revoker)
+    license.suspend(validators[alice], "missed heartbeats", sender=as_timelock)
     mine_to_active(proposal_id)
-    tx = license.reinstate(validators[alice], sender=revoker)
+    tx = license.reinstate(validators[alice], sender=as_timelock)
     [event] = tx.decode_logs(license.LicenseReinstated)
     assert (event.token_id, event.owner) == (validators[alice], alice)
 
@@ -46,26 +46,26 @@ def test_cast_vote__suspended_before_snapshot_then_reinstated__reverts(
 
 
 def test_cast_vote__suspended_in_snapshot_block__reverts(
-    governor, proposal, propose, mine_to_snapshot_block, mine_to_active, license, revoker,
+    governor, proposal, propose, mine_to_snapshot_block, mine_to_active, license, as_timelock,
     alice, validators,
 ):
     proposal_id = propose(proposal)
     mine_to_snapshot_block(proposal_id)
-    tx = license.suspend(validators[alice], "missed heartbeats", sender=revoker)
+    tx = license.suspend(validators[alice], "missed heartbeats", sender=as_timelock)
     assert tx.block_number == governor.proposal_snapshot(proposal_id)
     mine_to_active(proposal_id)
-    license.reinstate(validators[alice], sender=revoker)
+    license.reinstate(validators[alice], sender=as_timelock)
 
     with ape.reverts(NOT_ACTIVE_AT_SNAPSHOT):
         governor.cast_vote(proposal_id, FOR, sender=alice)
 
 
 def test_cast_vote__suspended_after_snapshot__counts(
-    governor, proposal, propose, mine_to_active, license, revoker, alice, validators
+    governor, proposal, propose, mine_to_active, license, as_timelock, alice, validators
 ):
     proposal_id = propose(proposal)
     mine_to_active(proposal_id)
-    license.suspend(validators[alice], "missed heartbeats", sender=revoker)
+    license.suspend(validators[alice], "missed heartbeats", sender=as_timelock)
 
     tx = governor.cast_vote(proposal_id, FOR, sender=alice)
 
@@ -78,11 +78,11 @@ def test_cast_vote__suspended_after_snapshot__counts(
 
 
 def test_cast_vote__revoked_after_snapshot__former_holder_counts(
-    governor, proposal, propose, mine_to_active, license, revoker, alice, validators
+    governor, proposal, propose, mine_to_active, license, as_timelock, alice, validators
 ):
     proposal_id = propose(proposal)
     mine_to_active(proposal_id)
-    license.revoke(validators[alice], "fraud", sender=revoker)
+    license.revoke(validators[alice], "fraud", sender=as_timelock)
     assert license.token_of(alice, VALIDATOR) == 0
 
     tx = governor.cast_vote(proposal_id, AGAINST, sender=alice)
@@ -93,10 +93,10 @@ def test_cast_vote__revoked_after_snapshot__former_holder_counts(
 
 
 def test_cast_vote__revoked_before_snapshot__reverts(
-    governor, proposal, propose, mine_to_active, license, revoker, alice, validators
+    governor, proposal, propose, mine_to_active, license, as_timelock, alice, validators
 ):
     proposal_id = propose(proposal)
-    license.revoke(validators[alice], "fraud", sender=revoker)
+    license.revoke(validators[alice], "fraud", sender=as_timelock)
     mine_to_active(proposal_id)
 
     with ape.reverts("NodeGovernor: no validator license"):
@@ -160,12 +160,12 @@ def test_cast_vote__reassigned_before_snapshot__new_key_votes(
 
 
 def test_cast_vote_by_sig__suspended_after_snapshot__counts(
-    governor, proposal, propose, mine_to_active, license, revoker, sign_ballot, alice, bob,
+    governor, proposal, propose, mine_to_active, license, as_timelock, sign_ballot, alice, bob,
     validators,
 ):
     proposal_id = propose(proposal)
     mine_to_active(proposal_id)
-    license.suspend(validators[alice], "missed heartbeats", sender=revoker)
+    license.suspend(validators[alice], "missed heartbeats", sender=as_timelock)
     signature = sign_ballot(alice, proposal_id, AGAINST)
 
     tx = governor.cast_vote_by_sig(proposal_id, AGAINST, alice, signature, sender=bob)
@@ -175,11 +175,11 @@ def test_cast_vote_by_sig__suspended_after_snapshot__counts(
 
 
 def test_quorum__counts_suspended_licenses(
-    governor, proposal, propose, mine_to_active, mine_past_deadline, license, revoker,
+    governor, proposal, propose, mine_to_active, mine_past_deadline, license, as_timelock,
     alice, bob, carol, validators,
 ):
-    license.suspend(validators[bob], "offline", sender=revoker)
-    license.suspend(validators[carol], "offline", sender=revoker)
+    license.suspend(validators[bob], "offline", sender=as_timelock)
+    license.suspend(validators[carol], "offline", sender=as_timelock)
     proposal_id = propose(proposal)
     mine_to_active(proposal_id)
     governor.cast_vote(proposal_id, FOR, sender=alice)
@@ -194,16 +194,19 @@ def test_quorum__counts_suspended_licenses(
 def test_attack__revoker_suspends_all_others_before_snapshot__defeated(
     governor, license, propose, mine_to_active, mine_past_deadline, revoker, deployer,
     alice, bob, carol, dave, validators,
+    as_timelock,
 ):
-    """The review's attack: the REVOKER suspends every validator but its ally alice, who
-    proposes to make the REVOKER admin; after the snapshot the REVOKER reinstates its pick
-    (carol) to vote For, and the honest validators try to vote Against."""
+    """The review's attack: every validator but the REVOKER's ally alice is suspended, alice
+    proposes to make the REVOKER admin; after the snapshot its pick (carol) is reinstated to
+    vote For, and the honest validators try to vote Against. A REVOKER can no longer touch
+    Validator licenses (test_validator_admission.py); played here by the admin, the tally
+    still follows the snapshot."""
     grab = call(license, "grantRole", DEFAULT_ADMIN_ROLE, revoker.address)
     for victim in (bob, carol, dave):
-        license.suspend(validators[victim], "offline", sender=revoker)
+        license.suspend(validators[victim], "offline", sender=as_timelock)
     proposal_id = propose(grab, sender=alice)
     mine_to_active(proposal_id)
-    license.reinstate(validators[carol], sender=revoker)
+    license.reinstate(validators[carol], sender=as_timelock)
 
     governor.cast_vote(proposal_id, FOR, sender=alice)
     with ape.reverts(NOT_ACTIVE_AT_SNAPSHOT):
@@ -224,6 +227,7 @@ def test_attack__revoker_suspends_all_others_before_snapshot__defeated(
 def test_attack__revoker_suspends_against_voters_during_vote__their_votes_count(
     governor, license, propose, mine_to_active, mine_past_deadline, revoker, alice, bob, carol,
     dave, validators,
+    as_timelock,
 ):
     grab = call(license, "grantRole", DEFAULT_ADMIN_ROLE, revoker.address)
     proposal_id = propose(grab, sender=alice)
@@ -231,7 +235,7 @@ def test_attack__revoker_suspends_against_voters_during_vote__their_votes_count(
     governor.cast_vote(proposal_id, FOR, sender=alice)
     governor.cast_vote(proposal_id, FOR, sender=carol)
     for honest in (bob, dave):
-        license.suspend(validators[honest], "offline", sender=revoker)
+        license.suspend(validators[honest], "offline", sender=as_timelock)
 
     for honest in (bob, dave):
         governor.cast_vote(proposal_id, AGAINST, sender=honest)
@@ -242,14 +246,14 @@ def test_attack__revoker_suspends_against_voters_during_vote__their_votes_count(
 
 
 def test_attack__honest_majority_at_snapshot__passes_despite_suspensions(
-    governor, proposal, propose, mine_to_active, mine_past_deadline, license, revoker,
+    governor, proposal, propose, mine_to_active, mine_past_deadline, license, as_timelock,
     alice, bob, carol, validators,
 ):
     """The other direction: suspending For voters during the vote cannot defeat them."""
     proposal_id = propose(proposal)
     mine_to_active(proposal_id)
     for voter in (alice, bob, carol):
-        license.suspend(validators[voter], "offline", sender=revoker)
+        license.suspend(validators[voter], "offline", sender=as_timelock)
         governor.cast_vote(proposal_id, FOR, sender=voter)
     mine_past_deadline(proposal_id)
 
@@ -257,10 +261,10 @@ def test_attack__honest_majority_at_snapshot__passes_despite_suspensions(
 
 
 def test_get_votes__past_block__status_at_that_block(
-    governor, chain, license, revoker, alice, validators
+    governor, chain, license, as_timelock, alice, validators
 ):
-    suspended = license.suspend(validators[alice], "offline", sender=revoker).block_number
-    reinstated = license.reinstate(validators[alice], sender=revoker).block_number
+    suspended = license.suspend(validators[alice], "offline", sender=as_timelock).block_number
+    reinstated = license.reinstate(validators[alice], sender=as_timelock).block_number
     chain.mine()
 
     assert governor.get_votes(alice, suspended - 1) == 1

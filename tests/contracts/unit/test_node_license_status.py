@@ -5,19 +5,26 @@ import pytest
 
 from tests.contracts.license_constants import (
     ACTIVE,
+    GUARDIAN,
     MISSING_ROLE,
     NONEXISTENT,
     ORACLE,
     PAUSED,
     SUSPENDED,
-    VALIDATOR,
     ZERO_ADDRESS,
 )
 
 
 @pytest.fixture
+def token_id(mint, alice):
+    """A live, Active Oracle license held by alice: the operational roles' kind (a
+    Validator license's lifecycle is governance's, see test_node_license_governed.py)."""
+    return mint(alice, ORACLE)
+
+
+@pytest.fixture
 def suspended_id(license, token_id, revoker):
-    """alice's Validator license, Suspended."""
+    """alice's Oracle license, Suspended."""
     license.suspend(token_id, "missed heartbeats", sender=revoker)
     return token_id
 
@@ -29,11 +36,11 @@ def test_suspend__marks_suspended_and_emits_event(license, token_id, revoker, al
     tx = license.suspend(token_id, "missed heartbeats", sender=revoker)
 
     assert license.license_of(token_id).status == SUSPENDED
-    assert license.is_active(alice, VALIDATOR) is False
-    assert license.token_of(alice, VALIDATOR) == token_id
+    assert license.is_active(alice, ORACLE) is False
+    assert license.token_of(alice, ORACLE) == token_id
     assert license.ownerOf(token_id) == alice.address
-    assert license.active_count(VALIDATOR) == 0
-    assert license.supply_of(VALIDATOR) == 1
+    assert license.active_count(ORACLE) == 0
+    assert license.supply_of(ORACLE) == 1
     [event] = tx.decode_logs(license.LicenseSuspended)
     assert event.token_id == token_id
     assert event.owner == alice.address
@@ -82,8 +89,8 @@ def test_reinstate__marks_active_and_emits_event(license, suspended_id, revoker,
 
     data = license.license_of(suspended_id)
     assert data.status == ACTIVE
-    assert license.is_active(alice, VALIDATOR) is True
-    assert license.active_count(VALIDATOR) == 1
+    assert license.is_active(alice, ORACLE) is True
+    assert license.active_count(ORACLE) == 1
     [event] = tx.decode_logs(license.LicenseReinstated)
     assert (event.token_id, event.owner, event.actor) == (
         suspended_id,
@@ -130,10 +137,10 @@ def test_revoke__burns_and_emits_events(license, token_id, revoker, alice):
 
     assert license.balanceOf(alice) == 0
     assert license.totalSupply() == 0
-    assert license.token_of(alice, VALIDATOR) == 0
-    assert license.is_active(alice, VALIDATOR) is False
-    assert license.supply_of(VALIDATOR) == 0
-    assert license.active_count(VALIDATOR) == 0
+    assert license.token_of(alice, ORACLE) == 0
+    assert license.is_active(alice, ORACLE) is False
+    assert license.supply_of(ORACLE) == 0
+    assert license.active_count(ORACLE) == 0
     assert license.token_of_application(app) == token_id
     with ape.reverts(NONEXISTENT):
         license.license_of(token_id)
@@ -146,7 +153,7 @@ def test_revoke__burns_and_emits_events(license, token_id, revoker, alice):
     assert event.token_id == token_id
     assert event.owner == alice.address
     assert event.actor == revoker.address
-    assert event.node_type == VALIDATOR
+    assert event.node_type == ORACLE
     assert event.reason == "terms breached"
     [transfer] = tx.decode_logs(license.Transfer)
     assert (transfer.sender, transfer.receiver, transfer.token_id) == (
@@ -158,16 +165,16 @@ def test_revoke__burns_and_emits_events(license, token_id, revoker, alice):
 
 def test_revoke__suspended_license(license, suspended_id, revoker, alice):
     tx = license.revoke(suspended_id, "never came back", sender=revoker)
-    assert license.supply_of(VALIDATOR) == 0
-    assert license.active_count(VALIDATOR) == 0
-    assert tx.decode_logs(license.LicenseRevoked)[0].node_type == VALIDATOR
+    assert license.supply_of(ORACLE) == 0
+    assert license.active_count(ORACLE) == 0
+    assert tx.decode_logs(license.LicenseRevoked)[0].node_type == ORACLE
 
 
 def test_revoke__keeps_other_licenses_of_owner(license, mint, token_id, revoker, alice):
-    oracle_id = mint(alice, ORACLE)
+    guardian_id = mint(alice, GUARDIAN)
     license.revoke(token_id, "x", sender=revoker)
-    assert license.token_of(alice, ORACLE) == oracle_id
-    assert license.tokenOfOwnerByIndex(alice, 0) == oracle_id
+    assert license.token_of(alice, GUARDIAN) == guardian_id
+    assert license.tokenOfOwnerByIndex(alice, 0) == guardian_id
     assert license.balanceOf(alice) == 1
 
 

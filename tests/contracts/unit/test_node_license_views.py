@@ -138,10 +138,10 @@ def test_token_uri__suspended_oracle_and_guardian(license, mint, revoker, bob, c
     ]
 
 
-def test_token_uri__nonexistent_token__reverts(license, token_id, revoker):
+def test_token_uri__nonexistent_token__reverts(license, token_id, admin):
     with ape.reverts(NONEXISTENT):
         license.tokenURI(token_id + 1)
-    license.revoke(token_id, "x", sender=revoker)
+    license.revoke(token_id, "x", sender=admin)
     with ape.reverts(NONEXISTENT):
         license.tokenURI(token_id)
 
@@ -149,16 +149,16 @@ def test_token_uri__nonexistent_token__reverts(license, token_id, revoker):
 # --- active_count_at (checkpoints) ---------------------------------------------------
 
 
-def test_active_count_at__follows_history(license, mint, revoker, alice, bob, carol, chain):
+def test_active_count_at__follows_history(license, mint, admin, alice, bob, carol, chain):
     start = chain.blocks.head.number
     a = mint(alice, VALIDATOR)  # 1 active
     b = mint(bob, VALIDATOR)  # 2
     mint(carol, ORACLE)  # other type: no change
-    license.suspend(a, "x", sender=revoker)  # 1
-    license.reinstate(a, sender=revoker)  # 2
-    license.revoke(b, "x", sender=revoker)  # 1
-    license.suspend(a, "x", sender=revoker)  # 0
-    license.revoke(a, "x", sender=revoker)  # 0 (a suspended license is not Active)
+    license.suspend(a, "x", sender=admin)  # 1
+    license.reinstate(a, sender=admin)  # 2
+    license.revoke(b, "x", sender=admin)  # 1
+    license.suspend(a, "x", sender=admin)  # 0
+    license.revoke(a, "x", sender=admin)  # 0 (a suspended license is not Active)
     chain.mine()
     expected = [0, 1, 2, 2, 1, 2, 1, 0, 0]
     got = [license.active_count_at(VALIDATOR, start + i) for i in range(len(expected))]
@@ -185,7 +185,7 @@ def test_active_count_at__long_history_binary_search(license, mint, revoker, acc
 
 
 def test_active_count_at__same_block_changes_keep_last_value(
-    license, mint, revoker, alice, bob, chain
+    license, mint, admin, alice, bob, chain
 ):
     a = mint(alice, VALIDATOR)
     b = mint(bob, VALIDATOR)
@@ -200,7 +200,7 @@ def test_active_count_at__same_block_changes_keep_last_value(
     try:
         hashes = [
             web3.eth.send_transaction(
-                {"from": revoker.address, "to": license.address, "data": data, "gas": 300_000}
+                {"from": admin.address, "to": license.address, "data": data, "gas": 300_000}
             )
             for data in calls
         ]

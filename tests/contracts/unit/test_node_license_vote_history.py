@@ -8,7 +8,7 @@ the live supply (its quorum base). Both are read for mined blocks only.
 import ape
 import pytest
 
-from tests.contracts.license_constants import GUARDIAN, MINTER_ROLE, ORACLE, VALIDATOR
+from tests.contracts.license_constants import GUARDIAN, ORACLE, VALIDATOR
 
 
 @pytest.fixture
@@ -55,14 +55,14 @@ def test_validator_license_at__other_node_types__zero(license, mint, chain, alic
 
 
 def test_validator_license_at__suspend_and_reinstate__follow_status(
-    license, token_id, chain, revoker, alice
+    license, token_id, chain, admin, alice
 ):
-    suspended = license.suspend(token_id, "offline", sender=revoker)
+    suspended = license.suspend(token_id, "offline", sender=admin)
     [event] = suspended.decode_logs(license.LicenseSuspended)
-    assert (event.token_id, event.owner, event.actor) == (token_id, alice, revoker)
-    reinstated = license.reinstate(token_id, sender=revoker)
+    assert (event.token_id, event.owner, event.actor) == (token_id, alice, admin)
+    reinstated = license.reinstate(token_id, sender=admin)
     [event] = reinstated.decode_logs(license.LicenseReinstated)
-    assert (event.token_id, event.owner, event.actor) == (token_id, alice, revoker)
+    assert (event.token_id, event.owner, event.actor) == (token_id, alice, admin)
     chain.mine()
 
     assert license.validator_license_at(alice, suspended.block_number - 1) == token_id
@@ -71,11 +71,11 @@ def test_validator_license_at__suspend_and_reinstate__follow_status(
 
 
 def test_validator_license_at__suspend_and_reinstate_in_one_block__end_of_block_status(
-    license, token_id, in_one_block, revoker, alice
+    license, token_id, in_one_block, admin, alice
 ):
     block = in_one_block(
-        (revoker, license.suspend.encode_input(token_id, "offline")),
-        (revoker, license.reinstate.encode_input(token_id)),
+        (admin, license.suspend.encode_input(token_id, "offline")),
+        (admin, license.reinstate.encode_input(token_id)),
     )
 
     assert license.validator_license_at(alice, block) == token_id
@@ -83,12 +83,12 @@ def test_validator_license_at__suspend_and_reinstate_in_one_block__end_of_block_
 
 
 def test_validator_license_at__reinstate_and_suspend_in_one_block__end_of_block_status(
-    license, token_id, chain, in_one_block, revoker, alice
+    license, token_id, chain, in_one_block, admin, alice
 ):
-    license.suspend(token_id, "offline", sender=revoker)
+    license.suspend(token_id, "offline", sender=admin)
     block = in_one_block(
-        (revoker, license.reinstate.encode_input(token_id)),
-        (revoker, license.suspend.encode_input(token_id, "offline again")),
+        (admin, license.reinstate.encode_input(token_id)),
+        (admin, license.suspend.encode_input(token_id, "offline again")),
     )
 
     assert license.validator_license_at(alice, block - 1) == 0
@@ -111,11 +111,11 @@ def test_validator_license_at__reassigned__new_holder_from_that_block(
 
 
 def test_validator_license_at__reassigned_while_suspended__nobody_until_reinstated(
-    license, token_id, chain, admin, revoker, alice, bob
+    license, token_id, chain, admin, alice, bob
 ):
-    license.suspend(token_id, "offline", sender=revoker)
+    license.suspend(token_id, "offline", sender=admin)
     moved = license.reassign(token_id, bob, "lost key", sender=admin).block_number
-    reinstated = license.reinstate(token_id, sender=revoker).block_number
+    reinstated = license.reinstate(token_id, sender=admin).block_number
     chain.mine()
 
     assert license.validator_license_at(alice, moved) == 0
@@ -127,9 +127,8 @@ def test_validator_license_at__reassigned_while_suspended__nobody_until_reinstat
 def test_validator_license_at__reassigned_in_the_block_it_was_minted__one_holder(
     license, in_one_block, admin, alice, bob
 ):
-    license.grantRole(MINTER_ROLE, admin, sender=admin)  # one sender: nonces order the two
     app_id = b"\x11" * 32
-    block = in_one_block(
+    block = in_one_block(  # one sender: nonces order the two
         (admin, license.mint.encode_input(alice, VALIDATOR, app_id)),
         (admin, license.reassign.encode_input(1, bob, "wrong address")),
     )
@@ -141,9 +140,9 @@ def test_validator_license_at__reassigned_in_the_block_it_was_minted__one_holder
 
 
 def test_validator_license_at__revoked__former_holder_keeps_past_blocks(
-    license, token_id, chain, revoker, alice
+    license, token_id, chain, admin, alice
 ):
-    tx = license.revoke(token_id, "fraud", sender=revoker)
+    tx = license.revoke(token_id, "fraud", sender=admin)
     [event] = tx.decode_logs(license.LicenseRevoked)
     assert (event.token_id, event.owner, event.node_type) == (token_id, alice, VALIDATOR)
     chain.mine()
@@ -153,9 +152,9 @@ def test_validator_license_at__revoked__former_holder_keeps_past_blocks(
 
 
 def test_validator_license_at__relicensed_after_revoke__new_token(
-    license, token_id, mint, chain, revoker, alice
+    license, token_id, mint, chain, admin, alice
 ):
-    license.revoke(token_id, "fraud", sender=revoker)
+    license.revoke(token_id, "fraud", sender=admin)
     new_token = mint(alice, VALIDATOR)
     minted = chain.blocks.head.number
     chain.mine()
@@ -183,11 +182,11 @@ def test_validator_license_at__never_licensed__zero(license, chain, mallory):
     assert license.validator_license_at(mallory, 0) == 0
 
 
-def test_supply_at__counts_suspended_until_revoked(license, mint, chain, revoker, alice, bob):
+def test_supply_at__counts_suspended_until_revoked(license, mint, chain, admin, alice, bob):
     a = mint(alice, VALIDATOR)
     mint(bob, VALIDATOR)
-    suspended = license.suspend(a, "offline", sender=revoker).block_number
-    revoked = license.revoke(a, "gone", sender=revoker).block_number
+    suspended = license.suspend(a, "offline", sender=admin).block_number
+    revoked = license.revoke(a, "gone", sender=admin).block_number
     chain.mine()
 
     assert license.supply_at(VALIDATOR, suspended) == 2
@@ -209,16 +208,16 @@ def test_supply_at__unmined_block__reverts(license, chain):
 
 
 def test_validator_history__holders_add_up_to_active_count(
-    license, mint, chain, admin, revoker, alice, bob, carol, dave, mallory
+    license, mint, chain, admin, alice, bob, carol, dave, mallory
 ):
     """At every block each Active Validator license belongs to exactly one account."""
     a, b, c = mint(alice, VALIDATOR), mint(bob, VALIDATOR), mint(carol, VALIDATOR)
     start = chain.blocks.head.number
-    license.suspend(b, "offline", sender=revoker)
+    license.suspend(b, "offline", sender=admin)
     license.reassign(a, dave, "lost key", sender=admin)
     license.reassign(b, mallory, "lost key", sender=admin)
-    license.reinstate(b, sender=revoker)
-    license.revoke(c, "fraud", sender=revoker)
+    license.reinstate(b, sender=admin)
+    license.revoke(c, "fraud", sender=admin)
     license.reassign(a, alice, "key found", sender=admin)
     end = chain.blocks.head.number
     chain.mine()
