@@ -85,13 +85,17 @@ Body = Callable[[psycopg.AsyncConnection], Awaitable[tuple[Any, str]]]
 async def run(access: Access, action: str, name: str | None, body: Body,
               atomic: bool = True) -> Any:
     """`body`, then its audit entry: in one transaction when `atomic` (changes), else the
-    entry commits on its own before the result is returned (reads). A refusal or failure
-    is audited alone."""
+    entry commits through the group commit before the result is returned (reads). A refusal
+    or failure is audited alone."""
     try:
-        scope = access.db.transaction() if atomic else access.db.connection()
-        async with scope as conn:
-            result, detail = await body(conn)
-            await audit.append(conn, access.event(action, "ok", name, detail))
+        if atomic:
+            async with access.db.transaction() as conn:
+                result, detail = await body(conn)
+                await audit.append(conn, access.event(action, "ok", name, detail))
+        else:
+            async with access.db.connection() as conn:
+                result, detail = await body(conn)
+            await audit.record(access.db, access.event(action, "ok", name, detail))
         return result
     except StaleKey as stale:
         await shred(access.db, stale.key_id, access.binding.token_id, "license reassigned",
