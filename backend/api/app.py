@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.api import errors
+from backend.api import errors, rate_limits
 from backend.api.routes import (
     applications,
     auditor,
@@ -119,6 +119,7 @@ def create_app(settings: BackendSettings, deployment: Deployment, database_url: 
                   description="SIWE sessions, license-gated endpoints, operator applications "
                               "and the public auditor API of a Noderr deployment.")
     errors.install(app)
+    rate_limits.install(app, settings)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     for router in ROUTERS:
         app.include_router(router)

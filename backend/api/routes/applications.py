@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from backend import applications as apps
 from backend.api.deps import AdminCaller, BackendDep, MinterCaller, SignedInCaller
+from backend.api.rate_limits import APPLICATIONS, rate_limited
 
 router = APIRouter(prefix="/applications", tags=["applications"])
 
@@ -18,7 +19,7 @@ class ReviewIn(BaseModel):
     note: str = Field(min_length=1, max_length=1000, description="Why; shown in the history.")
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, dependencies=[Depends(rate_limited(APPLICATIONS))])
 async def apply(body: apps.ApplicationIn, caller: SignedInCaller,
                 backend: BackendDep) -> dict[str, Any]:
     """Apply as the signed-in wallet (its address is verified by the session)."""
