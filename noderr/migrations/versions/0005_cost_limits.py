@@ -26,7 +26,7 @@ INDEXES = {
         "chain_events (chain_id, (coalesce(args ->> 'token_id', args ->> 'tokenId')),"
         " block_number)",
     "chain_events_by_timestamp": "chain_events (chain_id, block_timestamp)",
-    "chain_events_args": "chain_events USING gin (args)",
+    "chain_events_args": "chain_events USING gin (args) WITH (fastupdate = off)",
     "licenses_by_status": "licenses (chain_id, contract_address, status, token_id)",
     "licenses_by_node_type": "licenses (chain_id, contract_address, node_type, token_id)",
     "proposals_by_created": "proposals (chain_id, created_block)",
