@@ -2,10 +2,11 @@
 `/auth/verify`), `POST /applications`, the public auditor reads, and the vault's refusals of
 callers who are not signed in. Past its limit a route answers 429 with `Retry-After`.
 
-The client is the peer address of the connection. Behind a reverse proxy every request comes
-from the proxy, so all clients share one budget: run uvicorn with `--proxy-headers` and
-`--forwarded-allow-ips` set to the proxy (uvicorn then puts the client's address in the peer
-address); X-Forwarded-For is never read here, since any client can send it.
+The client is the peer address of the connection as uvicorn reports it; X-Forwarded-For is
+never read here, since any client can send it. uvicorn (which `noderr api` runs) replaces the
+peer address with X-Forwarded-For's only on connections from FORWARDED_ALLOW_IPS (an
+environment variable; default 127.0.0.1, a proxy on the same host). Behind a proxy on another
+host, set FORWARDED_ALLOW_IPS to its address, or every client shares the proxy's budget.
 
 Counters are kept in memory by each API process (the `limits` library's moving window): with
 `noderr api --workers N` a client gets up to N times each limit, and a restart forgets them."""
