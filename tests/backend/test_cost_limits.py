@@ -106,6 +106,8 @@ def plan(db, where: str, params: dict) -> str:
     ("contract_address = %(value)s", {"value": "0xabc"}),
     ("event_name = %(value)s", {"value": "NoSuchEvent"}),
     ("coalesce(args->>'token_id', args->>'tokenId') = %(value)s", {"value": "77"}),
+    ("(contract_name = %(value)s OR contract_address = lower(%(value)s))", {"value": "0xabc"}),
+    ("block_timestamp >= %(value)s::timestamptz", {"value": "2100-01-01T00:00:00Z"}),
 ])
 def test_events_filters__answered_by_an_index__no_seq_scan(db, many_events, where, params):
     chosen = plan(db, where, params)
