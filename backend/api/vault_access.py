@@ -39,15 +39,16 @@ ANONYMOUS_DENIALS = Counter("noderr_vault_anonymous_denials",
 LOG_INTERVAL = 60.0
 
 
-def request_id(request: Request, response: Response) -> str:
-    """The caller's X-Request-ID when well formed, else a new one; echoed in the response."""
+async def request_id(request: Request, response: Response) -> str:
+    """The caller's X-Request-ID when well formed, else a new one; echoed in the response.
+    Async, as every dependency here, so FastAPI does not hop to its thread pool for it."""
     given = request.headers.get("x-request-id", "")
     rid = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
     response.headers["X-Request-ID"] = rid
     return rid
 
 
-def get_vault(request: Request) -> Vault:
+async def get_vault(request: Request) -> Vault:
     return request.app.state.vault
 
 

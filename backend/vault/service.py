@@ -178,8 +178,9 @@ async def get_secret(access: Access, name: str, version: int | None) -> tuple[Ro
 
     async def body(conn: psycopg.AsyncConnection) -> tuple[tuple[Row, dict], str]:
         keys = access.vault.provider()
-        row = await _own_key(conn, access, lock=False)
-        secret = row and await store.fetch_secret(conn, row["id"], name, version)
+        row, secret = await store.fetch_key_and_secret(conn, access.binding, name, version)
+        if row is not None and row["owner"] != access.binding.owner.lower():
+            raise StaleKey(row["id"])
         if not row or not secret:
             raise _not_found(access, name, version)
         plaintext = open_sealed(await _reading_key(conn, access, keys, row),
