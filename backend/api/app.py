@@ -22,6 +22,7 @@ from backend.api.routes import (
     typeform,
     vault,
 )
+from backend.api.vault_access import AnonymousGate
 from backend.caller_cache import CallerCache
 from backend.chain_client import ChainClient
 from backend.context import Backend
@@ -121,6 +122,7 @@ def create_app(settings: BackendSettings, deployment: Deployment, database_url: 
     errors.install(app)
     rate_limits.install(app, settings)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(AnonymousGate)
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -16,16 +16,18 @@ import time
 import uuid
 
 from fastapi import HTTPException, Request, Response
+from fastapi.responses import JSONResponse
 from prometheus_client import Counter
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from backend import authz, mirror
-from backend.api.deps import current_caller
+from backend.api.deps import SESSION_COOKIE, current_caller
 from backend.api.errors import http_exception
 from backend.api.rate_limits import ANONYMOUS as ANONYMOUS_RULE
 from backend.api.rate_limits import client_of, too_many
 from backend.caller import Caller
 from backend.context import Backend
-from backend.errors import Refused
+from backend.errors import NotSignedIn, Refused
 from backend.vault import audit, service
 from backend.vault.audit import AuditUnavailable, Event
 from backend.vault.crypto import TokenBinding
@@ -35,15 +37,22 @@ from noderr.domain import role_id
 log = logging.getLogger("noderr.vault")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 ANONYMOUS_DENIALS = Counter("noderr_vault_anonymous_denials",
-                            "Vault requests refused for want of a session", ["action"])
+                            "Vault requests refused for want of a session")
 LOG_INTERVAL = 60.0
+NO_CREDENTIALS = "sign in first: no session cookie or bearer token"
+SESSION_COOKIE_PREFIX = f"{SESSION_COOKIE}=".encode()
+
+
+def given_request_id(request: Request) -> str:
+    """The caller's X-Request-ID when well formed, else a new one."""
+    given = request.headers.get("x-request-id", "")
+    return given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
 
 async def request_id(request: Request, response: Response) -> str:
-    """The caller's X-Request-ID when well formed, else a new one; echoed in the response.
-    Async, as every dependency here, so FastAPI does not hop to its thread pool for it."""
-    given = request.headers.get("x-request-id", "")
-    rid = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+    """The request id (see given_request_id), echoed in the response. Async, as every
+    dependency here, so FastAPI does not hop to its thread pool for it."""
+    rid = given_request_id(request)
     response.headers["X-Request-ID"] = rid
     return rid
 
@@ -89,15 +98,41 @@ class DenialLog:
 denial_log = DenialLog()
 
 
-def deny_anonymous(request: Request, action: str, refused: Refused,
-                   rid: str) -> HTTPException:
+def deny_anonymous(request: Request, refused: Refused, rid: str) -> HTTPException:
     """The answer to a caller without a session: counted and rate-limited, not audited."""
-    ANONYMOUS_DENIALS.labels(action).inc()
+    ANONYMOUS_DENIALS.inc()
     retry_after = request.app.state.rate_limits.hit(ANONYMOUS_RULE, client_of(request))
     denial_log.count(retry_after is not None)
     error = http_exception(refused) if retry_after is None else too_many(ANONYMOUS_RULE,
                                                                         retry_after)
     return http_error(error, rid)
+
+
+class AnonymousGate:
+    """ASGI middleware: a vault request without any credentials (no Authorization header, no
+    session cookie) is refused as `deny_anonymous` refuses it, before routing, validation
+    and dependencies, which cost a flood of them several times more. Requests that carry
+    credentials, valid or not, go on to the routes."""
+
+    PREFIX = "/vault/"
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (scope["type"] != "http" or not scope["path"].startswith(self.PREFIX)
+                or _has_credentials(scope)):
+            return await self.app(scope, receive, send)
+        request = Request(scope)
+        rid = given_request_id(request)
+        error = deny_anonymous(request, NotSignedIn(NO_CREDENTIALS), rid)
+        await JSONResponse({"detail": error.detail}, status_code=error.status_code,
+                           headers=error.headers)(scope, receive, send)
+
+
+def _has_credentials(scope: Scope) -> bool:
+    return any(name == b"authorization" or (name == b"cookie" and SESSION_COOKIE_PREFIX in value)
+               for name, value in scope["headers"])
 
 
 async def authorize(request: Request, backend: Backend, vault: Vault, token_id: int,
@@ -106,7 +141,7 @@ async def authorize(request: Request, backend: Backend, vault: Vault, token_id: 
     try:
         caller = await current_caller(request, backend)
     except Refused as refused:
-        raise deny_anonymous(request, action, refused, rid) from None
+        raise deny_anonymous(request, refused, rid) from None
     refusal = await _refusal(backend, caller, token_id, rid)
     if refusal is not None:
         raise await deny(backend, Event(caller.address, action, "denied", rid, token_id, name,
@@ -156,7 +191,7 @@ async def authorize_auditor(request: Request, backend: Backend, vault: Vault, ac
     try:
         caller = await current_caller(request, backend)
     except Refused as refused:
-        raise deny_anonymous(request, action, refused, rid) from None
+        raise deny_anonymous(request, refused, rid) from None
     try:
         await authz.require_role(backend, caller, role_ids(vault.settings.auditor_roles))
     except Refused as refused:

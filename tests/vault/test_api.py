@@ -95,10 +95,10 @@ def test_other_wallet__denied_and_audited(api, db):
 def test_no_session__401_counted__not_written_to_the_audit_log(api, db):
     token = api.license(OPERATOR)
     api.client.cookies.clear()  # sign-in set a session cookie
-    before = ANONYMOUS_DENIALS.labels("read")._value.get()
+    before = ANONYMOUS_DENIALS._value.get()
     response = api.client.get(api.url(token, "binance"))
     assert response.status_code == 401
-    assert ANONYMOUS_DENIALS.labels("read")._value.get() == before + 1
+    assert ANONYMOUS_DENIALS._value.get() == before + 1
     assert audit_rows(db, outcome="denied") == []
 
 
