@@ -77,6 +77,9 @@ class BackendSettings(BaseSettings):
     rate_limit_public: RateLimit = Field(
         "600/minute", description="Per client: the public auditor reads (/events, /licenses, "
                                   "/governance/proposals; per API process).")
+    rate_limit_delay: float = Field(
+        0.25, ge=0, le=5, description="Seconds an answer past a rate limit is held before "
+                                      "the 429, so a flood over few connections stays slow.")
     rate_limit_anonymous: RateLimit = Field(
         "60/minute", description="Per client: vault requests refused for want of a session "
                                  "(counted, never written to the audit log; per API process).")

@@ -8,14 +8,19 @@ peer address with X-Forwarded-For's only on connections from FORWARDED_ALLOW_IPS
 environment variable; default 127.0.0.1, a proxy on the same host). Behind a proxy on another
 host, set FORWARDED_ALLOW_IPS to its address, or every client shares the proxy's budget.
 
+An answer past a limit is held for NODERR_RATE_LIMIT_DELAY seconds first: a client that
+floods over a few keep-alive connections then gets a few answers a second instead of keeping
+the worker's event loop busy (every request in flight waits behind the ready ones).
+
 Counters are kept in memory by each API process (the `limits` library's moving window): with
 `noderr api --workers N` a client gets up to N times each limit, and a restart forgets them."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, HTTPException, Request
 from limits import RateLimitItem, parse
@@ -33,16 +38,17 @@ ANONYMOUS = "anonymous"
 class RateLimits:
     """One moving-window limit per rule name, counted per client."""
 
-    def __init__(self, rules: dict[str, str]) -> None:
+    def __init__(self, rules: dict[str, str], delay: float = 0.0) -> None:
         self.limiter = MovingWindowRateLimiter(MemoryStorage())
         self.rules: dict[str, RateLimitItem] = {name: parse(rule) for name, rule in rules.items()}
+        self.delay = delay
 
     @classmethod
     def from_settings(cls, settings: BackendSettings) -> RateLimits:
         return cls({SIGN_IN: settings.rate_limit_sign_in,
                     APPLICATIONS: settings.rate_limit_applications,
                     PUBLIC: settings.rate_limit_public,
-                    ANONYMOUS: settings.rate_limit_anonymous})
+                    ANONYMOUS: settings.rate_limit_anonymous}, settings.rate_limit_delay)
 
     def hit(self, rule: str, client: str) -> int | None:
         """Count one request of `client` under `rule`: None when within the limit, else the
@@ -68,17 +74,22 @@ def too_many(rule: str, retry_after: int) -> HTTPException:
                               f"{retry_after} s", headers={"Retry-After": str(retry_after)})
 
 
-def check(request: Request, rule: str) -> None:
-    """Count this request under `rule`. Raises 429 past the limit."""
-    retry_after = request.app.state.rate_limits.hit(rule, client_of(request))
-    if retry_after is not None:
-        raise too_many(rule, retry_after)
+async def check(request: Request, rule: str) -> int | None:
+    """Count this request under `rule`: None within the limit, else the Retry-After seconds,
+    once the answer has been held for the configured delay."""
+    limits: RateLimits = request.app.state.rate_limits
+    retry_after = limits.hit(rule, client_of(request))
+    if retry_after is not None and limits.delay:
+        await asyncio.sleep(limits.delay)
+    return retry_after
 
 
-def rate_limited(rule: str) -> Callable[[Request], None]:
+def rate_limited(rule: str) -> Callable[[Request], Awaitable[None]]:
     """Dependency: the route counts against `rule` (429 with Retry-After past the limit)."""
 
-    def dependency(request: Request) -> None:
-        check(request, rule)
+    async def dependency(request: Request) -> None:
+        retry_after = await check(request, rule)
+        if retry_after is not None:
+            raise too_many(rule, retry_after)
 
     return dependency

@@ -24,7 +24,7 @@ from backend import authz, mirror
 from backend.api.deps import SESSION_COOKIE, current_caller
 from backend.api.errors import http_exception
 from backend.api.rate_limits import ANONYMOUS as ANONYMOUS_RULE
-from backend.api.rate_limits import client_of, too_many
+from backend.api.rate_limits import check, too_many
 from backend.caller import Caller
 from backend.context import Backend
 from backend.errors import NotSignedIn, Refused
@@ -98,10 +98,10 @@ class DenialLog:
 denial_log = DenialLog()
 
 
-def deny_anonymous(request: Request, refused: Refused, rid: str) -> HTTPException:
+async def deny_anonymous(request: Request, refused: Refused, rid: str) -> HTTPException:
     """The answer to a caller without a session: counted and rate-limited, not audited."""
     ANONYMOUS_DENIALS.inc()
-    retry_after = request.app.state.rate_limits.hit(ANONYMOUS_RULE, client_of(request))
+    retry_after = await check(request, ANONYMOUS_RULE)
     denial_log.count(retry_after is not None)
     error = http_exception(refused) if retry_after is None else too_many(ANONYMOUS_RULE,
                                                                         retry_after)
@@ -125,7 +125,7 @@ class AnonymousGate:
             return await self.app(scope, receive, send)
         request = Request(scope)
         rid = given_request_id(request)
-        error = deny_anonymous(request, NotSignedIn(NO_CREDENTIALS), rid)
+        error = await deny_anonymous(request, NotSignedIn(NO_CREDENTIALS), rid)
         await JSONResponse({"detail": error.detail}, status_code=error.status_code,
                            headers=error.headers)(scope, receive, send)
 
@@ -141,7 +141,7 @@ async def authorize(request: Request, backend: Backend, vault: Vault, token_id: 
     try:
         caller = await current_caller(request, backend)
     except Refused as refused:
-        raise deny_anonymous(request, refused, rid) from None
+        raise await deny_anonymous(request, refused, rid) from None
     refusal = await _refusal(backend, caller, token_id, rid)
     if refusal is not None:
         raise await deny(backend, Event(caller.address, action, "denied", rid, token_id, name,
@@ -191,7 +191,7 @@ async def authorize_auditor(request: Request, backend: Backend, vault: Vault, ac
     try:
         caller = await current_caller(request, backend)
     except Refused as refused:
-        raise deny_anonymous(request, refused, rid) from None
+        raise await deny_anonymous(request, refused, rid) from None
     try:
         await authz.require_role(backend, caller, role_ids(vault.settings.auditor_roles))
     except Refused as refused:
