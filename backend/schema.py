@@ -85,6 +85,8 @@ applications = Table(
     CheckConstraint("status IN ('pending', 'approved', 'rejected', 'minted')",
                     name="applications_status_check"),
     Index("applications_status", "status", "created_at"),
+    Index("applications_created_at", "created_at", "id"),
+    Index("applications_node_type", "node_type", "created_at"),
 )
 Index("applications_wallet", func.lower(applications.c.wallet_address))
 

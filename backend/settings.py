@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+import limits
+from pydantic import AfterValidator, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from noderr.settings import LOCAL_CHAIN_ID, CommaList, get_settings
@@ -17,6 +18,18 @@ DEFAULT_TYPEFORM_FIELDS = {name: name for name in (
     "applicant_name", "contact", "wallet_address", "node_type", "region", "experience")}
 
 FieldMap = Annotated[dict[str, str], NoDecode]
+
+
+def _rate_limit(value: str) -> str:
+    """A rate in the `limits` library's notation ("60/minute", "10 per hour")."""
+    try:
+        limits.parse(value)
+    except ValueError:
+        raise ValueError(f"not a rate limit: {value!r} (e.g. 60/minute)") from None
+    return value
+
+
+RateLimit = Annotated[str, AfterValidator(_rate_limit)]
 
 
 class BackendSettings(BaseSettings):
@@ -59,6 +72,21 @@ class BackendSettings(BaseSettings):
         None, description="Encrypted JSON keystore of the server-side minter (unset: off).")
     minter_password_file: Path | None = Field(
         None, description="File holding the minter keystore's password (never the password).")
+
+    rate_limit_sign_in: RateLimit = Field(
+        "60/minute", description="Per client: GET /auth/nonce and POST /auth/verify, each "
+                                 "(`limits` syntax, e.g. 60/minute; per API process).")
+    rate_limit_applications: RateLimit = Field(
+        "10/hour", description="Per client: POST /applications (per API process).")
+    rate_limit_public: RateLimit = Field(
+        "600/minute", description="Per client: the public auditor reads (/events, /licenses, "
+                                  "/governance/proposals; per API process).")
+    rate_limit_delay: float = Field(
+        0.25, ge=0, le=5, description="Seconds an answer past a rate limit is held before "
+                                      "the 429, so a flood over few connections stays slow.")
+    rate_limit_anonymous: RateLimit = Field(
+        "60/minute", description="Per client: vault requests refused for want of a session "
+                                 "(counted, never written to the audit log; per API process).")
 
     def check_for_chain(self, chain_id: int) -> None:
         """ValueError unless the SIWE origins were chosen for this chain: the localhost

@@ -59,6 +59,17 @@ chain_events = Table(
     Column("data", Text, nullable=False),
     Index("chain_events_by_block", "chain_id", "block_number", "log_index"),
     Index("chain_events_by_event", "chain_id", "contract_name", "event_name", "block_number"),
+    # One per filter of GET /events (backend/mirror.py:EVENT_FILTERS), so no filter value
+    # makes a public request scan the table.
+    Index("chain_events_by_contract_address", "chain_id", "contract_address", "block_number"),
+    Index("chain_events_by_event_name", "chain_id", "event_name", "block_number"),
+    Index("chain_events_by_token_id", "chain_id",
+          text("coalesce(args ->> 'token_id', args ->> 'tokenId')"), "block_number"),
+    Index("chain_events_by_timestamp", "chain_id", "block_timestamp"),
+    # fastupdate off: rows enter the index as they are inserted, not through a pending list
+    # that the planner prices as a scan (it then prefers a sequential scan of the table).
+    Index("chain_events_args", "args", postgresql_using="gin",
+          postgresql_with={"fastupdate": "off"}),
 )
 
 indexer_checkpoints = Table(
@@ -106,6 +117,8 @@ licenses = Table(
     CheckConstraint("status IN ('active', 'suspended', 'revoked')",
                     name="licenses_status_check"),
     Index("licenses_by_owner", "chain_id", "owner", "node_type"),
+    Index("licenses_by_status", "chain_id", "contract_address", "status", "token_id"),
+    Index("licenses_by_node_type", "chain_id", "contract_address", "node_type", "token_id"),
 )
 
 role_members = Table(
@@ -142,6 +155,8 @@ proposals = Table(
     Column("last_change_block", BigInteger, nullable=False),
     CheckConstraint("state IN ('created', 'queued', 'executed', 'canceled')",
                     name="proposals_state_check"),
+    Index("proposals_by_created", "chain_id", "created_block"),
+    Index("proposals_by_state", "chain_id", "state", "created_block"),
 )
 
 votes = Table(

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.api import errors, openapi
+from backend.api import errors, openapi, rate_limits
 from backend.api.csrf import CsrfGuard
 from backend.api.routes import (
     applications,
@@ -24,6 +24,7 @@ from backend.api.routes import (
     vault,
 )
 from backend.api.text_guard import TextGuard
+from backend.api.vault_access import AnonymousGate
 from backend.caller_cache import CallerCache
 from backend.chain_client import ChainClient
 from backend.context import Backend
@@ -125,9 +126,11 @@ def create_app(settings: BackendSettings, deployment: Deployment, database_url: 
                   description="SIWE sessions, license-gated endpoints, operator applications "
                               "and the public auditor API of a Noderr deployment.")
     errors.install(app)
+    rate_limits.install(app, settings)
     app.add_middleware(TextGuard)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(CsrfGuard, origins=settings.siwe_domains)
+    app.add_middleware(AnonymousGate)
     for router in ROUTERS:
         app.include_router(router)
     openapi.install(app)

@@ -2,18 +2,28 @@
 every field, so editing, deleting, reordering or truncating entries breaks the chain.
 
 An entry is appended inside the transaction of the operation it records (writes, deletes,
-shreds, rewraps) or committed before the answer is sent (reads): when it cannot be written,
-the operation does not happen. `vault_audit_head` (one row, locked by each append) holds the
-newest seq and hash, so a truncated tail is detected too; `--anchor SEQ:HASH` checks the log
-against a head recorded elsewhere (an export, a previous verification)."""
+shreds, rewraps) or committed before the answer is sent (reads, refusals): when it cannot be
+written, the operation does not happen. `vault_audit_head` (one row, locked by each append)
+holds the newest seq and hash, so a truncated tail is detected too; `--anchor SEQ:HASH` checks
+the log against a head recorded elsewhere (an export, a previous verification).
+
+Entries committed on their own go through a group commit (`record`): concurrent callers in one
+process queue their entries and wait; one flush takes the head lock once, chains the whole
+queue in order with one head update (vault_audit_append_batch), commits, and only then wakes
+each caller with its seq, or with AuditUnavailable for all of them when the flush failed. One
+append per request held the head lock through every commit: vault reads measured 820/s against
+about 6,800/s for an unauthenticated endpoint (docs/benchmarks.md has the figures since)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import weakref
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -78,13 +88,80 @@ def _value(row: Any, name: str, index: int) -> Any:
     return row[name] if isinstance(row, dict) else row[index]
 
 
-async def record(db: Any, event: Event) -> None:
-    """Append `event` as a statement of its own, committed on return (reads, denials)."""
-    try:
-        async with db.connection() as conn:
-            await append(conn, event)
-    except psycopg.Error as error:
-        raise AuditUnavailable(f"audit entry not written ({type(error).__name__})") from None
+BATCH_APPEND = ("SELECT vault_audit_append_batch(%s::text[], %s::numeric[], %s::text[],"
+                " %s::text[], %s::text[], %s::text[], %s::text[]) AS seq")
+
+
+class GroupCommit:
+    """Entries waiting to be committed together, and the one task flushing them."""
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+        self.queue: list[tuple[Event, asyncio.Future[int]]] = []
+        self.flusher: asyncio.Task[None] | None = None
+
+    async def append(self, event: Event) -> int:
+        """`event`'s seq once its batch is committed. Raises AuditUnavailable."""
+        waiter: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self.queue.append((event, waiter))
+        if self.flusher is None or self.flusher.done():
+            self.flusher = asyncio.create_task(self._flush_all())
+        return await waiter
+
+    async def _flush_all(self) -> None:
+        while self.queue:
+            batch, self.queue = self.queue, []
+            try:
+                last = await self._write([event for event, _ in batch])
+            except BaseException as error:
+                _fail(batch, AuditUnavailable(f"audit entry not written "
+                                              f"({type(error).__name__})"))
+                if not isinstance(error, psycopg.Error | AuditUnavailable):
+                    raise
+                continue
+            for seq, (_, waiter) in enumerate(batch, start=last - len(batch) + 1):
+                if not waiter.done():
+                    waiter.set_result(seq)
+
+    async def _write(self, events: list[Event]) -> int:
+        """Chain `events` in order under one head lock; the last seq, committed."""
+        columns = [[event.actor for event in events],
+                   [None if event.token_id is None else Decimal(event.token_id)
+                    for event in events],
+                   [event.secret_name for event in events],
+                   [event.action for event in events],
+                   [event.outcome for event in events],
+                   [event.request_id for event in events],
+                   [event.detail for event in events]]
+        async with self.db.connection() as conn:
+            row = await (await conn.execute(BATCH_APPEND, columns)).fetchone()
+        return int(_value(row, "seq", 0))
+
+
+def _fail(batch: list[tuple[Event, asyncio.Future[int]]], failure: AuditUnavailable) -> None:
+    for _, waiter in batch:
+        if not waiter.done():
+            waiter.set_exception(failure)
+
+
+_committers: weakref.WeakKeyDictionary[Any, dict[asyncio.AbstractEventLoop, GroupCommit]] = (
+    weakref.WeakKeyDictionary())
+
+
+def group_commit(db: Any) -> GroupCommit:
+    """The group commit of `db` in the running event loop."""
+    per_loop = _committers.setdefault(db, {})
+    loop = asyncio.get_running_loop()
+    if loop not in per_loop:
+        per_loop.clear()
+        per_loop[loop] = GroupCommit(db)
+    return per_loop[loop]
+
+
+async def record(db: Any, event: Event) -> int:
+    """Append `event` through the group commit: committed when this returns; its seq.
+    Raises AuditUnavailable (for every entry of the batch) when the batch was not written."""
+    return await group_commit(db).append(event)
 
 
 @dataclass

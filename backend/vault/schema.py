@@ -3,7 +3,8 @@
 `vault_data_keys`: one data key per license token, random, wrapped by a master key version.
 `vault_secrets`: every version of every secret, AES-256-GCM under the token's data key.
 `vault_audit`: the hash-chained audit log; `vault_audit_head` holds its newest entry and is
-the lock that serializes appends (one row, id 1, inserted by the migration as AUDIT_HEAD_ROW).
+the lock that serializes appends (one row, id 1, inserted by the migration as AUDIT_HEAD_ROW);
+vault_audit_append_batch appends a group of entries under one lock and one head update.
 A trigger makes the log append-only for every role but a superuser who disables it (the hash
 chain is what detects that).
 
@@ -136,6 +137,44 @@ FUNCTIONS_AND_TRIGGERS = [
             VALUES (head_seq, moment, p_actor, p_token_id, p_secret_name, p_action,
                     p_outcome, p_request_id, p_detail, head_hash, digest);
         UPDATE vault_audit_head SET seq = head_seq, hash = digest WHERE id = 1;
+        RETURN head_seq;
+    END $$""",
+    # The group commit's flush (backend/vault/audit.py:GroupCommit): a batch chained in
+    # array order under one head lock, one head update; the last seq.
+    """
+    CREATE FUNCTION vault_audit_append_batch(p_actor text[], p_token_id numeric[],
+                                             p_secret_name text[], p_action text[],
+                                             p_outcome text[], p_request_id text[],
+                                             p_detail text[]) RETURNS bigint
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        head_seq bigint;
+        head_hash bytea;
+        prev_hash bytea;
+        moment timestamptz;
+    BEGIN
+        SELECT seq, hash INTO head_seq, head_hash FROM vault_audit_head WHERE id = 1
+            FOR UPDATE;
+        moment := date_trunc('microseconds', clock_timestamp());
+        FOR i IN 1 .. coalesce(array_length(p_actor, 1), 0) LOOP
+            head_seq := head_seq + 1;
+            prev_hash := head_hash;
+            head_hash := sha256(convert_to('noderr-vault-audit/v1'
+                || vault_audit_field(head_seq::text)
+                || vault_audit_field(to_char(moment AT TIME ZONE 'UTC',
+                                             'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
+                || vault_audit_field(p_actor[i]) || vault_audit_field(p_token_id[i]::text)
+                || vault_audit_field(p_secret_name[i]) || vault_audit_field(p_action[i])
+                || vault_audit_field(p_outcome[i]) || vault_audit_field(p_request_id[i])
+                || vault_audit_field(p_detail[i]) || vault_audit_field(encode(prev_hash, 'hex')),
+                'UTF8'));
+            INSERT INTO vault_audit (seq, at, actor, token_id, secret_name, action, outcome,
+                                     request_id, detail, prev_hash, hash)
+                VALUES (head_seq, moment, p_actor[i], p_token_id[i], p_secret_name[i],
+                        p_action[i], p_outcome[i], p_request_id[i], p_detail[i], prev_hash,
+                        head_hash);
+        END LOOP;
+        UPDATE vault_audit_head SET seq = head_seq, hash = head_hash WHERE id = 1;
         RETURN head_seq;
     END $$""",
     """

@@ -100,13 +100,17 @@ Body = Callable[[psycopg.AsyncConnection], Awaitable[tuple[Any, str]]]
 async def run(access: Access, action: str, name: str | None, body: Body,
               atomic: bool = True) -> Any:
     """`body`, then its audit entry: in one transaction when `atomic` (changes), else the
-    entry commits on its own before the result is returned (reads). A refusal or failure
-    is audited alone."""
+    entry commits through the group commit before the result is returned (reads). A refusal
+    or failure is audited alone."""
     try:
-        scope = access.db.transaction() if atomic else access.db.connection()
-        async with scope as conn:
-            result, detail = await body(conn)
-            await audit.append(conn, access.event(action, "ok", name, detail))
+        if atomic:
+            async with access.db.transaction() as conn:
+                result, detail = await body(conn)
+                await audit.append(conn, access.event(action, "ok", name, detail))
+        else:
+            async with access.db.connection() as conn:
+                result, detail = await body(conn)
+            await audit.record(access.db, access.event(action, "ok", name, detail))
         return result
     except StaleKey as stale:
         error = await _shred_if_final(access, stale.key_id, name)
@@ -206,8 +210,9 @@ async def get_secret(access: Access, name: str, version: int | None) -> tuple[Ro
 
     async def body(conn: psycopg.AsyncConnection) -> tuple[tuple[Row, dict], str]:
         keys = access.vault.provider()
-        row = await _own_key(conn, access, lock=False)
-        secret = row and await store.fetch_secret(conn, row["id"], name, version)
+        row, secret = await store.fetch_key_and_secret(conn, access.binding, name, version)
+        if row is not None and row["owner"] != access.binding.owner.lower():
+            raise StaleKey(row["id"])
         if not row or not secret:
             raise _not_found(access, name, version)
         plaintext = open_sealed(await _reading_key(conn, access, keys, row),

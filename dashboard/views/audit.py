@@ -72,7 +72,7 @@ def events_section(ctx: Context) -> None:
     st.dataframe(pd.DataFrame(ui.records(rows), columns=COLUMNS).astype({"args": str}),
                  hide_index=True)
     csv = ui.attempt("Cannot export CSV", lambda: ctx.client().events_csv(
-        filters, limit=10_000))
+        filters, limit=1000))
     if csv is not None:
         st.download_button("Download CSV", csv, file_name="noderr-events.csv",
                            mime="text/csv", key="ev_csv")

@@ -80,11 +80,18 @@ def db(database_url: str) -> Iterator[psycopg.Connection]:
         yield conn
 
 
+GENEROUS_RATE_LIMITS = {f"rate_limit_{rule}": "100000/minute"
+                        for rule in ("sign_in", "applications", "public", "anonymous")}
+"""Tests call the API from one client address far faster than anyone should; the tests of
+the limits themselves set tight ones (tests/backend/test_cost_limits.py)."""
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> BackendSettings:
     return BackendSettings(head_cache_seconds=0, typeform_secret=TYPEFORM_SECRET,
                            typeform_form_id="lT4Z3j", typeform_token=TYPEFORM_TOKEN,
-                           session_key_file=tmp_path / "session-key")
+                           session_key_file=tmp_path / "session-key",
+                           **GENEROUS_RATE_LIMITS)
 
 
 @pytest.fixture

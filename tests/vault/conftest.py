@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from backend.api.app import create_app
+from backend.settings import BackendSettings
 from backend.vault.keys import write_keyring
 from backend.vault.rotation import next_ring
 from backend.vault.service import Vault
@@ -48,8 +49,9 @@ def make_vault_client(chain, database_url, db, w3, settings, vault_settings  # n
                       ) -> Iterator[Callable[..., TestClient]]:
     with contextlib.ExitStack() as clients:
 
-        def make(vault: Vault | None = None) -> TestClient:
-            app = create_app(settings, chain[1], database_url, chain[0])
+        def make(vault: Vault | None = None,
+                 backend_settings: BackendSettings = settings) -> TestClient:
+            app = create_app(backend_settings, chain[1], database_url, chain[0])
             app.state.vault = vault or Vault(vault_settings)
             return clients.enter_context(TestClient(app, base_url="http://127.0.0.1:8000"))
 

@@ -7,9 +7,18 @@ import logging
 
 import pytest
 
+from backend.api.vault_access import ANONYMOUS_DENIALS
 from backend.vault.crypto import DecryptionFailed, TokenBinding, open_sealed
 from backend.vault.keys import LocalKeyring
-from tests.vault.helpers import CREDENTIALS, GUARDIAN, MARKER, ORACLE, address, audit_rows
+from tests.vault.helpers import (
+    CREDENTIALS,
+    GUARDIAN,
+    MARKER,
+    ORACLE,
+    VaultApi,
+    address,
+    audit_rows,
+)
 
 OPERATOR, OTHER = 1, 2
 
@@ -83,14 +92,35 @@ def test_other_wallet__denied_and_audited(api, db):
     assert response.headers["X-Request-ID"] == "req-other-1"
 
 
-def test_no_session__401_and_audited_as_anonymous(api, db):
+def test_no_session__401_counted__not_written_to_the_audit_log(api, db):
     token = api.license(OPERATOR)
     api.client.cookies.clear()  # sign-in set a session cookie
+    before = ANONYMOUS_DENIALS._value.get()
     response = api.client.get(api.url(token, "binance"))
     assert response.status_code == 401
-    entry = audit_rows(db, outcome="denied")[-1]
-    assert (entry["actor"], entry["action"], int(entry["token_id"])) == (
-        "anonymous", "read", token)
+    assert ANONYMOUS_DENIALS._value.get() == before + 1
+    assert audit_rows(db, outcome="denied") == []
+
+
+def test_anonymous_flood__429_with_retry_after__no_audit_rows__owner_unaffected(
+        make_vault_client, ops, settings, db):
+    api = VaultApi(make_vault_client(backend_settings=settings.model_copy(
+        update={"rate_limit_anonymous": "5/minute"})), ops)
+    token = api.license(OPERATOR)
+    api.put(OPERATOR, token, "binance", CREDENTIALS)
+    owner = api.login(OPERATOR)
+    api.client.cookies.clear()
+    rows_before = len(audit_rows(db))
+    statuses = [api.client.get(api.url(token, "binance")).status_code for _ in range(5)]
+    assert statuses == [401] * 5
+    for path in (api.url(token, "binance"), api.url(token), "/vault/audit"):
+        flooded = api.client.get(path, headers={"Authorization": "Bearer forged"})
+        assert flooded.status_code == 429, flooded.text
+        assert 1 <= int(flooded.headers["Retry-After"]) <= 60
+    assert len(audit_rows(db)) == rows_before
+    read = api.client.get(api.url(token, "binance"), headers=owner)
+    assert read.status_code == 200 and read.json()["data"] == CREDENTIALS
+    assert len(audit_rows(db)) == rows_before + 1
 
 
 def test_every_access__audited_with_time_actor_token_name_action_outcome_request_id(api, db):

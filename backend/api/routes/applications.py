@@ -20,6 +20,7 @@ from backend.api.deps import (
 from backend.api.openapi import signed_in
 from backend.caller import Caller
 from noderr.domain import NodeType
+from backend.api.rate_limits import APPLICATIONS, rate_limited
 
 router = APIRouter(prefix="/applications", tags=["applications"])
 
@@ -28,7 +29,8 @@ class ReviewIn(BaseModel):
     note: str = Field(min_length=1, max_length=1000, description="Why; shown in the history.")
 
 
-@router.post("", status_code=201, **signed_in())
+@router.post("", status_code=201, dependencies=[Depends(rate_limited(APPLICATIONS))],
+             **signed_in())
 async def apply(body: apps.ApplicationIn, caller: SignedInCaller,
                 backend: BackendDep) -> dict[str, Any]:
     """Apply as the signed-in wallet (its address is verified by the session)."""

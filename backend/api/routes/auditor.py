@@ -1,4 +1,6 @@
-"""The public auditor API: it repeats what is public on-chain, from the indexer's tables."""
+"""The public auditor API: it repeats what is public on-chain, from the indexer's tables.
+Anyone may call it, so each client is rate-limited (NODERR_RATE_LIMIT_PUBLIC), pages hold
+at most MAX_PAGE rows, and every filter has an index (migration 0005_cost_limits)."""
 
 from __future__ import annotations
 
@@ -9,14 +11,16 @@ import json
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response
 
 from backend import mirror
 from backend.api.deps import BackendDep
 from backend.api.openapi import problems
+from backend.api.rate_limits import PUBLIC, rate_limited
 
-router = APIRouter(tags=["auditor"])
+router = APIRouter(tags=["auditor"], dependencies=[Depends(rate_limited(PUBLIC))])
+MAX_PAGE = 1000
 UINT256_MAX = 2**256 - 1
 PROPOSAL_NUMBERS = ("proposal_id", "snapshot", "deadline", "eta", "votes_for", "votes_against",
                     "votes_abstain")
@@ -49,7 +53,7 @@ async def events(
     since: datetime | None = None,
     until: datetime | None = None,
     cursor: str | None = Query(None, max_length=100),
-    limit: int = Query(100, ge=1, le=10_000),
+    limit: int = Query(100, ge=1, le=MAX_PAGE),
     format: Literal["json", "csv"] = "json",
 ) -> Any:
     """Every decoded contract event, oldest first, filtered; cursor pagination; CSV export."""
@@ -89,7 +93,7 @@ async def licenses(
     node_type: int | None = Query(None, ge=1, le=3),
     status: Literal["active", "suspended", "revoked"] | None = None,
     after: int = Query(0, ge=0, le=UINT256_MAX, description="Token id to page after."),
-    limit: int = Query(100, ge=1, le=1000),
+    limit: int = Query(100, ge=1, le=MAX_PAGE),
 ) -> list[dict[str, Any]]:
     """Every license the mirror knows (revoked ones too), by token id."""
     rows = await mirror.licenses(backend.db, backend.mirror_key, owner, node_type, status,
@@ -112,7 +116,7 @@ async def license_history(token_id: int, backend: BackendDep) -> dict[str, Any]:
 async def proposals(
     backend: BackendDep,
     state: Literal["created", "queued", "executed", "canceled"] | None = None,
-    limit: int = Query(100, ge=1, le=1000),
+    limit: int = Query(100, ge=1, le=MAX_PAGE),
     offset: int = Query(0, ge=0, le=1_000_000),
 ) -> list[dict[str, Any]]:
     """Governance proposals with their tallies (uint256 values as decimal strings)."""

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
 from backend import siwe_auth
 from backend.api.deps import SESSION_COOKIE, BackendDep, SignedInCaller
 from backend.api.openapi import problems, signed_in
+from backend.api.rate_limits import SIGN_IN, rate_limited
 from backend.sessions import sign_in, sign_out
 
 router = APIRouter(tags=["auth"])
@@ -40,14 +41,16 @@ class MeOut(BaseModel):
     indexed_block: int | None
 
 
-@router.get("/auth/nonce", response_model=NonceOut)
+@router.get("/auth/nonce", response_model=NonceOut,
+            dependencies=[Depends(rate_limited(SIGN_IN))])
 async def nonce(backend: BackendDep) -> NonceOut:
     """A fresh single-use nonce to put in the SIWE message."""
     value = await siwe_auth.issue_nonce(backend.db, backend.siwe.nonce_ttl)
     return NonceOut(nonce=value, expires_in=int(backend.siwe.nonce_ttl.total_seconds()))
 
 
-@router.post("/auth/verify", response_model=SessionOut, responses=problems(401, 503))
+@router.post("/auth/verify", response_model=SessionOut, responses=problems(401, 503),
+             dependencies=[Depends(rate_limited(SIGN_IN))])
 async def verify(body: VerifyIn, request: Request, response: Response,
                  backend: BackendDep) -> SessionOut:
     """Check the signed SIWE message; start a session (cookie and bearer token)."""
