@@ -18,9 +18,9 @@ from backend.api.deps import (
     license_gate,
 )
 from backend.api.openapi import signed_in
+from backend.api.rate_limits import APPLICATIONS, rate_limited
 from backend.caller import Caller
 from noderr.domain import NodeType
-from backend.api.rate_limits import APPLICATIONS, rate_limited
 
 router = APIRouter(prefix="/applications", tags=["applications"])
 
