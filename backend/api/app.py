@@ -127,10 +127,11 @@ def create_app(settings: BackendSettings, deployment: Deployment, database_url: 
                               "and the public auditor API of a Noderr deployment.")
     errors.install(app)
     rate_limits.install(app, settings)
-    app.add_middleware(TextGuard)
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    # The last added runs first: the body limit, then NUL-free text, then the cheap refusals.
     app.add_middleware(CsrfGuard, origins=settings.siwe_domains)
     app.add_middleware(AnonymousGate)
+    app.add_middleware(TextGuard)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     for router in ROUTERS:
         app.include_router(router)
     openapi.install(app)
