@@ -112,8 +112,9 @@ def build_chain(rpc: str, path: Path, emit_txs: int, mints: int) -> tuple[Deploy
                           abi=deployment.contracts["NodeLicense"].abi)
     txs = [{"from": sender, "to": em.address, "gas": hex(20_000_000),
             "data": em.encode_abi("emit_many", [i * PER_TX, PER_TX])} for i in range(emit_txs)]
+    # Oracle and Guardian licenses: the minter's (Validators are admitted by governance).
     txs += [{"from": sender, "to": lic.address, "gas": hex(400_000), "data": lic.encode_abi(
-        "mint", [Web3.to_checksum_address(keccak(i.to_bytes(8, "big"))[-20:]), 1 + i % 3,
+        "mint", [Web3.to_checksum_address(keccak(i.to_bytes(8, "big"))[-20:]), 1 + i % 2,
                  keccak(b"app" + i.to_bytes(8, "big"))])} for i in range(mints)]
     nonce = w3.eth.get_transaction_count(sender)
     last = send_all(rpc, [{**tx, "nonce": hex(nonce + i)} for i, tx in enumerate(txs)])
