@@ -1,0 +1,71 @@
+"""Execution records: every run of a catalogue function, as the backend stores it.
+
+A function runs inside `ExecutionLog.run(name)`; the record says when it started, how long it
+took and how it ended: "ok", "rejected" (it refused its input with a FunctionInputError) or
+"error" (anything else). The runtime drains the log and ships the records to the backend."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from node.errors import FunctionInputError
+from noderr.catalogue import BY_NAME
+
+Outcome = Literal["ok", "rejected", "error"]
+MAX_ERROR_LENGTH = 500
+
+
+@dataclass(frozen=True)
+class Execution:
+    function: str
+    started_at: datetime
+    duration_ms: float
+    outcome: Outcome
+    error: str | None = None
+
+
+class ExecutionLog:
+    """Records of function runs, kept until drained (bounded: the oldest go first)."""
+
+    def __init__(self, max_pending: int = 10_000) -> None:
+        self.max_pending = max_pending
+        self._pending: list[Execution] = []
+
+    @contextlib.contextmanager
+    def run(self, function: str) -> Iterator[None]:
+        """Time the block as one execution of catalogue function `function`; errors propagate."""
+        if function not in BY_NAME:
+            raise KeyError(f"{function!r} is not in the node function catalogue")
+        started_at, start = datetime.now(UTC), time.perf_counter()
+        outcome: Outcome = "ok"
+        error: str | None = None
+        try:
+            yield
+        except FunctionInputError as refused:
+            outcome, error = "rejected", f"{type(refused).__name__}: {refused}"
+            raise
+        except Exception as failed:
+            outcome, error = "error", f"{type(failed).__name__}: {failed}"
+            raise
+        finally:
+            duration_ms = (time.perf_counter() - start) * 1000
+            self._append(Execution(function, started_at, duration_ms, outcome,
+                                   error[:MAX_ERROR_LENGTH] if error else None))
+
+    def _append(self, execution: Execution) -> None:
+        if len(self._pending) >= self.max_pending:
+            del self._pending[0]
+        self._pending.append(execution)
+
+    def drain(self) -> list[Execution]:
+        """Every pending record, oldest first; the log is empty afterwards."""
+        drained, self._pending = self._pending, []
+        return drained
+
+    def __len__(self) -> int:
+        return len(self._pending)
