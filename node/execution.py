@@ -7,6 +7,7 @@ took and how it ended: "ok", "rejected" (it refused its input with a FunctionInp
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,11 +31,15 @@ class Execution:
 
 
 class ExecutionLog:
-    """Records of function runs, kept until drained (bounded: the oldest go first)."""
+    """Records of function runs, kept until drained (bounded: the oldest go first). Functions
+    may run in a worker thread while the event loop drains: a lock guards the list."""
 
     def __init__(self, max_pending: int = 10_000) -> None:
         self.max_pending = max_pending
+        self.recorded = 0
+        self.dropped = 0
         self._pending: list[Execution] = []
+        self._lock = threading.Lock()
 
     @contextlib.contextmanager
     def run(self, function: str) -> Iterator[None]:
@@ -58,14 +63,28 @@ class ExecutionLog:
                                    error[:MAX_ERROR_LENGTH] if error else None))
 
     def _append(self, execution: Execution) -> None:
-        if len(self._pending) >= self.max_pending:
-            del self._pending[0]
-        self._pending.append(execution)
+        with self._lock:
+            self.recorded += 1
+            self._pending.append(execution)
+            overflow = len(self._pending) - self.max_pending
+            if overflow > 0:
+                del self._pending[:overflow]
+                self.dropped += overflow
 
     def drain(self) -> list[Execution]:
         """Every pending record, oldest first; the log is empty afterwards."""
-        drained, self._pending = self._pending, []
+        with self._lock:
+            drained, self._pending = self._pending, []
         return drained
+
+    def requeue(self, executions: list[Execution]) -> None:
+        """Put back records that could not be shipped, ahead of newer ones (still bounded)."""
+        with self._lock:
+            self._pending[:0] = executions
+            overflow = len(self._pending) - self.max_pending
+            if overflow > 0:
+                del self._pending[:overflow]
+                self.dropped += overflow
 
     def __len__(self) -> int:
         return len(self._pending)

@@ -43,6 +43,7 @@ class Services:
     api_port: int = 8000
     dashboard_port: int = 8501
     typeform_secret: str = ""
+    bus_url: str = "nats://127.0.0.1:4222"
 
     @property
     def api_url(self) -> str:
@@ -61,7 +62,7 @@ class Services:
                 "NODERR_TYPEFORM_FORM_ID": DEMO_FORM_ID,
                 "NODERR_SIWE_DOMAINS": f"{self.api_url},{self.dashboard_url},"
                                        f"http://localhost:{self.dashboard_port}",
-                "NODERR_INDEXER_POLL_INTERVAL": "0.5"}
+                "NODERR_INDEXER_POLL_INTERVAL": "0.5", "NODERR_BUS_URL": self.bus_url}
 
 
 def _answers(url: str) -> bool:
@@ -130,14 +131,19 @@ def embedded_admin_url(settings: Settings) -> str:
 
 
 @contextlib.contextmanager
-def backend_services(services: Services, log_dir: Path) -> Iterator[None]:
-    """Indexer, API and dashboard, each answering before this yields."""
+def backend_services(services: Services, log_dir: Path,
+                     dashboard: bool = True) -> Iterator[None]:
+    """Indexer, API and (unless `dashboard` is False) dashboard, each answering before this
+    yields."""
     with contextlib.ExitStack() as stack:
         logs = {name: log_dir / f"{name}.log" for name in ("indexer", "api", "dashboard")}
         stack.enter_context(running(start_service(["index"], services, logs["indexer"])))
         api = stack.enter_context(running(start_service(
             ["api", "--port", str(services.api_port)], services, logs["api"])))
         wait_http(f"{services.api_url}/healthz", api, logs["api"])
+        if not dashboard:
+            yield
+            return
         ui = stack.enter_context(running(start_service(
             ["dashboard", "--port", str(services.dashboard_port)], services, logs["dashboard"])))
         wait_http(f"{services.dashboard_url}/_stcore/health", ui, logs["dashboard"])

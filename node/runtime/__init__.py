@@ -1,0 +1,1 @@
+"""The node process: key, sign-in, license watch, heartbeats, execution reports, functions."""

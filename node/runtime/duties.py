@@ -1,0 +1,76 @@
+"""What a node does each round, by type. Oracles run their 15 functions and publish a signed
+observation per feed; Validators and Guardians listen to the oracles' observations (their own
+functions come with consensus and risk monitoring)."""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from node.execution import ExecutionLog
+from node.oracle.observation import Observation
+from node.oracle.worker import OracleWorker
+from node.runtime.network import OBSERVATIONS, Network, Verified
+from node.settings import NodeSettings
+from noderr.domain import NodeType
+
+
+class Duties(abc.ABC):
+    """One step of a node's work; `step()` answers how many function executions it recorded."""
+
+    @abc.abstractmethod
+    async def step(self) -> int: ...
+
+    @staticmethod
+    def for_type(node_type: NodeType, network: Network, log: ExecutionLog,
+                 credentials: dict[str, dict[str, Any]], settings: NodeSettings) -> Duties:
+        if node_type is NodeType.ORACLE:
+            return OracleDuties(network, log, credentials, settings)
+        return ObserverDuties(network)
+
+
+class OracleDuties(Duties):
+    """collect -> validate -> aggregate -> publish, once per round. Rounds are numbered by wall
+    time (unix seconds // round interval), so independent oracles observe the same round."""
+
+    def __init__(self, network: Network, log: ExecutionLog,
+                 credentials: dict[str, dict[str, Any]], settings: NodeSettings) -> None:
+        self.network, self.log = network, log
+        self.interval = settings.node_round_interval
+        self.worker = OracleWorker.replaying(log, credentials)
+        self.last_round = 0
+
+    async def step(self) -> int:
+        round_id = max(int(time.time() // self.interval), self.last_round + 1)
+        self.last_round = round_id
+        before = self.log.recorded
+        observations = await asyncio.to_thread(self.worker.run_round, round_id,
+                                               datetime.now(UTC))
+        for observation in observations:
+            await self.network.publish(f"{OBSERVATIONS}.{observation.feed_id}",
+                                       observation.to_payload())
+        return self.log.recorded - before
+
+
+class ObserverDuties(Duties):
+    """Keeps the latest verified observation of every feed (what consensus will start from)."""
+
+    def __init__(self, network: Network) -> None:
+        self.latest: dict[str, Observation] = {}
+        self.subscribed = False
+        self.network = network
+
+    async def step(self) -> int:
+        if not self.subscribed:
+            await self.network.subscribe(f"{OBSERVATIONS}.*", self._observed)
+            self.subscribed = True
+        return 0
+
+    async def _observed(self, message: Verified) -> None:
+        observation = Observation.from_payload(message.payload)
+        known = self.latest.get(observation.feed_id)
+        if known is None or observation.round_id >= known.round_id:
+            self.latest[observation.feed_id] = observation

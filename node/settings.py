@@ -1,0 +1,27 @@
+"""Configuration of `noderr node` and `noderr bus` from `NODERR_*` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class NodeSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NODERR_", extra="ignore")
+
+    api_url: str = Field("http://127.0.0.1:8000", description="Backend API the node reports to.")
+    rpc_url: str = Field("http://127.0.0.1:8545", description="The chain (its chain id).")
+    bus_url: str = Field("nats://127.0.0.1:4222", description="NATS server of the node network.")
+    node_heartbeat_interval: float = Field(
+        5.0, gt=0, description="Seconds between a node's heartbeats (backend and bus).")
+    node_round_interval: float = Field(
+        1.0, gt=0, description="Seconds between an Oracle node's rounds.")
+    node_watch_timeout: float = Field(
+        20.0, gt=0, le=30, description="Longest wait of one license long-poll.")
+
+
+@lru_cache
+def get_node_settings() -> NodeSettings:
+    return NodeSettings()

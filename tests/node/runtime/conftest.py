@@ -1,0 +1,112 @@
+"""The network the node processes run in, once per session: anvil with the contracts deployed
+(anvil #0 mints Oracle and Guardian licenses, #9 holds the genesis Validator license, token
+1), a fresh migrated database, the indexer and the API (`noderr` subprocesses), and a NATS
+server with JetStream. Each test licenses its own accounts and starts its own nodes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from web3 import Web3
+
+from node.bus.server import start_server
+from noderr.deployment import CONTRACT_NAMES, Deployment
+from noderr.domain import NodeType
+from noderr_cli.demo import Services, backend_services
+from onchain.anvil import free_port, start_anvil
+from onchain.compile import Artifact
+from onchain.deploy import deploy_all
+from tests.backend.chain_helpers import LicenseOps
+from tests.dashboard.conftest import fresh_database
+from tests.fixtures_chain import GOVERNANCE, artifacts, pg_server  # noqa: F401
+from tests.node.runtime.processes import NodeProcess
+
+ROUND_INTERVAL = 0.5
+HEARTBEAT_INTERVAL = 1.0
+
+
+@dataclass
+class Network:
+    services: Services
+    deployment: Deployment
+    w3: Web3
+    ops: LicenseOps
+    folder: Path
+    nodes: list[NodeProcess] = field(default_factory=list)
+
+    def account(self, index: int) -> str:
+        return self.w3.eth.accounts[index]
+
+    def env(self, **overrides: str) -> dict[str, str]:
+        return {**self.services.env(), "NODERR_NODE_ROUND_INTERVAL": str(ROUND_INTERVAL),
+                "NODERR_NODE_HEARTBEAT_INTERVAL": str(HEARTBEAT_INTERVAL), **overrides}
+
+    def start_node(self, node_type: NodeType, account: int, **env: str) -> NodeProcess:
+        log = self.folder / f"node-{node_type.label.lower()}-{account}-{len(self.nodes)}.log"
+        node = NodeProcess(["--type", node_type.label.lower(), "--account", str(account)],
+                           self.env(**env), log)
+        self.nodes.append(node)
+        return node
+
+    def api(self, path: str, **params) -> object:
+        response = httpx.get(f"{self.services.api_url}{path}", params=params, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def executions(self, address: str, **params) -> list[dict]:
+        return self.api("/network/executions", node=address, limit=1000, **params)["items"]
+
+    def wait_until(self, check: Callable[[], object], what: str, timeout: float = 30) -> object:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = check()
+            if value:
+                return value
+            time.sleep(0.2)
+        raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+@pytest.fixture(scope="session")
+def network(artifacts: dict[str, Artifact], pg_server: str,  # noqa: F811
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
+    folder = tmp_path_factory.mktemp("node-network")
+    port = free_port()
+    anvil = start_anvil(port)
+    bus = start_server(free_port(), folder / "bus")
+    try:
+        rpc_url = f"http://127.0.0.1:{port}"
+        w3 = Web3(Web3.HTTPProvider(rpc_url))
+        deployment = deploy_all(w3, w3.eth.accounts[0], GOVERNANCE.model_copy(deep=True),
+                                {name: artifacts[name] for name in CONTRACT_NAMES})
+        deployment.save(folder / "deployment.json")
+        services = Services(rpc_url=rpc_url, deployment=folder / "deployment.json",
+                            database_url=fresh_database(pg_server), api_port=free_port(),
+                            bus_url=bus.url)
+        with backend_services(services, folder / "logs", dashboard=False):
+            ops = LicenseOps(w3, deployment, rpc_url, services.database_url)
+            network = Network(services, deployment, w3, ops, folder)
+            try:
+                yield network
+            finally:
+                for node in network.nodes:
+                    with contextlib.suppress(Exception):
+                        node.stop()
+    finally:
+        bus.stop()
+        anvil.kill()
+        anvil.wait()
+
+
+@pytest.fixture
+def licensed(network: Network) -> Callable[[NodeType, int], int]:
+    """Mint a license of a type to anvil account N; its token id."""
+    def mint(node_type: NodeType, account: int) -> int:
+        return network.ops.mint(network.account(account), node_type, salt=os.urandom(4).hex())
+    return mint

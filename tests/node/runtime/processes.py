@@ -1,0 +1,75 @@
+"""A `noderr node run` process under test: its output lines as they come, its exit status."""
+
+from __future__ import annotations
+
+import queue
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+
+class NodeProcess:
+    """A node process whose stdout and stderr are read by threads into one list of lines."""
+
+    def __init__(self, args: list[str], env: dict[str, str], log_path: Path) -> None:
+        self.log_path = log_path
+        self.started = time.monotonic()
+        self.process = subprocess.Popen([sys.executable, "-m", "noderr_cli", "node", "run",
+                                         *args], env=env, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True,
+                                        start_new_session=True)
+        self.lines: list[tuple[float, str]] = []
+        self._new: queue.Queue[str] = queue.Queue()
+        self._readers = [threading.Thread(target=self._read, args=(stream,), daemon=True)
+                         for stream in (self.process.stdout, self.process.stderr)]
+        for reader in self._readers:
+            reader.start()
+
+    def _read(self, stream) -> None:
+        with self.log_path.open("a") as log:
+            for line in stream:
+                self.lines.append((time.monotonic(), line.rstrip("\n")))
+                log.write(line)
+                log.flush()
+                self._new.put(line)
+
+    def output(self) -> str:
+        return "\n".join(line for _, line in self.lines)
+
+    def wait_for(self, pattern: str, timeout: float = 30, after: int = 0) -> tuple[int, str]:
+        """The first output line (from index `after`) matching `pattern`: (index, line)."""
+        deadline = time.monotonic() + timeout
+        regex = re.compile(pattern)
+        while time.monotonic() < deadline:
+            for index, (_, line) in enumerate(self.lines[after:], start=after):
+                if regex.search(line):
+                    return index, line
+            if self.process.poll() is not None and all(not r.is_alive() for r in self._readers):
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"no line matching {pattern!r} in {timeout} s "
+                             f"(exit {self.process.poll()}):\n{self.output()}")
+
+    def wait_exit(self, timeout: float = 30) -> int:
+        status = self.process.wait(timeout=timeout)
+        for reader in self._readers:
+            reader.join(timeout=5)
+        return status
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                return self.wait_exit(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        return self.wait_exit(timeout=15)
+
+
+def lines_matching(process: NodeProcess, pattern: str) -> Iterator[str]:
+    regex = re.compile(pattern)
+    return (line for _, line in process.lines if regex.search(line))
