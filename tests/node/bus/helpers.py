@@ -49,20 +49,21 @@ class Inbox:
         return self.messages
 
 
-async def connect(url: str, signer_: Signer, verifier: Verifier) -> Bus:
-    return await Bus.connect(url, signer_, verifier, registry=CollectorRegistry(),
+async def connect(url: str, signer_: Signer, verifier: Verifier,
+                  registry: CollectorRegistry | None = None) -> Bus:
+    return await Bus.connect(url, signer_, verifier, registry=registry or CollectorRegistry(),
                              reconnect_wait_s=0.1)
 
 
 async def receive_raw(url: str, verifier: Verifier, frames: list[tuple[str, bytes]],
-                      pattern: str = "noderr.>") -> tuple[Bus, list[Message]]:
+                      registry: CollectorRegistry) -> tuple[Bus, list[Message]]:
     """Publish `frames` as raw bytes from one plain NATS connection, then a valid sentinel
     from the same connection (NATS keeps one publisher's order): once the sentinel is in,
     every frame before it has been received or dropped. The messages before the sentinel."""
     sentinel = signer(VALIDATOR_KEY, NodeType.VALIDATOR)
-    receiver = await connect(url, sentinel, verifier)
+    receiver = await connect(url, sentinel, verifier, registry)
     inbox = Inbox()
-    await receiver.subscribe(pattern, inbox.handle)
+    await receiver.subscribe("noderr.>", inbox.handle)
     await receiver.flush()
     publisher = await nats.connect(url)
     try:
@@ -83,3 +84,12 @@ async def _until_sentinel(inbox: Inbox, sentinel_subject: str) -> list[Message]:
     while (await inbox.wait_for(count))[-1].subject != sentinel_subject:
         count += 1
     return inbox.messages[:-1]
+
+
+async def eventually(condition: Callable[[], bool], timeout_s: float = DELIVERY_TIMEOUT_S) -> None:
+    """Wait until `condition()` holds (polled), or fail after `timeout_s`."""
+    async def poll() -> None:
+        while not condition():
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(poll(), timeout_s)
