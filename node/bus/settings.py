@@ -18,10 +18,10 @@ class BusSettings(BaseSettings):
                          description="NATS server of the bus (`noderr bus` listens there).")
     bus_dir: Path | None = Field(
         None, description="JetStream storage of `noderr bus`; default <data_dir>/bus.")
-    bus_window_s: float = Field(
-        30.0, gt=0, description="How far a message's signed time may be from the receiver's "
-                                "clock before it is dropped as stale (seconds).")
-    bus_heartbeat_ttl_s: float = Field(
+    bus_clock_skew: float = Field(
+        30.0, gt=0, description="Seconds a message's signed time may be off the receiver's "
+                                "clock before it is dropped as stale.")
+    bus_heartbeat_ttl: float = Field(
         15.0, ge=1, description="Seconds a heartbeat stays in the bucket without a new beat.")
 
     def store_dir(self) -> Path:

@@ -1,7 +1,8 @@
 """What a receiver checks before a message may reach a handler (no I/O; the benchmark and
 the tests drive it directly).
 
-Checks, cheapest first, each with the reason it drops under:
+Checks, cheapest first, each with the reason it drops under (the payload is parsed only
+after the license checks: a bad payload from a licensed sender is `malformed` too):
   malformed         not a frame (unsigned, truncated, other version) or a payload that is
                     not a JSON object
   subject_mismatch  the signed subject is not the subject the message arrived on
