@@ -21,7 +21,6 @@ from noderr.catalogue import CATALOGUE
 from noderr.console import fail
 from noderr.domain import NodeType
 from noderr.jsonrpc import JsonRpcError, call
-from noderr.settings import get_settings
 
 node_app = typer.Typer(help="Run a node of the network; list the node functions.",
                        no_args_is_help=True)
@@ -106,10 +105,8 @@ def bus(
     = None,
 ) -> None:
     """Run the node network's message bus (NATS with JetStream) in the foreground."""
-    from node.bus.server import BusServerError, run_server
+    from node.bus.server import run_server
+    from node.bus.settings import get_bus_settings
 
-    store = get_settings().data_dir / "bus"
-    try:
-        run_server(url or get_node_settings().bus_url, store)
-    except BusServerError as error:
-        raise fail(str(error)) from None
+    settings = get_bus_settings()
+    raise typer.Exit(code=run_server(url or settings.bus_url, settings.store_dir()))

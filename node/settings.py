@@ -13,7 +13,6 @@ class NodeSettings(BaseSettings):
 
     api_url: str = Field("http://127.0.0.1:8000", description="Backend API the node reports to.")
     rpc_url: str = Field("http://127.0.0.1:8545", description="The chain (its chain id).")
-    bus_url: str = Field("nats://127.0.0.1:4222", description="NATS server of the node network.")
     node_heartbeat_interval: float = Field(
         5.0, gt=0, description="Seconds between a node's heartbeats (backend and bus).")
     node_round_interval: float = Field(

@@ -22,7 +22,7 @@ from client import AsyncBackendClient, BackendError
 from client.models import LicenseWatch
 from node.runtime.duties import Duties
 from node.runtime.keys import NodeKey
-from node.runtime.network import Network
+from node.runtime.network import BusUnreachable, Network
 from node.runtime.reporting import Reporter
 from node.runtime.standing import Standing, Verdict, choose_license, judge, refusal
 from node.settings import NodeSettings
@@ -91,7 +91,10 @@ class Node:
             raise StartRefused(ExitStatus.NO_LICENSE, refusal(watch, node_type))
         self.token_id, self.indexed_block = chosen.token_id, watch.indexed_block
         credentials = await self._retry_until(deadline, "read the vault", self._credentials)
-        self.network = await Network.join(self.config, self.client, chosen.token_id)
+        try:
+            self.network = await Network.join(self.config, self.client, chosen.token_id)
+        except BusUnreachable as error:
+            raise StartRefused(ExitStatus.FAILED, str(error)) from None
         await self.network.refresh_members()
         self.reporter = Reporter(self.client, self.network, node_type, chosen.token_id,
                                  self.config.version)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from collections.abc import Callable
 
@@ -51,7 +50,7 @@ class Reporter:
         pending = self.log.drain()
         for start in range(0, len(pending), BATCH):
             batch = pending[start:start + BATCH]
-            records = [ExecutionRecord(**dataclasses.asdict(item)) for item in batch]
+            records = [ExecutionRecord.model_validate(item) for item in batch]
             try:
                 await self.client.report_executions(int(self.node_type), self.token_id, records)
             except BackendError as error:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from client.models import LicenseWatch, WatchedLicense
+from client.models import LicenseWatch, HeldLicense
 from noderr.domain import NodeType
 
 
@@ -26,7 +26,7 @@ class Verdict:
     reason: str
 
 
-def choose_license(watch: LicenseWatch, node_type: NodeType) -> WatchedLicense | None:
+def choose_license(watch: LicenseWatch, node_type: NodeType) -> HeldLicense | None:
     """The license this node runs under: the lowest-numbered active one of its type."""
     active = [item for item in watch.licenses
               if item.node_type == node_type and item.status == "active"]

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from web3 import Web3
 
-from node.bus.server import start_server
+from node.bus.server import NatsServer
 from noderr.deployment import CONTRACT_NAMES, Deployment
 from noderr.domain import NodeType
 from noderr_cli.demo import Services, backend_services
@@ -79,7 +79,8 @@ def network(artifacts: dict[str, Artifact], pg_server: str,  # noqa: F811
     folder = tmp_path_factory.mktemp("node-network")
     port = free_port()
     anvil = start_anvil(port)
-    bus = start_server(free_port(), folder / "bus")
+    bus = NatsServer(f"nats://127.0.0.1:{free_port()}", folder / "bus")
+    bus.start()
     try:
         rpc_url = f"http://127.0.0.1:{port}"
         w3 = Web3(Web3.HTTPProvider(rpc_url))

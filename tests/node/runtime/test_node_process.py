@@ -1,0 +1,122 @@
+"""`noderr node run` as an operator runs it, on a real anvil, Postgres, indexer, API and NATS:
+it activates only with its license, pauses while suspended, resumes when reinstated, exits
+when revoked or reassigned, and fails closed when the backend goes away.
+
+Each test licenses its own anvil account (the chain is shared by the session)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from noderr.catalogue import of_type
+from noderr.domain import NodeType
+from noderr_cli.demo import running, start_service, wait_http
+from onchain.anvil import free_port
+from tests.node.runtime.conftest import Network
+
+ORACLE_FUNCTIONS = {spec.name for spec in of_type(NodeType.ORACLE)}
+
+
+def started_at(execution: dict) -> datetime:
+    return datetime.fromisoformat(execution["started_at"])
+
+
+def node_row(network: Network, address: str) -> dict | None:
+    return next((row for row in network.api("/network/nodes")
+                 if row["address"].lower() == address.lower()), None)
+
+
+def test_run__no_license__exits_3_naming_address_and_type(network: Network):
+    node = network.start_node(NodeType.ORACLE, 8)
+    assert node.wait_exit(timeout=30) == 3
+    assert f"{network.account(8)} holds no Oracle license; the node does not activate" \
+        in node.output()
+
+
+def test_run__license_of_another_type__exits_3(network: Network, licensed):
+    licensed(NodeType.GUARDIAN, 7)
+    node = network.start_node(NodeType.ORACLE, 7)
+    assert node.wait_exit(timeout=30) == 3
+    assert f"{network.account(7)} holds no Oracle license" in node.output()
+
+
+def test_run__oracle_license__runs_all_15_functions_reported_and_heartbeats(
+        network: Network, licensed):
+    token = licensed(NodeType.ORACLE, 1)
+    address = network.account(1)
+    node = network.start_node(NodeType.ORACLE, 1)
+    node.wait_for(rf"Oracle license #{token} active at block \d+; .* node activated")
+    node.wait_for(r"first round done: \d+ function execution")
+    seen = network.wait_until(
+        lambda: ORACLE_FUNCTIONS <= {e["function"] for e in network.executions(address)},
+        "every Oracle function in GET /network/executions")
+    assert seen
+    row = network.wait_until(lambda: node_row(network, address), "the node in /network/nodes")
+    assert (row["status"], row["token_id"], row["node_type"]) == ("active", token, 1)
+    assert node.stop() == 0
+    stopped = network.wait_until(
+        lambda: (node_row(network, address) or {}).get("status") == "stopped", "stopped")
+    assert stopped
+
+
+def test_suspend_then_reinstate__pauses_then_resumes(network: Network, licensed):
+    token = licensed(NodeType.ORACLE, 2)
+    address = network.account(2)
+    node = network.start_node(NodeType.ORACLE, 2)
+    node.wait_for(r"first round done")
+    network.ops.suspend(token)
+    index, _ = node.wait_for(rf"license #{token} is suspended at block \d+: execution paused")
+    paused_at = datetime.now(UTC)
+    network.wait_until(lambda: node_row(network, address)["status"] == "suspended",
+                       "the node shown suspended")
+    assert all(started_at(e) <= paused_at for e in network.executions(address))
+
+    network.ops.operate(network.ops.contract.functions.reinstate(token), NodeType.ORACLE)
+    node.wait_for(rf"license #{token} is active at block \d+: execution resumed", after=index)
+    resumed = network.wait_until(
+        lambda: [e for e in network.executions(address) if started_at(e) > paused_at],
+        "executions after the reinstatement")
+    assert resumed
+    assert node.process.poll() is None
+
+
+def test_revoke__node_stops_and_exits_4_saying_revoked(network: Network, licensed):
+    token = licensed(NodeType.ORACLE, 3)
+    node = network.start_node(NodeType.ORACLE, 3)
+    node.wait_for(r"first round done")
+    network.ops.revoke(token)
+    assert node.wait_exit(timeout=30) == 4
+    assert f"license #{token} was revoked: terms violated; the node stops" in node.output()
+
+
+def test_reassign__node_stops_and_exits_4_naming_the_new_owner(network: Network, licensed):
+    token = licensed(NodeType.ORACLE, 4)
+    node = network.start_node(NodeType.ORACLE, 4)
+    node.wait_for(r"first round done")
+    network.ops.reassign(token, network.account(5))
+    assert node.wait_exit(timeout=30) == 4
+    assert (f"license #{token} was reassigned to {network.account(5)}; the node stops"
+            in node.output())
+
+
+def test_backend_down__node_pauses_saying_why_then_resumes(network: Network, licensed):
+    licensed(NodeType.ORACLE, 6)
+    services = network.services
+    port = free_port()
+    api_url = f"http://127.0.0.1:{port}"
+    log = network.folder / "logs" / "api-outage.log"
+
+    def start_api():
+        process = start_service(["api", "--port", str(port)], services, log)
+        wait_http(f"{api_url}/healthz", process, log)
+        return process
+
+    with running(start_api()) as api:
+        node = network.start_node(NodeType.ORACLE, 6, NODERR_API_URL=api_url)
+        node.wait_for(r"first round done")
+        api.terminate()
+        api.wait(timeout=15)
+        index, _ = node.wait_for(r"the backend cannot confirm the license .*execution paused")
+    with running(start_api()):
+        node.wait_for(r"is active at block \d+: execution resumed", after=index)
+        assert node.process.poll() is None
