@@ -102,5 +102,6 @@ def compute_amihud_illiquidity(bars: Bars, window: int = 20) -> AmihudIlliquidit
 
 
 def _window_sums(values: np.ndarray, window: int) -> np.ndarray:
-    cumulative = np.concatenate(([0.0], np.cumsum(values)))
-    return cumulative[window:] - cumulative[:-window]
+    """Sums of each `window` consecutive values, each summed on its own: differences of one
+    running sum would lose the small late values against the large early ones."""
+    return np.lib.stride_tricks.sliding_window_view(values, window).sum(axis=1)

@@ -24,10 +24,11 @@ class InvalidObservation(ValueError):
 
 
 def to_scaled(price: float) -> int:
-    """`price` times 10**8, rounded half to even from its exact binary value."""
+    """`price` times 10**8, rounded half to even from the decimal the float prints as (its
+    shortest round-trip repr: 5e-09 is half a unit, not the binary value just above it)."""
     if not math.isfinite(price):
         raise InvalidObservation(f"cannot scale {price}")
-    return int((Decimal(price) * PRICE_SCALE).to_integral_value(ROUND_HALF_EVEN))
+    return int((Decimal(repr(float(price))) * PRICE_SCALE).to_integral_value(ROUND_HALF_EVEN))
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,12 @@
 """Order book monitoring: imbalance, spread and microprice, and anomalies across snapshots.
 
-Microprice: Stoikov's weighted mid, (bid * ask_size + ask * bid_size) / (bid_size + ask_size):
-a heavy bid pulls the fair price towards the ask. Anomalies: a depth withdrawal is a snapshot
-whose top-k depth (both sides) falls below `withdrawal_ratio` times the median of the snapshots
-before it; a spoof-like wall is a level of the latest snapshot at least `wall_multiple` times
-the median level size of that snapshot."""
+Microprice: Stoikov's weighted mid, (bid * ask_size + ask * bid_size) / (bid_size + ask_size),
+computed as bid + spread * bid_size / (bid_size + ask_size) and kept inside [bid, ask] against
+rounding: a heavy bid pulls the fair price towards the ask.
+
+Anomalies: a depth withdrawal is a snapshot whose top-k depth (both sides) falls below
+`withdrawal_ratio` times the median of the snapshots before it; a spoof-like wall is a level of
+the latest snapshot at least `wall_multiple` times the median level size of that snapshot."""
 
 from __future__ import annotations
 
@@ -45,9 +47,10 @@ def compute_spread_and_microprice(book: BookSnapshot) -> SpreadMicroprice:
     bid_prices, bid_sizes, ask_prices, ask_sizes = checks.book(book)
     bid, ask = float(bid_prices[0]), float(ask_prices[0])
     bid_size, ask_size = float(bid_sizes[0]), float(ask_sizes[0])
-    mid = (bid + ask) / 2
-    return SpreadMicroprice(bid, ask, mid, ask - bid, (ask - bid) / mid * BPS,
-                            (bid * ask_size + ask * bid_size) / (bid_size + ask_size))
+    mid, spread = (bid + ask) / 2, ask - bid
+    microprice = bid + spread * bid_size / (bid_size + ask_size)
+    return SpreadMicroprice(bid, ask, mid, spread, spread / mid * BPS,
+                            min(max(microprice, bid), ask))
 
 
 @dataclass(frozen=True)
