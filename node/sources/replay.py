@@ -146,7 +146,8 @@ DEFAULT_PROFILES: tuple[SourceProfile, ...] = (
 
 
 class ReplaySource:
-    """One named source over the replayed data of some instruments."""
+    """One named source over the replayed data of some instruments (loaded when it is built,
+    about a second the first time in a process, so that no round pays for it)."""
 
     def __init__(self, profile: SourceProfile, seed: int = 0,
                  instruments: Sequence[str] = INSTRUMENTS) -> None:
@@ -157,6 +158,8 @@ class ReplaySource:
             raise InvalidParameter("seed must be >= 0")
         self.profile = profile
         self._instruments = tuple(instruments)
+        for instrument in self._instruments:
+            load_tape(instrument)
         self._key = (seed, zlib.crc32(profile.name.encode()))
         self._latency_ns = profile.latency // timedelta(microseconds=1) * 1_000
 
