@@ -85,8 +85,14 @@ class OracleParams:
     wall_multiple: float = 8.0
 
     def __post_init__(self) -> None:
-        if self.f < 0 or self.history_length < self.min_history or self.book_history < 2:
-            raise InvalidParameter("need f >= 0, history_length >= min_history, book_history >= 2")
+        """The rules of the worker's own bookkeeping; each function checks the rest itself and
+        a broken one shows as that function's refusals in the execution log."""
+        rules = {"f >= 0": self.f >= 0,
+                 "history_length >= min_history": self.history_length >= self.min_history,
+                 "book_history >= 2": self.book_history >= 2}
+        broken = [rule for rule, holds in rules.items() if not holds]
+        if broken:
+            raise InvalidParameter(f"oracle params: {', '.join(broken)}")
 
 
 @dataclass
@@ -102,6 +108,14 @@ class _Feed:
     def history(self) -> tuple[np.ndarray, np.ndarray]:
         return (np.fromiter(self.times, np.int64, len(self.times)),
                 np.fromiter(self.values, np.float64, len(self.values)))
+
+    def record(self, at_ns: int, value: float) -> None:
+        """Append the round's median; a second round at the same replay time replaces it."""
+        if self.times and self.times[-1] == at_ns:
+            self.values[-1] = value
+            return
+        self.times.append(at_ns)
+        self.values.append(value)
 
     def restart_if_rewound(self, at_ns: int) -> None:
         if self.last_at_ns is not None and at_ns < self.last_at_ns:
@@ -137,7 +151,9 @@ class OracleWorker:
 
     def run_round(self, round_id: int, now: datetime) -> list[Observation]:
         """One round over every feed; the observations to publish (feeds whose value moved past
-        the deviation threshold, whose heartbeat is due, or never published)."""
+        the deviation threshold, whose heartbeat is due, or never published). `now` must carry
+        a timezone (InvalidParameter otherwise: a naive time would be read as local time)."""
+        to_ns(now)
         published = (self._run_feed(feed, round_id, now.astimezone(UTC)) for feed in self._feeds)
         return [observation for observation in published if observation is not None]
 
@@ -166,8 +182,7 @@ class OracleWorker:
             feed, "aggregate_confidence_weighted_price", aggregate_confidence_weighted_price,
             prices, [quote.confidence for quote in kept], min_publishers=2 * params.f + 1)
         if median is not None:
-            state.times.append(at_ns)
-            state.values.append(median)
+            state.record(at_ns, median)
         self._attempt(feed, "compute_twap", compute_twap, *state.history(), at,
                       params.twap_window)
         self._analyse_bars(feed, self._bar_source(state, kept).bars(

@@ -132,6 +132,17 @@ def test_worker__a_rewound_replay_starts_the_history_again() -> None:
     assert isinstance(oracle.latest["SP500"]["compute_twap"], EmptyInput)
 
 
+def test_worker__rounds_at_one_replay_time_keep_one_history_entry() -> None:
+    log = ExecutionLog()
+    oracle = OracleWorker(replay_sources(9, profiles()), ["GOOG"], ReplayClock(START, speed=1e-6),
+                          BookSimulator(9), OracleParams(min_history=3), log)
+    for round_id in range(6):
+        oracle.run_round(round_id, START)
+    assert not [e for e in log.drain() if e.outcome == "rejected"
+                and e.function in ("compute_twap", "validate_observation")
+                and "MalformedInput" in (e.error or "")]
+
+
 def test_worker__without_enough_sources_a_feed_is_not_published() -> None:
     log = ExecutionLog()
     oracle = worker(log, f=2)
@@ -152,3 +163,8 @@ def test_worker__refuses_unknown_feeds_and_too_few_sources() -> None:
                      ExecutionLog())
     with pytest.raises(InvalidParameter):
         OracleParams(history_length=5)
+
+
+def test_worker__refuses_a_naive_now() -> None:
+    with pytest.raises(InvalidParameter):
+        worker(ExecutionLog()).run_round(0, START.replace(tzinfo=None))
