@@ -9,7 +9,7 @@ import asyncio
 import json
 import logging
 import sys
-from enum import Enum
+from enum import StrEnum
 from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated
@@ -26,7 +26,7 @@ node_app = typer.Typer(help="Run a node of the network; list the node functions.
                        no_args_is_help=True)
 
 
-class TypeChoice(str, Enum):
+class TypeChoice(StrEnum):
     oracle = "oracle"
     guardian = "guardian"
     validator = "validator"

@@ -12,10 +12,16 @@ from typing import Any
 
 from node.execution import ExecutionLog
 from node.oracle.observation import Observation
-from node.oracle.worker import OracleWorker
+from node.oracle.worker import OracleParams, OracleWorker
 from node.runtime.network import OBSERVATIONS, Network, Verified
 from node.settings import NodeSettings
+from node.sources.book import BookSimulator
+from node.sources.replay import INSTRUMENTS, ReplayClock, replay_sources
 from noderr.domain import NodeType
+
+REPLAY_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+"""Every oracle replays the same moment of the data at the same wall time (from this epoch),
+so independent nodes observe the same market."""
 
 
 class Duties(abc.ABC):
@@ -26,21 +32,28 @@ class Duties(abc.ABC):
 
     @staticmethod
     def for_type(node_type: NodeType, network: Network, log: ExecutionLog,
-                 credentials: dict[str, dict[str, Any]], settings: NodeSettings) -> Duties:
+                 credentials: dict[str, dict[str, Any]], settings: NodeSettings,
+                 seed: int) -> Duties:
         if node_type is NodeType.ORACLE:
-            return OracleDuties(network, log, credentials, settings)
+            return OracleDuties(network, replay_worker(log, seed), settings)
         return ObserverDuties(network)
+
+
+def replay_worker(log: ExecutionLog, seed: int) -> OracleWorker:
+    """An Oracle worker over the replayed market data (its sources' noise seeded per node).
+    A live exchange adapter (node.sources.base.LiveExchangeSource) would take the vault's
+    credentials; the replay needs none."""
+    return OracleWorker(replay_sources(seed), INSTRUMENTS, ReplayClock(REPLAY_EPOCH),
+                        BookSimulator(seed), OracleParams(), log)
 
 
 class OracleDuties(Duties):
     """collect -> validate -> aggregate -> publish, once per round. Rounds are numbered by wall
     time (unix seconds // round interval), so independent oracles observe the same round."""
 
-    def __init__(self, network: Network, log: ExecutionLog,
-                 credentials: dict[str, dict[str, Any]], settings: NodeSettings) -> None:
-        self.network, self.log = network, log
+    def __init__(self, network: Network, worker: OracleWorker, settings: NodeSettings) -> None:
+        self.network, self.worker, self.log = network, worker, worker.log
         self.interval = settings.node_round_interval
-        self.worker = OracleWorker.replaying(log, credentials)
         self.last_round = 0
 
     async def step(self) -> int:

@@ -5,7 +5,7 @@ in the bus's bucket, and its announcement."""
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from nats.errors import Error as NatsError
 
@@ -17,9 +17,8 @@ from node.bus.membership import Membership
 from node.bus.settings import get_bus_settings
 from node.bus.transport import Bus, Handler
 from node.bus.verify import Message, Verifier
-
-if TYPE_CHECKING:
-    from node.runtime.node import NodeConfig
+from node.runtime.keys import NodeKey
+from noderr.domain import NodeType
 
 log = logging.getLogger("noderr.node.network")
 OBSERVATIONS = subjects.subject("oracle", "observations")
@@ -38,11 +37,11 @@ class Network:
         self.client, self.token_id = client, token_id
 
     @classmethod
-    async def join(cls, config: NodeConfig, client: AsyncBackendClient,
-                   token_id: int) -> Network:
+    async def join(cls, key: NodeKey, node_type: NodeType, chain_id: int,
+                   client: AsyncBackendClient, token_id: int) -> Network:
         settings = get_bus_settings()
-        domain, membership = Domain(config.chain_id), Membership()
-        signer = Signer(config.key.private_key, config.node_type, domain)
+        domain, membership = Domain(chain_id), Membership()
+        signer = Signer(key.private_key, node_type, domain)
         verifier = Verifier(domain, membership, window_s=settings.bus_clock_skew)
         try:
             bus = await Bus.connect(settings.bus_url, signer, verifier)

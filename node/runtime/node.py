@@ -92,14 +92,16 @@ class Node:
         self.token_id, self.indexed_block = chosen.token_id, watch.indexed_block
         credentials = await self._retry_until(deadline, "read the vault", self._credentials)
         try:
-            self.network = await Network.join(self.config, self.client, chosen.token_id)
+            self.network = await Network.join(key, node_type, self.config.chain_id,
+                                              self.client, chosen.token_id)
         except BusUnreachable as error:
             raise StartRefused(ExitStatus.FAILED, str(error)) from None
         await self.network.refresh_members()
         self.reporter = Reporter(self.client, self.network, node_type, chosen.token_id,
                                  self.config.version)
-        self.duties = Duties.for_type(node_type, self.network, self.reporter.log, credentials,
-                                      self.config.settings)
+        self.duties = await asyncio.to_thread(
+            Duties.for_type, node_type, self.network, self.reporter.log, credentials,
+            self.config.settings, int(key.address[-8:], 16))
         await self.network.announce(self.config.version)
         self.say(f"{key.address}: {node_type.label} license #{chosen.token_id} active at block "
                  f"{watch.indexed_block}; {len(credentials)} vault credential(s) loaded; node "

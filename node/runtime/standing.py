@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from client.models import LicenseWatch, HeldLicense
+from client.models import HeldLicense, LicenseWatch
 from noderr.domain import NodeType
 
 

@@ -19,7 +19,7 @@ def test_anvil_account__local_chain__is_anvils_account():
 
 
 def test_anvil_account__other_chain__refused_naming_keystore():
-    with pytest.raises(KeyLoadError, match="local chain .* --keystore"):
+    with pytest.raises(KeyLoadError, match=r"local chain .* --keystore"):
         anvil_account(1, 1)
 
 
