@@ -10,7 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from client import endpoints
+from client.models import ExecutionRecord
 from noderr.catalogue import CATALOGUE
+from noderr.domain import NodeType
 from tests.backend.helpers import bearer, sign_in
 from tests.backend.siwe_helpers import KEYS
 from tests.backend.test_caller_cache import callers, wait_until
@@ -470,3 +473,35 @@ def test_public_reads__anonymous_and_limited_per_client(make_client, settings, p
     statuses = [tight.get(path).status_code for _ in range(4)]
     assert statuses == [200] * 4
     assert_limited(tight.get(path))
+
+
+# the typed client's calls read the real answers
+def answer(client, call, headers=None):
+    response = client.request(call.method, call.path, params=call.params, json=call.body,
+                              headers=headers)
+    return call.answer(response)
+
+
+def test_client_calls__read_the_backends_answers(client, ops, operator):
+    token_id = ops.mint(OPERATOR, ORACLE)
+    indexed = ops.index()
+    watched = answer(client, endpoints.watch_licenses(None, 0), operator)
+    assert watched.indexed_block == indexed
+    assert watched.license(NodeType.ORACLE).token_id == token_id
+    ack = answer(client, endpoints.heartbeat(NodeType.ORACLE, token_id, "0.1.0", "active"),
+                 operator)
+    assert ack.recorded and ack.indexed_block == indexed
+    record = ExecutionRecord(function="compute_vwap", started_at=NOW, duration_ms=2.0,
+                             outcome="ok")
+    (batch,) = endpoints.report_executions(NodeType.ORACLE, token_id, [record])
+    assert answer(client, batch, operator) == 1
+    page = answer(client, endpoints.network_executions("compute_vwap", OPERATOR, "ok", 10,
+                                                      None))
+    assert [(item.function, item.started_at, item.token_id) for item in page.items] == [
+        ("compute_vwap", NOW, token_id)]
+    assert len(answer(client, endpoints.network_functions())) == len(CATALOGUE)
+    (node,) = answer(client, endpoints.network_nodes())
+    assert (node.address, node.status) == (OPERATOR, "active")
+    members = answer(client, endpoints.network_members())
+    assert (OPERATOR, NodeType.ORACLE, token_id) in {
+        (member.address, member.node_type, member.token_id) for member in members.members}
