@@ -5,17 +5,24 @@ license in the mirror, and the public monitoring reads."""
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
+import uvicorn
+from fastapi import FastAPI
 
+from backend.api.app import create_app
 from client import endpoints
 from client.models import ExecutionRecord
 from noderr.catalogue import CATALOGUE
 from noderr.domain import NodeType
+from onchain.anvil import free_port
 from tests.backend.helpers import bearer, sign_in
-from tests.backend.siwe_helpers import KEYS
+from tests.backend.siwe_helpers import KEYS, sign, siwe_text
 from tests.backend.test_caller_cache import callers, wait_until
 from tests.backend.test_cost_limits import TIGHT, assert_limited
 from tests.fixtures_chain import GENESIS_VALIDATOR
@@ -505,3 +512,37 @@ def test_client_calls__read_the_backends_answers(client, ops, operator):
     members = answer(client, endpoints.network_members())
     assert (OPERATOR, NodeType.ORACLE, token_id) in {
         (member.address, member.node_type, member.token_id) for member in members.members}
+
+
+@pytest.fixture
+def served(chain, database_url, settings, db, w3) -> Iterator[tuple[str, FastAPI]]:
+    """The app behind a real uvicorn on a free port, in a thread."""
+    port = free_port()
+    origin = f"http://127.0.0.1:{port}"
+    app = create_app(settings.model_copy(update={"siwe_domains": [origin]}), chain[1],
+                     database_url, chain[0])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_until(lambda: server.started)
+    try:
+        yield origin, app
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def test_watch__client_gone__its_waiting_place_freed(served, ops):
+    base, app = served
+    indexed = ops.index()
+    with httpx.Client(base_url=base) as http:
+        nonce = http.get("/auth/nonce").json()["nonce"]
+        text = siwe_text(OPERATOR, nonce, domain=base.removeprefix("http://"), uri=base)
+        token = http.post("/auth/verify", json={"message": text,
+                                                "signature": sign(text, 1)}).json()["token"]
+        wait_until(lambda: app.state.backend.callers.listening)
+        with pytest.raises(httpx.ReadTimeout):
+            http.get("/nodes/me/watch", headers=bearer(token), timeout=1.0,
+                     params={"after_block": indexed, "timeout_s": 30})
+    wait_until(lambda: app.state.backend.callers.waiters == 0)
