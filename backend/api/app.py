@@ -126,6 +126,8 @@ def create_app(settings: BackendSettings, deployment: Deployment, database_url: 
         await backend.db.open()
         catalogue = asyncio.create_task(seed_catalogue(backend.db), name="function-catalogue")
         await asyncio.wait({catalogue}, timeout=CATALOGUE_WAIT_SECONDS)
+        if catalogue.done():
+            catalogue.result()  # a failure other than the database's is a bug: stop here
         if settings.caller_cache:
             await backend.callers.start()
         yield
