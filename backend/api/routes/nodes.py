@@ -106,6 +106,7 @@ async def executions(report: network.ExecutionReport, caller: SignedInCaller,
     type's (422 naming the first that is not)."""
     return Accepted(accepted=await network.record_executions(backend, caller, report))
 
+
 def _gated_route(node_type: NodeType) -> None:
     name = node_type.label.lower()
 
