@@ -15,6 +15,11 @@ process has heard of no such change since it was read:
 - fail closed: while the listening connection is down (or before it is up) `generation` is
   None and every lookup misses, so each request reads the database as if there were no cache;
   reconnecting starts a new generation.
+
+The same notifications wake the license watches (GET /nodes/me/watch, backend/network.py):
+`checkpoint_moved` returns when the next checkpoint move is heard (or the listener is lost or
+back), so a waiting request answers within milliseconds of the indexer's commit. At most
+`max_waiters` watches wait at once in a process (`waiting`).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import contextlib
 import dataclasses
 import logging
 import time
+from collections.abc import Iterator
 
 import psycopg
 
@@ -48,6 +54,10 @@ def count_listeners(database_url: str) -> int:
     return int(row[0]) if row else 0
 
 
+class TooManyWaiters(Exception):
+    """Every waiting place of this process is taken."""
+
+
 @dataclasses.dataclass(frozen=True)
 class _Entry:
     generation: int
@@ -58,8 +68,11 @@ class _Entry:
 class CallerCache:
     """Callers by session-token hash, valid for one generation of the mirror and sessions."""
 
-    def __init__(self, database_url: str, chain_id: int, max_entries: int = 10_000) -> None:
+    def __init__(self, database_url: str, chain_id: int, max_entries: int = 10_000,
+                 max_waiters: int = 1000) -> None:
         self.database_url, self.chain_id, self.max_entries = database_url, chain_id, max_entries
+        self.max_waiters, self.waiters = max_waiters, 0
+        self._moved = asyncio.Event()
         self.generation: int | None = None
         self.indexed_block: int | None = None
         self.hits = self.misses = 0
@@ -104,6 +117,33 @@ class CallerCache:
         else:
             self._entries.pop(hashed_token, None)
 
+    @contextlib.contextmanager
+    def waiting(self) -> Iterator[None]:
+        """Hold one of the `max_waiters` places of a request waiting on the checkpoint
+        (TooManyWaiters when none is free)."""
+        if self.waiters >= self.max_waiters:
+            raise TooManyWaiters(f"{self.max_waiters} requests already wait here")
+        self.waiters += 1
+        try:
+            yield
+        finally:
+            self.waiters -= 1
+
+    async def checkpoint_moved(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for the next checkpoint move this process hears of, or
+        for the listener to be lost or back: True when one came. Call `drain` and read
+        `indexed_block` first: what was already received is not waited for."""
+        moved = self._moved
+        try:
+            await asyncio.wait_for(moved.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    def _announce_move(self) -> None:
+        self._moved.set()
+        self._moved = asyncio.Event()
+
     def drain(self) -> None:
         """Apply every notification already received; a broken connection turns caching off."""
         conn = self._conn
@@ -122,6 +162,7 @@ class CallerCache:
             chain, _, block = rest.partition(":")
             if chain == str(self.chain_id):
                 self.indexed_block = int(block) if block else None
+                self._announce_move()
             return
         self._new_generation()
 
@@ -136,6 +177,7 @@ class CallerCache:
         self.generation = None
         self._entries.clear()
         self._lost.set()
+        self._announce_move()
 
     async def start(self) -> None:
         """Listen in the background (returns at once; the cache turns on once listening)."""
@@ -169,6 +211,7 @@ class CallerCache:
         await conn.execute(f"LISTEN {AUTHZ_CHANNEL}")
         self.indexed_block = await mirror.indexed_block(conn, self.chain_id)
         self._new_generation()
+        self._announce_move()
         asyncio.get_running_loop().add_reader(conn.fileno(), self.drain)
         log.info("caller cache on (listening on %s)", AUTHZ_CHANNEL)
 

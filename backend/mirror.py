@@ -1,7 +1,8 @@
 """The read side of the indexer <-> backend contract: every query the backend runs against the
 indexer's tables (indexer_checkpoints, licenses, role_members, chain_events, proposals) is
-here, and nowhere else. The other side is indexer/schema.py, which defines those tables; a
-change to a projection table touches these two files.
+here, and nowhere else (joins with the backend's own tables included). The other side is
+indexer/schema.py, which defines those tables; a change to a projection table touches these
+two files.
 
 A deployment's rows are selected by its `key` ({"chain_id": ..., "license": NodeLicense's
 address in lowercase}, `Backend.mirror_key`)."""
@@ -187,3 +188,53 @@ async def license_change_final(conn: psycopg.AsyncConnection[Any], chain_id: int
                              "token_id": token_id, "depth": depth})
     row = await cursor.fetchone()
     return bool(row and row["final"])
+
+
+HELD_LICENSES_SQL = """
+SELECT (SELECT block_number FROM indexer_checkpoints WHERE chain_id = %(chain_id)s)
+         AS indexed_block,
+       (SELECT coalesce(json_agg(json_build_object(
+            'token_id', l.token_id, 'node_type', l.node_type, 'status', l.status)
+            ORDER BY l.node_type, l.token_id), '[]')
+          FROM licenses l WHERE l.chain_id = %(chain_id)s AND l.contract_address = %(license)s
+            AND l.owner = lower(%(address)s) AND l.status <> 'revoked') AS licenses
+"""
+"""One statement, so the licenses are those of the indexed block it reports."""
+
+
+async def held_licenses(db: Database, key: Key, address: str) -> Row:
+    """The indexed block and every license `address` holds at it, suspended ones too (a
+    revoked license is burned; one reassigned away is someone else's)."""
+    return (await db.fetch(HELD_LICENSES_SQL, {**key, "address": address}))[0]
+
+
+ACTIVE_MEMBERS_SQL = """
+SELECT (SELECT block_number FROM indexer_checkpoints WHERE chain_id = %(chain_id)s)
+         AS indexed_block,
+       (SELECT coalesce(json_agg(json_build_object(
+            'address', l.owner, 'node_type', l.node_type, 'token_id', l.token_id)
+            ORDER BY l.owner, l.node_type), '[]')
+          FROM licenses l WHERE l.chain_id = %(chain_id)s AND l.contract_address = %(license)s
+            AND l.status = 'active') AS members
+"""
+
+
+async def active_members(db: Database, key: Key) -> Row:
+    """The indexed block and every active license at it, by owner."""
+    return (await db.fetch(ACTIVE_MEMBERS_SQL, key))[0]
+
+
+async def node_health(db: Database, key: Key, stale_after: float) -> list[Row]:
+    """Every node's last heartbeat (node_health), with whether its address still owns its
+    license in the mirror (`owned`), that license's status, and whether the heartbeat is
+    older than `stale_after` seconds by the database's clock (`stale`)."""
+    return await db.fetch(
+        "SELECT h.address, h.node_type, h.token_id, h.state, h.software_version,"
+        " h.started_at, h.last_heartbeat,"
+        " h.last_heartbeat < now() - make_interval(secs => %(stale_after)s) AS stale,"
+        " coalesce(l.owner = h.address AND l.status <> 'revoked', false) AS owned,"
+        " l.status AS license_status"
+        " FROM node_health h LEFT JOIN licenses l ON l.chain_id = %(chain_id)s"
+        " AND l.contract_address = %(license)s AND l.token_id = h.token_id"
+        " ORDER BY h.address, h.node_type, h.token_id",
+        {**key, "stale_after": stale_after})

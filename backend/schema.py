@@ -1,5 +1,6 @@
 """The backend's own tables, as the code expects them: SIWE nonces, sessions, applications and
-their history, Typeform events; and the triggers that announce authorization changes.
+their history, Typeform events, the node network's function catalogue, node health and
+execution logs; and the triggers that announce authorization changes.
 
 The migrations (noderr/migrations/versions/) build them; tests/migrations checks that the
 migrated database equals these definitions (tables, constraints, indexes, and the functions
@@ -15,6 +16,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     LargeBinary,
@@ -30,13 +32,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from indexer.schema import INDEXER_CHECKPOINTS, LICENSES, ROLE_MEMBERS
+from indexer.schema import INDEXER_CHECKPOINTS, LICENSES, ROLE_MEMBERS, UINT256
 
 SIWE_NONCES = "siwe_nonces"
 SESSIONS = "sessions"
 APPLICATIONS = "applications"
 APPLICATION_EVENTS = "application_events"
 TYPEFORM_EVENTS = "typeform_events"
+NODE_FUNCTIONS = "node_functions"
+NODE_HEALTH = "node_health"
+NODE_EXECUTIONS = "node_executions"
 
 metadata = MetaData()
 
@@ -111,6 +116,59 @@ typeform_events = Table(
     Column("response_token", Text, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
 )
+
+# The node network (migration 0006_network). Addresses are lowercase 0x hex, as in the mirror.
+node_functions = Table(
+    NODE_FUNCTIONS, metadata,
+    Column("name", Text, primary_key=True),
+    Column("ordinal", SmallInteger, nullable=False),
+    Column("node_type", SmallInteger, nullable=False),
+    Column("category", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    CheckConstraint("node_type BETWEEN 1 AND 3", name="node_functions_node_type_check"),
+)
+"""noderr.catalogue.CATALOGUE, upserted at every API start (backend/network.py)."""
+
+node_health = Table(
+    NODE_HEALTH, metadata,
+    Column("address", Text, primary_key=True),
+    Column("token_id", UINT256, primary_key=True),
+    Column("node_type", SmallInteger, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("software_version", Text, nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Column("last_heartbeat", DateTime(timezone=True), nullable=False,
+           server_default=text("now()")),
+    CheckConstraint("node_type BETWEEN 1 AND 3", name="node_health_node_type_check"),
+    CheckConstraint("state IN ('active', 'suspended', 'stopping')",
+                    name="node_health_state_check"),
+)
+"""A node's last heartbeat, one row per (address, license)."""
+
+node_executions = Table(
+    NODE_EXECUTIONS, metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("address", Text, nullable=False),
+    Column("node_type", SmallInteger, nullable=False),
+    Column("token_id", UINT256, nullable=False),
+    Column("function", Text, nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("duration_ms", Double, nullable=False),
+    Column("outcome", Text, nullable=False),
+    Column("error", Text),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    CheckConstraint("node_type BETWEEN 1 AND 3", name="node_executions_node_type_check"),
+    CheckConstraint("duration_ms >= 0", name="node_executions_duration_ms_check"),
+    CheckConstraint("outcome IN ('ok', 'rejected', 'error')",
+                    name="node_executions_outcome_check"),
+    # GET /network/executions: newest first, unfiltered or by one filter (the others are
+    # checked on the rows that index yields).
+    Index("node_executions_by_time", "started_at", "id"),
+    Index("node_executions_by_function", "function", "started_at", "id"),
+    Index("node_executions_by_address", "address", "started_at", "id"),
+    Index("node_executions_by_outcome", "outcome", "started_at", "id"),
+)
+"""Every execution of a catalogue function a licensed node reported."""
 
 # Every change that can alter what a signed-in caller is allowed is announced on one channel,
 # from the transaction that makes it (NOTIFY is delivered at commit): the per-process caller

@@ -73,14 +73,19 @@ class BackendSettings(BaseSettings):
     minter_password_file: Path | None = Field(
         None, description="File holding the minter keystore's password (never the password).")
 
+    node_stale_after: float = Field(
+        30.0, gt=0, description="Seconds without a heartbeat after which GET /network/nodes "
+                                "shows a node as stale.")
+
     rate_limit_sign_in: RateLimit = Field(
         "60/minute", description="Per client: GET /auth/nonce and POST /auth/verify, each "
                                  "(`limits` syntax, e.g. 60/minute; per API process).")
     rate_limit_applications: RateLimit = Field(
         "10/hour", description="Per client: POST /applications (per API process).")
     rate_limit_public: RateLimit = Field(
-        "600/minute", description="Per client: the public auditor reads (/events, /licenses, "
-                                  "/governance/proposals; per API process).")
+        "600/minute", description="Per client: the public auditor and monitoring reads "
+                                  "(/events, /licenses, /governance/proposals, /network/*; "
+                                  "per API process).")
     rate_limit_delay: float = Field(
         0.25, ge=0, le=5, description="Seconds an answer past a rate limit is held before "
                                       "the 429, so a flood over few connections stays slow.")

@@ -7,7 +7,7 @@ A client is signed in by a session token, sent as `Authorization: Bearer` (`toke
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -32,6 +32,11 @@ def _bearer(headers: httpx.Headers, token: str | None) -> None:
         headers.pop("Authorization", None)
 
 
+def _options(call: Call[Any]) -> dict[str, Any]:
+    """Per-request options: a timeout of its own for a long poll."""
+    return {} if call.timeout is None else {"timeout": call.timeout}
+
+
 class BackendClient:
     """The backend's HTTP API, blocking. Close it (or use it in a `with` block)."""
 
@@ -46,7 +51,7 @@ class BackendClient:
         """Send `call`; its typed answer, or BackendError."""
         try:
             response = self._http.request(call.method, call.path, params=call.params,
-                                          json=call.body)
+                                          json=call.body, **_options(call))
         except httpx.HTTPError as error:
             raise unreachable(self.base_url, error) from None
         return call.answer(response)
@@ -89,6 +94,23 @@ class BackendClient:
     def readiness(self) -> models.Readiness:
         return self.call(endpoints.readiness())
 
+    # a running node: its license watch, heartbeats and execution records
+    def watch_licenses(self, after_block: int | None = None,
+                       timeout_s: float = 25.0) -> models.LicenseWatch:
+        """The caller's licenses once the mirror's indexed block is not `after_block` any
+        more (at once without it), or after `timeout_s` seconds as they are then."""
+        return self.call(endpoints.watch_licenses(after_block, timeout_s))
+
+    def heartbeat(self, node_type: int, token_id: int, software_version: str,
+                  state: models.NodeState) -> models.HeartbeatAck:
+        return self.call(endpoints.heartbeat(node_type, token_id, software_version, state))
+
+    def report_executions(self, node_type: int, token_id: int,
+                          executions: Sequence[models.ExecutionRecord]) -> int:
+        """Store the records (in batches the backend takes, each all or none); how many."""
+        return sum(self.call(call) for call in
+                   endpoints.report_executions(node_type, token_id, executions))
+
     # applications (admins)
     def applications(self, status: models.ApplicationStatus | None = None,
                      node_type: int | None = None, wallet: str | None = None,
@@ -128,6 +150,21 @@ class BackendClient:
     def proposals(self, state: models.ProposalState | None = None, limit: int = 100,
                   offset: int = 0) -> list[models.Proposal]:
         return self.call(endpoints.proposals(state, limit, offset))
+
+    # the public monitoring of the node network
+    def network_functions(self) -> list[models.NodeFunction]:
+        return self.call(endpoints.network_functions())
+
+    def network_nodes(self) -> list[models.NodeHealth]:
+        return self.call(endpoints.network_nodes())
+
+    def network_executions(self, function: str | None = None, node: str | None = None,
+                           outcome: models.Outcome | None = None, limit: int = 100,
+                           cursor: str | None = None) -> models.ExecutionPage:
+        return self.call(endpoints.network_executions(function, node, outcome, limit, cursor))
+
+    def network_members(self) -> models.Members:
+        return self.call(endpoints.network_members())
 
     # the vault: the caller's own secrets, and the audit log (auditor roles)
     def put_secret(self, token_id: int, name: str,
@@ -175,7 +212,7 @@ class AsyncBackendClient:
         """Send `call`; its typed answer, or BackendError."""
         try:
             response = await self._http.request(call.method, call.path, params=call.params,
-                                                json=call.body)
+                                                json=call.body, **_options(call))
         except httpx.HTTPError as error:
             raise unreachable(self.base_url, error) from None
         return call.answer(response)
@@ -219,6 +256,24 @@ class AsyncBackendClient:
     async def readiness(self) -> models.Readiness:
         return await self.call(endpoints.readiness())
 
+    # a running node: its license watch, heartbeats and execution records
+    async def watch_licenses(self, after_block: int | None = None,
+                             timeout_s: float = 25.0) -> models.LicenseWatch:
+        """The caller's licenses once the mirror's indexed block is not `after_block` any
+        more (at once without it), or after `timeout_s` seconds as they are then."""
+        return await self.call(endpoints.watch_licenses(after_block, timeout_s))
+
+    async def heartbeat(self, node_type: int, token_id: int, software_version: str,
+                        state: models.NodeState) -> models.HeartbeatAck:
+        return await self.call(endpoints.heartbeat(node_type, token_id, software_version,
+                                                   state))
+
+    async def report_executions(self, node_type: int, token_id: int,
+                                executions: Sequence[models.ExecutionRecord]) -> int:
+        """Store the records (in batches the backend takes, each all or none); how many."""
+        return sum([await self.call(call) for call in
+                    endpoints.report_executions(node_type, token_id, executions)])
+
     # applications (admins)
     async def applications(self, status: models.ApplicationStatus | None = None,
                            node_type: int | None = None, wallet: str | None = None,
@@ -258,6 +313,22 @@ class AsyncBackendClient:
     async def proposals(self, state: models.ProposalState | None = None, limit: int = 100,
                         offset: int = 0) -> list[models.Proposal]:
         return await self.call(endpoints.proposals(state, limit, offset))
+
+    # the public monitoring of the node network
+    async def network_functions(self) -> list[models.NodeFunction]:
+        return await self.call(endpoints.network_functions())
+
+    async def network_nodes(self) -> list[models.NodeHealth]:
+        return await self.call(endpoints.network_nodes())
+
+    async def network_executions(self, function: str | None = None, node: str | None = None,
+                                 outcome: models.Outcome | None = None, limit: int = 100,
+                                 cursor: str | None = None) -> models.ExecutionPage:
+        return await self.call(endpoints.network_executions(function, node, outcome, limit,
+                                                            cursor))
+
+    async def network_members(self) -> models.Members:
+        return await self.call(endpoints.network_members())
 
     # the vault: the caller's own secrets, and the audit log (auditor roles)
     async def put_secret(self, token_id: int, name: str,

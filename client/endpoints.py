@@ -3,7 +3,8 @@ is read. The sync and the async client send the same `Call`s; only the sending d
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -29,6 +30,8 @@ class Call(Generic[T]):
     params: dict[str, Any] = field(default_factory=dict)
     body: dict[str, Any] | None = None
     answers_when: tuple[int, ...] = ()
+    timeout: float | None = None
+    """Seconds for this request, when the client's default would cut it short (a long poll)."""
 
     def answer(self, response: httpx.Response) -> T:
         """What the response means, or the BackendError it stands for."""
@@ -110,6 +113,20 @@ _stored_secret = json_body(models.StoredSecret)
 _secret = json_body(models.Secret)
 _secret_list = json_body(list[models.SecretSummary], key="secrets")
 _deleted_versions = json_body(int, key="deleted_versions")
+_license_watch = json_body(models.LicenseWatch)
+_heartbeat_ack = json_body(models.HeartbeatAck)
+_accepted = json_body(int, key="accepted")
+_functions = json_body(list[models.NodeFunction])
+_nodes = json_body(list[models.NodeHealth])
+_execution_page = json_body(models.ExecutionPage)
+_members = json_body(models.Members)
+
+WATCH_MARGIN_SECONDS = 10.0
+"""How much longer than the watch's own timeout the client waits for its answer."""
+MAX_BATCH_RECORDS = 500
+MAX_BATCH_BYTES = 60_000
+"""Execution records per request: the backend takes at most 500, in a body under its default
+NODERR_MAX_BODY_BYTES (65,536) with room for the envelope."""
 
 
 # auth and node identity
@@ -132,6 +149,42 @@ def logout(everywhere: bool) -> Call[None]:
 
 def nodes_me() -> Call[models.LicensedNode]:
     return Call("GET", "/nodes/me", _licensed_node)
+
+
+def watch_licenses(after_block: int | None, timeout_s: float) -> Call[models.LicenseWatch]:
+    return Call("GET", "/nodes/me/watch", _license_watch,
+                params=query(after_block=after_block, timeout_s=timeout_s),
+                timeout=timeout_s + WATCH_MARGIN_SECONDS)
+
+
+def heartbeat(node_type: int, token_id: int, software_version: str,
+              state: models.NodeState) -> Call[models.HeartbeatAck]:
+    return Call("POST", "/nodes/heartbeat", _heartbeat_ack, body={
+        "node_type": int(node_type), "token_id": token_id,
+        "software_version": software_version, "state": state})
+
+
+def report_executions(node_type: int, token_id: int,
+                      executions: Sequence[models.ExecutionRecord]) -> list[Call[int]]:
+    """One call per batch of records that fits the backend's limits (none for no record);
+    each batch is stored all or none."""
+    return [Call("POST", "/nodes/executions", _accepted, body={
+        "node_type": int(node_type), "token_id": token_id, "executions": batch})
+        for batch in _batches([record.model_dump(mode="json") for record in executions])]
+
+
+def _batches(records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    batches: list[list[dict[str, Any]]] = []
+    size = 0
+    for record in records:
+        length = len(json.dumps(record)) + 1
+        if (not batches or size + length > MAX_BATCH_BYTES
+                or len(batches[-1]) == MAX_BATCH_RECORDS):
+            batches.append([])
+            size = 0
+        batches[-1].append(record)
+        size += length
+    return batches
 
 
 def readiness() -> Call[models.Readiness]:
@@ -187,6 +240,25 @@ def awaiting_admission() -> Call[list[models.Admission]]:
 def proposals(state: str | None, limit: int, offset: int) -> Call[list[models.Proposal]]:
     return Call("GET", "/governance/proposals", _proposals,
                 params=query(state=state, limit=limit, offset=offset))
+
+
+# the public monitoring of the node network
+def network_functions() -> Call[list[models.NodeFunction]]:
+    return Call("GET", "/network/functions", _functions)
+
+
+def network_nodes() -> Call[list[models.NodeHealth]]:
+    return Call("GET", "/network/nodes", _nodes)
+
+
+def network_executions(function: str | None, node: str | None, outcome: str | None,
+                       limit: int, cursor: str | None) -> Call[models.ExecutionPage]:
+    return Call("GET", "/network/executions", _execution_page, params=query(
+        function=function, node=node, outcome=outcome, limit=limit, cursor=cursor))
+
+
+def network_members() -> Call[models.Members]:
+    return Call("GET", "/network/members", _members)
 
 
 # the vault: the caller's own secrets, and the audit log (auditor roles)

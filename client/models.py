@@ -13,6 +13,10 @@ from pydantic import BaseModel, ConfigDict
 from noderr.domain import NodeType
 
 LicenseState = Literal["active", "suspended", "revoked"]
+HeldState = Literal["active", "suspended"]
+NodeState = Literal["active", "suspended", "stopping"]
+NodeStatus = Literal["active", "suspended", "stale", "stopped"]
+Outcome = Literal["ok", "rejected", "error"]
 ApplicationStatus = Literal["pending", "approved", "minted", "rejected"]
 ProposalState = Literal["created", "queued", "executed", "canceled"]
 
@@ -247,3 +251,102 @@ class VaultAuditExport(Answer):
 
     text: str
     head: str | None
+
+
+class HeldLicense(Answer):
+    """A license the caller holds, active or suspended."""
+
+    token_id: int
+    node_type: NodeType
+    status: HeldState
+
+
+class LicenseWatch(Answer):
+    """GET /nodes/me/watch: every license the caller holds at `indexed_block` (a revoked one
+    is burned, a reassigned one is someone else's: neither is listed). Pass `indexed_block`
+    as the next watch's `after_block`."""
+
+    address: str
+    indexed_block: int | None
+    licenses: list[HeldLicense]
+
+    def license(self, node_type: int) -> HeldLicense | None:
+        """The caller's license of `node_type`, whatever its status, or None."""
+        return next((item for item in self.licenses if item.node_type == node_type), None)
+
+
+class HeartbeatAck(Answer):
+    """POST /nodes/heartbeat: stored, judged at the mirror's `indexed_block`."""
+
+    recorded: bool
+    indexed_block: int | None
+
+
+class ExecutionRecord(BaseModel):
+    """One run of a catalogue function, as a node reports it (POST /nodes/executions). Built
+    from any object with these attributes too: `ExecutionRecord.model_validate(execution)`."""
+
+    model_config = ConfigDict(frozen=True, from_attributes=True)
+
+    function: str
+    started_at: datetime
+    duration_ms: float
+    outcome: Outcome
+    error: str | None = None
+
+
+class NodeFunction(Answer):
+    """GET /network/functions: one function of the catalogue."""
+
+    name: str
+    node_type: NodeType
+    category: str
+    description: str
+
+
+class NodeHealth(Answer):
+    """GET /network/nodes: a node as its heartbeats and the mirror show it."""
+
+    address: str
+    node_type: NodeType
+    token_id: int
+    status: NodeStatus
+    last_heartbeat: datetime
+    started_at: datetime
+    software_version: str
+
+
+class ExecutionItem(Answer):
+    """One stored execution record of GET /network/executions."""
+
+    id: int
+    address: str
+    node_type: NodeType
+    token_id: int
+    function: str
+    started_at: datetime
+    duration_ms: float
+    outcome: Outcome
+    error: str | None
+
+
+class ExecutionPage(Answer):
+    """GET /network/executions: newest first; pass `next_cursor` on for older records (None:
+    the last page)."""
+
+    items: list[ExecutionItem]
+    next_cursor: str | None
+
+
+class Member(Answer):
+    address: str
+    node_type: NodeType
+    token_id: int
+
+
+class Members(Answer):
+    """GET /network/members: the active licenses at `indexed_block`, by address: whose
+    signed bus messages count."""
+
+    indexed_block: int | None
+    members: list[Member]

@@ -1,8 +1,10 @@
-"""The FastAPI application: `create_app(...)` wires settings, database and chain, the one
-place every route is registered, the request-body limit and the NUL-free text guard."""
+"""The FastAPI application: `create_app(...)` wires settings, database and chain (and writes
+the function catalogue at start), the one place every route is registered, the request-body
+limit and the NUL-free text guard."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 from collections.abc import AsyncIterator
@@ -19,6 +21,7 @@ from backend.api.routes import (
     auth,
     batch,
     health,
+    network,
     nodes,
     typeform,
     vault,
@@ -30,6 +33,7 @@ from backend.chain_client import ChainClient
 from backend.context import Backend
 from backend.database import Database
 from backend.minter import load_minter
+from backend.network import seed_catalogue
 from backend.session_key import load_or_create
 from backend.settings import BackendSettings
 from backend.siwe_auth import SiweConfig
@@ -37,7 +41,7 @@ from indexer.settings import IndexerSettings
 from noderr.deployment import Deployment
 
 ROUTERS = (health.router, nodes.router, auth.router, batch.router, applications.router,
-           typeform.router, auditor.router, vault.router)
+           typeform.router, auditor.router, network.router, vault.router)
 """Every route of the API, in matching order."""
 
 
@@ -84,6 +88,11 @@ async def _empty_receive() -> Message:
     return {"type": "http.disconnect"}
 
 
+CATALOGUE_WAIT_SECONDS = 15.0
+"""How long start-up waits for the function catalogue to be written before it serves anyway
+(the writing goes on in the background while the database does not answer)."""
+
+
 def freeze_startup_heap() -> None:
     """For a server process, once its app is built: move everything allocated until now
     (web3, eth-abi, pydantic and FastAPI internals: over a hundred thousand objects) out of
@@ -115,9 +124,15 @@ def create_app(settings: BackendSettings, deployment: Deployment, database_url: 
                           minter=minter)
         app.state.backend = backend
         await backend.db.open()
+        catalogue = asyncio.create_task(seed_catalogue(backend.db), name="function-catalogue")
+        await asyncio.wait({catalogue}, timeout=CATALOGUE_WAIT_SECONDS)
+        if catalogue.done():
+            catalogue.result()  # a failure other than the database's is a bug: stop here
         if settings.caller_cache:
             await backend.callers.start()
         yield
+        catalogue.cancel()
+        await asyncio.gather(catalogue, return_exceptions=True)
         await backend.callers.stop()
         await backend.db.close()
         await backend.chain.close()

@@ -53,6 +53,9 @@ def test_refusals_every_operation_can_send__declared(document):
     ("GET /licenses/{token_id}", {"404"}),
     ("GET /readyz", {"503"}),
     ("GET /vault/licenses/{token_id}/secrets/{name}", {"401", "403", "404", "503"}),
+    ("GET /nodes/me/watch", {"401", "503"}),
+    ("POST /nodes/heartbeat", {"401", "403", "503"}),
+    ("POST /nodes/executions", {"401", "403", "503"}),
 ])
 def test_route_refusals__declared(document, operation, codes):
     declared = dict(operations(document))[operation]["responses"]
@@ -66,9 +69,11 @@ def test_security_schemes__bearer_and_session_cookie__on_gated_operations_only(d
     assert kinds == {("http", "bearer", None, None), ("apiKey", None, "cookie", SESSION_COOKIE)}
     gated = {name for name, operation in operations(document) if "security" in operation}
     assert {"GET /auth/me", "GET /nodes/validator/access", "GET /applications",
-            "PUT /vault/licenses/{token_id}/secrets/{name}", "GET /vault/audit"} <= gated
+            "PUT /vault/licenses/{token_id}/secrets/{name}", "GET /vault/audit",
+            "GET /nodes/me/watch", "POST /nodes/heartbeat", "POST /nodes/executions"} <= gated
     assert not gated & {"GET /events", "GET /licenses", "GET /healthz", "GET /auth/nonce",
-                        "POST /auth/verify", "POST /webhooks/typeform"}
+                        "POST /auth/verify", "POST /webhooks/typeform", "GET /network/functions",
+                        "GET /network/nodes", "GET /network/executions", "GET /network/members"}
 
 
 def test_non_json_answers__declared(document):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -15,6 +16,7 @@ import pytest
 
 from client import AsyncBackendClient, BackendClient, Call
 
+SLOW_SECONDS = 0.5
 HTML = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
 VALIDATION = {"detail": [{"type": "missing", "loc": ["body", "note"], "msg": "Field required",
                           "input": None},
@@ -36,6 +38,14 @@ SECRET = {"token_id": 7, "name": "binance", "version": 2,
 SECRETS = {"token_id": 7, "secrets": [
     {"name": "binance", "latest_version": 2, "versions": 2,
      "created_at": "2026-11-26T12:00:00+00:00", "updated_at": "2026-11-26T12:05:00+00:00"}]}
+EXECUTIONS = {"next_cursor": "abc", "items": [
+    {"id": 3, "address": ME["address"], "node_type": 1, "node_type_name": "Oracle",
+     "token_id": 2**200, "function": "compute_twap", "started_at": "2026-11-26T12:00:00Z",
+     "duration_ms": 0.5, "outcome": "error", "error": "ValueError: x"}]}
+MEMBERS = {"indexed_block": 17, "members": [{"address": ME["address"], "node_type": 3,
+                                             "token_id": 1}]}
+WATCH = {"address": ME["address"], "indexed_block": 17, "licenses": [
+    {"token_id": 2, "node_type": 1, "node_type_name": "Oracle", "status": "suspended"}]}
 ROUTES: dict[str, tuple[int, str, str]] = {
     "/ok": (200, "application/json", json.dumps({"nonce": "abc"})),
     "/auth/me": (200, "application/json", json.dumps(ME)),
@@ -54,13 +64,19 @@ ROUTES: dict[str, tuple[int, str, str]] = {
     "/vault/licenses/7/secrets/binance": (200, "application/json", json.dumps(SECRET)),
     "/vault/licenses/7/secrets": (200, "application/json", json.dumps(SECRETS)),
     "/readyz": (503, "application/json", json.dumps(NOT_READY)),
+    "/network/executions": (200, "application/json", json.dumps(EXECUTIONS)),
+    "/network/members": (200, "application/json", json.dumps(MEMBERS)),
+    "/nodes/me/watch": (200, "application/json", json.dumps(WATCH)),
 }
 
 
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         path, _, query = self.path.partition("?")
-        if path == "/echo":
+        if path == "/slow":
+            time.sleep(SLOW_SECONDS)
+            self.send(200, "application/json", json.dumps({"nonce": "late"}))
+        elif path == "/echo":
             self.send(200, "application/json", json.dumps({
                 "method": self.command, "query": query, "body": self.body(),
                 "authorization": self.headers.get("Authorization")}))

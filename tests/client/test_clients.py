@@ -4,15 +4,18 @@ answers, the session token as a bearer, unset filters left out."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
+import json
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from client import AsyncBackendClient, BackendClient, Call, EventFilters, endpoints
+import pytest
+
+from client import AsyncBackendClient, BackendClient, BackendError, Call, EventFilters, endpoints
 from client.endpoints import json_body
-from client.models import LicensedNode, Me
+from client.models import ExecutionRecord, LicensedNode, Me
 from noderr.domain import NodeType
-from tests.client.conftest import ME, Send
+from tests.client.conftest import ME, SLOW_SECONDS, Send
 
 ECHO = Call("GET", "/echo", json_body(dict))
 TOKEN = "s3ss10n"  # noqa: S105 - a test value
@@ -72,3 +75,82 @@ def test_logout__asyncio__session_token_dropped(server: str):
             return await client.call(ECHO)
 
     assert asyncio.run(go())["authorization"] is None
+
+
+def test_per_call_timeout__outlasts_the_clients_default(server: str):
+    slow = Call("GET", "/slow", json_body(str, key="nonce"))
+    patient = replace(slow, timeout=SLOW_SECONDS * 10)
+    with BackendClient(server, timeout=SLOW_SECONDS / 5) as client:
+        assert client.call(patient) == "late"
+        with pytest.raises(BackendError) as caught:
+            client.call(slow)
+    assert caught.value.unreachable
+
+    async def asynchronously() -> str:
+        async with AsyncBackendClient(server, timeout=SLOW_SECONDS / 5) as client:
+            return await client.call(patient)
+
+    assert asyncio.run(asynchronously()) == "late"
+
+
+def test_watch_licenses__parameters_and_a_timeout_beyond_the_wait(send: Send, server: str):
+    call = endpoints.watch_licenses(41, 25)
+    assert call.timeout is not None and call.timeout > 25
+    echoed = send(server, replace(call, path="/echo", read=json_body(dict)))
+    assert (echoed["method"], echoed["query"]) == ("GET", "after_block=41&timeout_s=25")
+    assert "after_block" not in endpoints.watch_licenses(None, 0).params
+
+
+def test_heartbeat__json_body(send: Send, server: str):
+    call = endpoints.heartbeat(NodeType.ORACLE, 2**200, "0.1.0", "suspended")
+    echoed = send(server, replace(call, path="/echo", read=json_body(dict)))
+    assert (echoed["method"], echoed["body"]) == ("POST", {
+        "node_type": 1, "token_id": 2**200, "software_version": "0.1.0", "state": "suspended"})
+
+
+RECORD = ExecutionRecord(function="compute_vwap", started_at=datetime(2026, 1, 2, tzinfo=UTC),
+                         duration_ms=1.25, outcome="ok")
+
+
+def test_report_executions__records_as_json(send: Send, server: str):
+    (call,) = endpoints.report_executions(NodeType.ORACLE, 7, [RECORD])
+    echoed = send(server, replace(call, path="/echo", read=json_body(dict)))
+    assert echoed["body"] == {"node_type": 1, "token_id": 7, "executions": [
+        {"function": "compute_vwap", "started_at": "2026-01-02T00:00:00Z", "duration_ms": 1.25,
+         "outcome": "ok", "error": None}]}
+
+
+def test_report_executions__batches_within_the_backends_limits():
+    assert endpoints.report_executions(1, 7, []) == []
+    counts = [len(call.body["executions"]) for call in
+              endpoints.report_executions(1, 7, [RECORD] * 1201)]
+    assert counts == [500, 500, 201]
+    failing = RECORD.model_copy(update={"outcome": "error", "error": "E" * 500})
+    calls = endpoints.report_executions(1, 7, [failing] * 300)
+    assert sum(len(call.body["executions"]) for call in calls) == 300
+    assert all(len(json.dumps(call.body)) < 65536 for call in calls)
+
+
+def test_execution_record__from_any_object_with_its_attributes():
+    @dataclass(frozen=True)
+    class Execution:
+        function: str
+        started_at: datetime
+        duration_ms: float
+        outcome: str
+        error: str | None = None
+
+    node_side = Execution("compute_vwap", RECORD.started_at, 1.25, "ok")
+    assert ExecutionRecord.model_validate(node_side) == RECORD
+
+
+def test_network_reads__typed_answers(send: Send, server: str):
+    page = send(server, endpoints.network_executions(None, None, "error", 2, None))
+    (item,) = page.items
+    assert (item.node_type, item.token_id, item.outcome, page.next_cursor) == (
+        NodeType.ORACLE, 2**200, "error", "abc")
+    members = send(server, endpoints.network_members())
+    assert members.indexed_block == 17 and members.members[0].node_type is NodeType.VALIDATOR
+    watch = send(server, endpoints.watch_licenses(None, 1))
+    assert watch.license(NodeType.ORACLE).status == "suspended"
+    assert watch.license(NodeType.GUARDIAN) is None
