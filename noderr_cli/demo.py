@@ -44,6 +44,7 @@ class Services:
     dashboard_port: int = 8501
     typeform_secret: str = ""
     bus_url: str = "nats://127.0.0.1:4222"
+    vault_key_file: Path | None = None
 
     @property
     def api_url(self) -> str:
@@ -62,7 +63,9 @@ class Services:
                 "NODERR_TYPEFORM_FORM_ID": DEMO_FORM_ID,
                 "NODERR_SIWE_DOMAINS": f"{self.api_url},{self.dashboard_url},"
                                        f"http://localhost:{self.dashboard_port}",
-                "NODERR_INDEXER_POLL_INTERVAL": "0.5", "NODERR_BUS_URL": self.bus_url}
+                "NODERR_INDEXER_POLL_INTERVAL": "0.5", "NODERR_BUS_URL": self.bus_url,
+                **({"NODERR_VAULT_KEY_FILE": str(self.vault_key_file)}
+                   if self.vault_key_file else {})}
 
 
 def _answers(url: str) -> bool:
@@ -101,6 +104,18 @@ def start_service(args: list[str], services: Services, log_path: Path) -> subpro
         return subprocess.Popen([sys.executable, "-m", "noderr_cli", *args],
                                 env=services.env(), stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
+
+
+def ensure_vault_keyring(services: Services, key_file: Path, log_path: Path) -> None:
+    """A first vault master key (`noderr vault rotate`) unless `key_file` already holds one:
+    nodes read their credentials from the vault as they start."""
+    if key_file.exists():
+        return
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log:
+        subprocess.run([sys.executable, "-m", "noderr_cli", "vault", "rotate"], check=True,
+                       env={**services.env(), "NODERR_VAULT_KEY_FILE": str(key_file)},
+                       stdout=log, stderr=subprocess.STDOUT)
 
 
 def wait_http(url: str, process: subprocess.Popen, log_path: Path, timeout: float = 60) -> None:

@@ -18,6 +18,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from eth_utils import to_checksum_address
+
 from client import AsyncBackendClient, BackendError
 from client.models import LicenseWatch
 from node.runtime.duties import Duties
@@ -133,6 +135,7 @@ class Node:
                     raise StartRefused(ExitStatus.FAILED,
                                        f"cannot {what} within {START_DEADLINE_S:.0f} s: "
                                        f"{error}") from None
+                log.warning("cannot %s yet, retrying: %s", what, error)
                 await asyncio.sleep(RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)])
                 attempt += 1
 
@@ -198,7 +201,7 @@ class Node:
             await self.network.refresh_members()
 
     async def _license_gone(self, verdict: Verdict) -> None:
-        self._close(verdict.reason)
+        self.gate.open.clear()
         self.say(f"{await self._why_gone(verdict)}; the node stops")
         self.stop(ExitStatus.LICENSE_GONE)
 
@@ -213,7 +216,7 @@ class Node:
             reason = f": {detail.status_reason}" if detail.status_reason else ""
             return f"license #{self.token_id} was revoked{reason}"
         if detail.owner.lower() != self.config.key.address.lower():
-            return f"license #{self.token_id} was reassigned to {detail.owner}"
+            return f"license #{self.token_id} was reassigned to {to_checksum_address(detail.owner)}"
         return verdict.reason
 
     def _open(self, reason: str) -> None:

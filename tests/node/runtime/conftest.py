@@ -19,7 +19,7 @@ from web3 import Web3
 from node.bus.server import NatsServer
 from noderr.deployment import CONTRACT_NAMES, Deployment
 from noderr.domain import NodeType
-from noderr_cli.demo import Services, backend_services
+from noderr_cli.demo import Services, backend_services, ensure_vault_keyring
 from onchain.anvil import free_port, start_anvil
 from onchain.compile import Artifact
 from onchain.deploy import deploy_all
@@ -89,7 +89,8 @@ def network(artifacts: dict[str, Artifact], pg_server: str,  # noqa: F811
         deployment.save(folder / "deployment.json")
         services = Services(rpc_url=rpc_url, deployment=folder / "deployment.json",
                             database_url=fresh_database(pg_server), api_port=free_port(),
-                            bus_url=bus.url)
+                            bus_url=bus.url, vault_key_file=folder / "vault-keys.json")
+        ensure_vault_keyring(services, services.vault_key_file, folder / "logs" / "vault.log")
         with backend_services(services, folder / "logs", dashboard=False):
             ops = LicenseOps(w3, deployment, rpc_url, services.database_url)
             network = Network(services, deployment, w3, ops, folder)

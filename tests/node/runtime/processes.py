@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -19,7 +21,7 @@ class NodeProcess:
         self.log_path = log_path
         self.started = time.monotonic()
         self.process = subprocess.Popen([sys.executable, "-m", "noderr_cli", "node", "run",
-                                         *args], env=env, stdout=subprocess.PIPE,
+                                         *args], env={**env, "PYTHONFAULTHANDLER": "1"}, stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE, text=True,
                                         start_new_session=True)
         self.lines: list[tuple[float, str]] = []
@@ -51,8 +53,17 @@ class NodeProcess:
             if self.process.poll() is not None and all(not r.is_alive() for r in self._readers):
                 break
             time.sleep(0.05)
+        self.dump_stacks()
         raise AssertionError(f"no line matching {pattern!r} in {timeout} s "
                              f"(exit {self.process.poll()}):\n{self.output()}")
+
+    def dump_stacks(self) -> None:
+        """Ask a stuck node for its threads' stacks (PYTHONFAULTHANDLER: SIGABRT dumps them),
+        so a failed wait shows where the node was."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGABRT)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.wait_exit(timeout=5)
 
     def wait_exit(self, timeout: float = 30) -> int:
         status = self.process.wait(timeout=timeout)

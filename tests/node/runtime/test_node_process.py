@@ -6,6 +6,7 @@ Each test licenses its own anvil account (the chain is shared by the session).""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 from noderr.catalogue import of_type
@@ -101,9 +102,8 @@ def test_reassign__node_stops_and_exits_4_naming_the_new_owner(network: Network,
 
 def test_backend_down__node_pauses_saying_why_then_resumes(network: Network, licensed):
     licensed(NodeType.ORACLE, 6)
-    services = network.services
-    port = free_port()
-    api_url = f"http://127.0.0.1:{port}"
+    services = dataclasses.replace(network.services, api_port=free_port())
+    port, api_url = services.api_port, services.api_url
     log = network.folder / "logs" / "api-outage.log"
 
     def start_api():
