@@ -65,8 +65,8 @@ class Commit:
 
 @dataclass(frozen=True)
 class PreparedCertificate:
-    """Proof that a proposal was prepared in a view: the leader's pre-prepare and 2f+1 matching
-    prepares from distinct members."""
+    """Proof that a proposal was prepared in a view: the leader's pre-prepare and a quorum of
+    matching prepares from distinct members."""
 
     pre_prepare: PrePrepare
     prepares: tuple[Prepare, ...]
@@ -89,7 +89,7 @@ class ViewChange:
 
 @dataclass(frozen=True)
 class NewView:
-    """The new leader's proof (2f+1 view changes) and its pre-prepare for the view."""
+    """The new leader's proof (a quorum of view changes) and its pre-prepare for the view."""
 
     sender: str
     round: int
@@ -100,8 +100,8 @@ class NewView:
 
 @dataclass(frozen=True)
 class Decided:
-    """Catch-up: a replica that decided the round answers a laggard with the proposal and the 2f+1
-    commits that decided it, which the laggard checks as if it had received them itself."""
+    """Catch-up: a replica that decided the round answers a laggard with the proposal and the
+    quorum of commits that decided it, which the laggard checks as if it had received them."""
 
     sender: str
     round: int

@@ -8,7 +8,9 @@ opens in view r and the leader of view v is members[v % n], so the first leader 
 round (as Tendermint's proposer) and a crashed validator costs a timeout only in the rounds where
 it is first in line.
 
-Rules (n members, f = (n - 1) // 3, quorum 2f + 1):
+Rules (n members, f = (n - 1) // 3, quorum n - f, which is the chain's floor(2n / 3) + 1 and
+2f + 1 when n = 3f + 1; at other n two sets of 2f + 1 need not share an honest member: the
+simulation found a split decision at n = 5 with one equivocator when the quorum was 2f + 1):
 - the leader of the round's first view pre-prepares a proposal; a pre-prepare from anyone else,
   for another view, or whose value is not the median of the observations it carries is ignored;
 - a replica prepares (one prepare per view) after a valid pre-prepare, commits after a quorum of
@@ -23,7 +25,7 @@ Rules (n members, f = (n - 1) // 3, quorum 2f + 1):
   own proposal if none; replicas check that choice before preparing, so a value that a quorum
   prepared (and may have decided) is the only one a later view can carry;
 - while undecided a replica resends its messages of the current view every `retransmit_ticks`;
-  one that decided a round answers any message of that round with its 2f + 1 commits (Decided).
+  one that decided a round answers any message of that round with its quorum of commits (Decided).
 """
 
 from __future__ import annotations
@@ -101,7 +103,7 @@ class _Round:
 
     @property
     def quorum(self) -> int:
-        return 2 * self.f + 1
+        return len(self.members) - self.f
 
     def leader(self, view: int) -> str:
         return self.members[view % len(self.members)]
