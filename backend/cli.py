@@ -13,6 +13,10 @@ import typer
 
 from noderr.console import fail
 
+GRACEFUL_SHUTDOWN_S = 3
+"""On SIGTERM, requests get this long to finish: a node's license long-poll (up to 30 s) would
+otherwise hold the shutdown, and the node re-asks a restarted API at once."""
+
 
 def api(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
@@ -49,13 +53,15 @@ def api(
                f"{context.deployment.chain_id}, {workers} worker(s)")
     if workers == 1:
         freeze_startup_heap()
-        uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+        uvicorn.run(app, host=host, port=port, log_level="info", access_log=False,
+                    timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)
         return
     os.environ.update({"NODERR_RPC_URL": context.rpc_url,
                        "NODERR_DEPLOYMENT": str(context.deployment_path),
                        "NODERR_DATABASE_URL": context.database_url})
     uvicorn.run("backend.api.app:app_from_environment", factory=True, workers=workers, host=host,
-                port=port, log_level="info", access_log=False)
+                port=port, log_level="info", access_log=False,
+                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)
 
 
 def typeform_backfill(

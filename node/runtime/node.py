@@ -100,7 +100,7 @@ class Node:
             raise StartRefused(ExitStatus.FAILED, str(error)) from None
         await self.network.refresh_members()
         self.reporter = Reporter(self.client, self.network, node_type, chosen.token_id,
-                                 self.config.version)
+                                 self.config.version, self._unreachable)
         self.duties = await asyncio.to_thread(
             Duties.for_type, node_type, self.network, self.reporter.log, credentials,
             self.config.settings, int(key.address[-8:], 16))
@@ -182,8 +182,11 @@ class Node:
         if error.status == 401:
             with contextlib.suppress(BackendError):
                 await self._sign_in()
-        self._close(f"the backend cannot confirm the license ({error}); execution paused")
+        self._unreachable(error)
         await asyncio.sleep(RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)])
+
+    def _unreachable(self, error: BackendError) -> None:
+        self._close(f"the backend cannot confirm the license ({error}); execution paused")
 
     async def _apply(self, watch: LicenseWatch) -> None:
         assert self.token_id is not None and self.network is not None

@@ -21,8 +21,9 @@ SHIP_EVERY_S = 1.0
 
 class Reporter:
     def __init__(self, client: AsyncBackendClient, network: Network, node_type: NodeType,
-                 token_id: int, version: str) -> None:
-        self.client, self.network = client, network
+                 token_id: int, version: str,
+                 unreachable: Callable[[BackendError], None]) -> None:
+        self.client, self.network, self.unreachable = client, network, unreachable
         self.node_type, self.token_id, self.version = node_type, token_id, version
         self.log = ExecutionLog()
 
@@ -32,12 +33,15 @@ class Reporter:
             await asyncio.sleep(settings.node_heartbeat_interval)
 
     async def beat(self, state: str) -> None:
-        """One heartbeat to the backend and one to the bus's heartbeat bucket; a failure of
-        either is logged, never fatal (the license watch decides whether the node runs)."""
+        """One heartbeat to the backend and one to the bus's heartbeat bucket. A backend that
+        does not answer is reported to `unreachable` (the node then stops executing until the
+        license watch hears from it again); any other failure is logged."""
         try:
             await self.client.heartbeat(int(self.node_type), self.token_id, self.version, state)
         except BackendError as error:
             log.warning("heartbeat to the backend failed: %s", error)
+            if error.unreachable:
+                self.unreachable(error)
         await self.network.beat(state, self.version)
 
     async def ship_forever(self) -> None:

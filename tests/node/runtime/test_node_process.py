@@ -114,7 +114,7 @@ def test_backend_down__node_pauses_saying_why_then_resumes(network: Network, lic
     with running(start_api()) as api:
         node = network.start_node(NodeType.ORACLE, 6, NODERR_API_URL=api_url)
         node.wait_for(r"first round done")
-        api.terminate()
+        api.kill()
         api.wait(timeout=15)
         index, _ = node.wait_for(r"the backend cannot confirm the license .*execution paused")
     with running(start_api()):
