@@ -4,11 +4,11 @@ Value at risk is reported as a positive loss in the positions' currency over one
 Historical VaR revalues today's positions under each past day's returns (full revaluation of a
 linear book: P&L_t = positions · r_t) and takes the `confidence` quantile of the losses (numpy's
 default linear interpolation, as pandas' quantile); ES is the mean loss at or beyond it, so
-ES >= VaR always. The EWMA VaR is RiskMetrics (1996): zero-mean covariance
-Σ = Σ_k w_k r_{t-k} r_{t-k}ᵀ / Σ_k w_k with w_k = λ^k (λ = 0.94 for daily data), portfolio
-sigma = sqrt(pᵀ Σ p), VaR = z_c sigma and ES = sigma φ(z_c) / (1 - c) under normality. An external sigma
-forecast per instrument (a GARCH or ML model's) replaces the EWMA volatilities and keeps the
-EWMA correlations."""
+ES >= VaR always. The EWMA VaR is RiskMetrics (1996): the zero-mean covariance
+Sigma = sum_k w_k r_{t-k} r_{t-k}' / sum_k w_k with w_k = lambda^k (lambda = 0.94 for daily
+data), the portfolio's sigma = sqrt(p' Sigma p), VaR = z_c sigma and ES = sigma phi(z_c) / (1 - c)
+under normality. An external sigma forecast per instrument (a GARCH or ML model's) replaces the
+EWMA volatilities and keeps the EWMA correlations."""
 
 from __future__ import annotations
 
