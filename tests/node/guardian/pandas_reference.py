@@ -82,12 +82,14 @@ def rate_limit_admitted(times: pd.Series, capacity: float, rate: float) -> list[
     return admitted
 
 
-def gcra_admitted(seconds: Sequence[float], capacity: int, rate: float) -> list[bool]:
+def gcra_admitted(seconds: Sequence[float], capacity: int, rate: float,
+                  start: float = 0.0) -> list[bool]:
     """The generic cell rate algorithm (ATM's virtual scheduling form), equivalent to a token
-    bucket of `capacity` refilled at `rate` per second: an independent formulation."""
+    bucket of `capacity` refilled at `rate` per second, full at `start`: an independent
+    formulation."""
     interval = 1 / rate
     tolerance = (capacity - 1) * interval
-    theoretical = seconds[0] if seconds else 0.0
+    theoretical = start
     admitted = []
     for at in seconds:
         if at < theoretical - tolerance:
