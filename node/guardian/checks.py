@@ -39,7 +39,25 @@ def address(value: str) -> str:
 
 
 def addresses(values: Iterable[str]) -> list[str]:
-    return [address(value) for value in values]
+    """Many addresses checked in a few passes over their concatenation (a deny list of
+    thousands costs tens of microseconds, not one regular expression per address); on a
+    failure, the address-by-address check names the first bad one."""
+    items = list(values)
+    try:
+        joined = "".join(items)
+    except TypeError:
+        joined = ""
+    count = len(items)
+    if (len(joined) == 42 * count and set(map(len, items)) == {42}
+            and joined[0::42] == "0" * count
+            and joined[1::42] == "x" * count and joined.count("x") == count):
+        try:
+            valid = len(bytes.fromhex(joined.replace("x", "0"))) == 21 * count
+        except ValueError:
+            valid = False
+        if valid:
+            return [item.lower() for item in items]
+    return [address(item) for item in items]
 
 
 def instant(name: str, value: datetime) -> int:

@@ -57,6 +57,15 @@ def _node_type(value: object) -> NodeType:
         raise MalformedInput(str(error)) from error
 
 
+class Denylist(frozenset[str]):
+    """Deny-listed addresses, checked and lowercased once: a list screened against every order
+    is worth preparing. A plain collection works too and is checked on each screening."""
+
+    @classmethod
+    def of(cls, addresses: Iterable[str]) -> Denylist:
+        return cls(guardian_checks.addresses(addresses))
+
+
 @dataclass(frozen=True)
 class Screening:
     allowed: bool
@@ -64,10 +73,11 @@ class Screening:
     hits: tuple[str, ...]
 
 
-def screen_address_denylist(addresses: Iterable[str], denylist: Collection[str]) -> Screening:
+def screen_address_denylist(addresses: Iterable[str],
+                            denylist: Denylist | Collection[str]) -> Screening:
     """The given addresses found on the deny list (lowercase, in the order given, once each);
     allowed when none is."""
-    listed = {guardian_checks.address(entry) for entry in denylist}
+    listed = denylist if isinstance(denylist, Denylist) else Denylist.of(denylist)
     hits = dict.fromkeys(entry for entry in guardian_checks.addresses(addresses)
                          if entry in listed)
     return Screening(not hits, "address_denylist", tuple(hits))
