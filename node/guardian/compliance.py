@@ -36,18 +36,29 @@ class LicenseCheck:
 
 
 def check_license_validity(address: str, required: NodeType,
-                           membership: Mapping[str, Collection[NodeType]]) -> LicenseCheck:
+                           membership: Mapping[str | bytes, Collection[NodeType]]
+                           ) -> LicenseCheck:
     """Whether `address` holds an active license of type `required`, in the membership snapshot
     of the chain mirror (address -> node types of its active licenses; suspended or revoked
-    licenses are not in it). Addresses compare case-insensitively."""
+    licenses are not in it). Members are keyed by 0x-hex in any case or by their 20 bytes (the
+    bus's `Snapshot.types`); a lowercase or bytes key is found directly, others by a scan."""
     wanted = _node_type(required)
     subject = guardian_checks.address(address)
-    held: frozenset[NodeType] = frozenset()
-    for member, types in membership.items():
-        if guardian_checks.address(member) == subject:
-            held = frozenset(_node_type(node_type) for node_type in types)
-            break
+    types = _types_of(subject, membership)
+    held = frozenset(_node_type(node_type) for node_type in types)
     return LicenseCheck(wanted in held, "license_validity", subject, wanted, held)
+
+
+def _types_of(subject: str, membership: Mapping[str | bytes, Collection[NodeType]]
+              ) -> Collection[NodeType]:
+    for key in (subject, bytes.fromhex(subject[2:])):
+        if key in membership:
+            return membership[key]
+    for member, types in membership.items():
+        spelled = "0x" + member.hex() if isinstance(member, bytes) else member
+        if guardian_checks.address(spelled) == subject:
+            return types
+    return ()
 
 
 def _node_type(value: object) -> NodeType:

@@ -50,6 +50,12 @@ def test_license__active_license_of_the_required_type(subject, required, allowed
     assert result.allowed == reference.license_valid(subject, required, MEMBERSHIP)
 
 
+def test_license__reads_the_bus_snapshot_keyed_by_address_bytes() -> None:
+    membership = {bytes.fromhex(address(4)[2:]): frozenset({NodeType.GUARDIAN})}
+    assert check_license_validity(address(4), NodeType.GUARDIAN, membership).allowed
+    assert not check_license_validity(address(5), NodeType.GUARDIAN, membership).allowed
+
+
 def test_license__accepts_codes_and_names_of_node_types() -> None:
     assert check_license_validity(address(2), 3, {address(2): ["validator"]}).allowed
 
@@ -59,6 +65,7 @@ def test_license__accepts_codes_and_names_of_node_types() -> None:
     (address(1), 7, MEMBERSHIP),
     (address(1), NodeType.GUARDIAN, {address(1): {9}}),
     (address(1), NodeType.GUARDIAN, {"guardian-one": {2}}),
+    (address(1), NodeType.GUARDIAN, {b"short": {2}}),
 ])
 def test_license__refuses_malformed_input(subject, required, membership) -> None:
     with pytest.raises(MalformedInput):
