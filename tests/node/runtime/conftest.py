@@ -108,7 +108,9 @@ def network(artifacts: dict[str, Artifact], pg_server: str,  # noqa: F811
 
 @pytest.fixture
 def licensed(network: Network) -> Callable[[NodeType, int], int]:
-    """Mint a license of a type to anvil account N; its token id."""
+    """The live license of a type of anvil account N (minted unless it holds one); its id."""
     def mint(node_type: NodeType, account: int) -> int:
-        return network.ops.mint(network.account(account), node_type, salt=os.urandom(4).hex())
+        address = network.account(account)
+        held = network.ops.contract.functions.token_of(address, node_type).call()
+        return held or network.ops.mint(address, node_type, salt=os.urandom(4).hex())
     return mint

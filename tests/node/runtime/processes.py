@@ -20,10 +20,10 @@ class NodeProcess:
     def __init__(self, args: list[str], env: dict[str, str], log_path: Path) -> None:
         self.log_path = log_path
         self.started = time.monotonic()
-        self.process = subprocess.Popen([sys.executable, "-m", "noderr_cli", "node", "run",
-                                         *args], env={**env, "PYTHONFAULTHANDLER": "1"}, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, text=True,
-                                        start_new_session=True)
+        command = [sys.executable, "-m", "noderr_cli", "node", "run", *args]
+        self.process = subprocess.Popen(command, env={**env, "PYTHONFAULTHANDLER": "1"},
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        text=True, start_new_session=True)
         self.lines: list[tuple[float, str]] = []
         self._new: queue.Queue[str] = queue.Queue()
         self._readers = [threading.Thread(target=self._read, args=(stream,), daemon=True)
