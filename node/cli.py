@@ -43,15 +43,21 @@ def run(
         int | None, typer.Option(help="anvil development account N (chain 31337 only).")] = None,
 ) -> None:
     """Sign in, prove the license, then run the functions of the node's type until stopped."""
-    from node.runtime.keys import KeyLoadError
+    from node.runtime.keys import KeyLoadError, anvil_account, from_keystore
     from node.runtime.node import NodeConfig, run_node
 
     settings = get_node_settings()
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    by_account = account is not None and keystore is None and password_file is None
+    by_keystore = account is None and keystore is not None and password_file is not None
+    if not (by_account or by_keystore):
+        raise fail("give the node's key as --keystore FILE --password-file FILE (or, on the "
+                   "local chain only, --account N)")
     chain_id = _chain_id(settings)
     try:
-        key = _load_key(keystore, password_file, account, chain_id)
+        key = (anvil_account(account, chain_id) if by_account
+               else from_keystore(keystore, password_file))  # type: ignore[arg-type]
     except KeyLoadError as error:
         raise fail(str(error)) from None
     config = NodeConfig(NodeType[node_type.name.upper()], key, chain_id, settings,
@@ -70,18 +76,6 @@ def _chain_id(settings: NodeSettings) -> int:
         return int(call(settings.rpc_url, "eth_chainId"), 16)
     except (JsonRpcError, TypeError, ValueError) as error:
         raise fail(f"cannot read the chain id from {settings.rpc_url}: {error}") from None
-
-
-def _load_key(keystore: Path | None, password_file: Path | None, account: int | None,
-              chain_id: int):
-    from node.runtime.keys import KeyLoadError, anvil_account, from_keystore
-
-    if account is not None and keystore is None and password_file is None:
-        return anvil_account(account, chain_id)
-    if account is None and keystore is not None and password_file is not None:
-        return from_keystore(keystore, password_file)
-    raise KeyLoadError("give the node's key as --keystore FILE --password-file FILE (or, on "
-                       "the local chain only, --account N)")
 
 
 @node_app.command("functions")
@@ -109,4 +103,8 @@ def bus(
     from node.bus.settings import get_bus_settings
 
     settings = get_bus_settings()
-    raise typer.Exit(code=run_server(url or settings.bus_url, settings.store_dir()))
+    try:
+        status = run_server(url or settings.bus_url, settings.store_dir())
+    except (ValueError, OSError) as error:
+        raise fail(str(error)) from None
+    raise typer.Exit(code=status)

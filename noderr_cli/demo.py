@@ -8,6 +8,7 @@ import contextlib
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -19,6 +20,9 @@ from urllib.parse import urlparse
 import httpx
 import psycopg
 
+from backend.vault.settings import VaultSettings
+from node.bus.server import NatsServer
+from node.bus.settings import get_bus_settings
 from noderr import jsonrpc
 from noderr.deployment import Deployment
 from noderr.migrate import upgrade
@@ -82,6 +86,16 @@ def _port_in_use(rpc_url: str) -> bool:
     except httpx.HTTPError:
         return False
     return True
+
+
+def _accepts_connections(url: str) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 4222),
+                                      timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 @contextlib.contextmanager
@@ -175,29 +189,37 @@ def summary(deployment: Deployment, services: Services) -> list[str]:
               "development wallet, account #0 is the admin)",
               f"API        {services.api_url}  (docs {services.api_url}/docs)",
               "Seeded     3 applications from anvil #1-#3 (Typeform webhook); #1 and #2 "
-              "confirmed their wallets, so they can be approved"]
+              "confirmed their wallets, so they can be approved",
+              f"Bus        {services.bus_url}  (NATS with JetStream; the node network)",
+              "Nodes      once #1's Oracle license is minted: noderr node run --type oracle "
+              "--account 1 (a genesis validator: --type validator --account 4)"]
     return lines
 
 
-def check_ports_free(rpc_url: str) -> None:
+def check_ports_free(rpc_url: str, bus_url: str) -> None:
     if _port_in_use(rpc_url):
         raise RuntimeError(f"something already answers at {rpc_url}: stop it or set "
                            "NODERR_RPC_URL to a free local port")
+    if _accepts_connections(bus_url):
+        raise RuntimeError(f"something already listens at {bus_url}: stop it or set "
+                           "NODERR_BUS_URL to a free local port")
     for port in (8000, 8501):
         if _answers(f"http://127.0.0.1:{port}/"):
             raise RuntimeError(f"something already listens on 127.0.0.1:{port}: stop it")
 
 
 def run_demo(settings: Settings, log: Log) -> None:
-    rpc_url = settings.rpc_url
-    check_ports_free(rpc_url)
+    rpc_url, bus = settings.rpc_url, get_bus_settings()
+    check_ports_free(rpc_url, bus.bus_url)
     port = urlparse(rpc_url).port or 8545
-    with running(start_anvil(port, LOCAL_CHAIN_ID)):
+    with running(start_anvil(port, LOCAL_CHAIN_ID)), NatsServer(bus.bus_url, bus.store_dir()):
         path, deployment = run_deploy(rpc_url, None, settings, log)
         log(f"Database   fresh '{DEMO_DATABASE}' in the embedded PostgreSQL")
         services = Services(rpc_url=rpc_url, deployment=path,
                             database_url=fresh_database(embedded_admin_url(settings)),
-                            typeform_secret=secrets.token_urlsafe(24))
+                            typeform_secret=secrets.token_urlsafe(24), bus_url=bus.bus_url)
+        ensure_vault_keyring(services, VaultSettings().keyring_path(),
+                             settings.data_dir / "logs" / "vault.log")
         log("Starting the indexer, the API and the dashboard…")
         with backend_services(services, settings.data_dir / "logs"):
             try:
