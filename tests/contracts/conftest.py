@@ -5,9 +5,16 @@ deployment below is reverted to its pristine state between tests.
 """
 
 import itertools
+from dataclasses import dataclass
 
+import ape.exceptions
 import pytest
+from eth_account import Account
+from eth_utils import keccak
 
+from onchain.feed import sign_report as sign
+from onchain.feed import split_signature
+from tests.contracts.governance_setup import deploy_governance
 from tests.contracts.license_constants import (
     MINTER_ROLE,
     PAUSER_ROLE,
@@ -97,3 +104,84 @@ def mint(license, admin, minter, application_ids):
         return tx.return_value
 
     return _mint
+
+
+# ---------------------------------------------------------------------------
+# NodeFeed: validators as signing keys, the governed stack, a feed next to it
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """A validator's key: it signs reports off-chain and never sends a transaction."""
+
+    private_key: bytes
+    address: str
+
+
+FEED_DECIMALS = 8
+FEED_DESCRIPTION = "BTC / USD"
+FEED_MIN_ANSWER = -(10**18)
+FEED_MAX_ANSWER = 10**18
+
+
+def signing_key(label: str) -> SigningKey:
+    private_key = keccak(text=label)
+    return SigningKey(private_key, Account.from_key(private_key).address)
+
+
+@pytest.fixture(scope="session")
+def validator_keys():
+    """Four genesis validators' keys, ascending by address."""
+    keys = [signing_key(f"feed-validator-{n}") for n in range(4)]
+    return sorted(keys, key=lambda key: int(key.address, 16))
+
+
+@pytest.fixture(scope="session")
+def outsider_key():
+    """A key that holds no license."""
+    return signing_key("feed-outsider")
+
+
+@pytest.fixture(scope="module")
+def feed_stack(project, deployer, minter, revoker, pauser, validator_keys):
+    """NodeLicense, NodeTimelock and NodeGovernor as `noderr deploy` wires them, the four
+    validator keys holding the genesis Validator licenses."""
+    return deploy_governance(project, deployer, minter, revoker, pauser, validator_keys)
+
+
+@pytest.fixture(scope="module")
+def feed_governance(accounts, feed_stack):
+    """The timelock as a sender: stands for 'a proposal executed through governance'."""
+    account = accounts[feed_stack.timelock.address]
+    account.balance += 10**18
+    return account
+
+
+@pytest.fixture(scope="module")
+def feed(project, deployer, feed_stack, feed_governance):
+    """A NodeFeed reading the stack's NodeLicense, its bounds set by the timelock."""
+    return deployer.deploy(project.NodeFeed, feed_stack.license, FEED_DECIMALS,
+                           FEED_DESCRIPTION, feed_governance, FEED_MIN_ANSWER, FEED_MAX_ANSWER)
+
+
+@pytest.fixture
+def sign_report(chain, feed):
+    """Factory: sign_report(keys, report, chain_id=this chain, feed=this feed) -> the
+    `transmit` arguments, signatures ordered by signer as given (not sorted)."""
+
+    def _sign(keys, report, chain_id=None, feed_address=None):
+        chain_id = chain.chain_id if chain_id is None else chain_id
+        feed_address = feed_address or feed.address
+        signatures = [split_signature(sign(key.private_key, chain_id, feed_address, report))
+                      for key in keys]
+        return report.as_tuple(), signatures
+
+    return _sign
+
+
+@pytest.fixture
+def no_revert_tracebacks(monkeypatch):
+    """Don't map reverted transactions back to Vyper source lines (seconds per revert);
+    the tests assert the revert reason itself."""
+    monkeypatch.setattr(ape.exceptions, "_get_ape_traceback_from_tx", lambda txn: None)
