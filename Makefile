@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(BIN):$(PATH)
 # ape-vyper finds the compiler through vvm in a folder of `vyper-<version>` binaries.
 export VVM_BINARY_PATH := $(CURDIR)/.vvm
 
-.PHONY: setup test test-contracts test-indexer lint demo bench-gas bench-indexer bench-api bench-vault bench-ml db-upgrade clean
+.PHONY: setup test test-contracts test-indexer lint demo bench-gas bench-indexer bench-api bench-vault bench-ml bench-node db-upgrade clean
 
 setup: $(STAMP)
 
@@ -54,6 +54,9 @@ bench-api: setup
 
 bench-vault: setup
 	$(BIN)/python benchmarks/vault.py --write
+
+bench-node: setup
+	$(BIN)/python benchmarks/node_lifecycle.py --write
 
 clean:
 	rm -rf $(VENV) node_modules .vvm .build .noderr
