@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(BIN):$(PATH)
 # ape-vyper finds the compiler through vvm in a folder of `vyper-<version>` binaries.
 export VVM_BINARY_PATH := $(CURDIR)/.vvm
 
-.PHONY: setup test test-contracts test-indexer lint demo bench-gas bench-indexer bench-api bench-vault bench-ml bench-node db-upgrade clean
+.PHONY: setup test test-contracts test-indexer lint demo bench-gas bench-indexer bench-api bench-vault bench-ml bench-bus bench-oracle bench-guardian bench-node db-upgrade clean
 
 setup: $(STAMP)
 
@@ -51,6 +51,15 @@ db-upgrade: setup
 
 bench-api: setup
 	$(BIN)/python benchmarks/api.py --write
+
+bench-bus: setup
+	$(BIN)/python benchmarks/bus_envelopes.py
+
+bench-oracle: setup
+	$(BIN)/python benchmarks/oracle_functions.py
+
+bench-guardian: setup
+	$(BIN)/python benchmarks/guardian_functions.py
 
 bench-vault: setup
 	$(BIN)/python benchmarks/vault.py --write
