@@ -9,8 +9,11 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime
 
+from client import BackendClient
+from node.runtime.keys import anvil_account
 from noderr.catalogue import of_type
 from noderr.domain import NodeType
+from noderr.settings import LOCAL_CHAIN_ID
 from noderr_cli.demo import running, start_service, wait_http
 from onchain.anvil import free_port
 from tests.node.runtime.conftest import Network
@@ -45,8 +48,14 @@ def test_run__oracle_license__runs_all_15_functions_reported_and_heartbeats(
         network: Network, licensed):
     token = licensed(NodeType.ORACLE, 1)
     address = network.account(1)
+    operator = anvil_account(1, LOCAL_CHAIN_ID)
+    with BackendClient(network.services.api_url) as client:
+        client.sign_in(operator.address, LOCAL_CHAIN_ID, operator.sign_message)
+        client.put_secret(token, "exchange", {"api_key": "k-1", "api_secret": "s-1"})
     node = network.start_node(NodeType.ORACLE, 1)
-    node.wait_for(rf"Oracle license #{token} active at block \d+; .* node activated")
+    node.wait_for(rf"Oracle license #{token} active at block \d+; 1 vault credential\(s\) "
+                  r"loaded; node activated")
+    assert "s-1" not in node.output()
     node.wait_for(r"first round done: \d+ function execution")
     seen = network.wait_until(
         lambda: {e["function"] for e in network.executions(address)} >= ORACLE_FUNCTIONS,
