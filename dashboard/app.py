@@ -25,7 +25,7 @@ def pages(ctx: Context) -> list[st.Page]:
                               url_path="applications"))
     if ctx.me:
         chosen += [st.Page(PAGES / f"{name}.py", title=name.title(), url_path=name)
-                   for name in ("licenses", "audit", "governance", "monitoring")]
+                   for name in ("licenses", "audit", "governance", "monitoring", "network")]
     return chosen
 
 

@@ -101,7 +101,7 @@ def test_non_admin__no_applications_page_no_license_actions(make_app, live):
     assert not [r for r in at.radio if str(r.key).startswith("action_")]
 
 
-@pytest.mark.parametrize("view", ["audit", "governance", "monitoring", "licenses"])
+@pytest.mark.parametrize("view", ["audit", "governance", "monitoring", "licenses", "network"])
 def test_auditor_views__render_from_backend(make_app, live, view):
     at = signed_in(make_app, live, 0)
     at.switch_page(f"views/{view}.py").run()
