@@ -14,7 +14,7 @@
             Halt(string reason,uint256 deadline,uint256 nonce)
         in the domain (name "NodeGuard", version "1", chainId, this
         guard's address), `nonce` being the guard's count of accepted
-        halts so far (`nonce()`). It is accepted when
+        halts so far (`halt_nonce()`). It is accepted when
           - the guard is not halted ("NodeGuard: already halted");
           - block.timestamp <= deadline ("NodeGuard: expired");
           - it carries at least `quorum()` signatures: more than the
@@ -91,7 +91,8 @@ _VERSION: constant(String[20]) = "1"
 license: public(immutable(address))
 
 # @dev The number of halts accepted so far: the nonce the next halt signs.
-nonce: public(uint256)
+# (Not named `nonce`: ape's contract instances already have a `nonce`.)
+halt_nonce: public(uint256)
 
 _halted: bool
 
@@ -144,12 +145,12 @@ def halt(reason: String[MAX_REASON], deadline: uint256, signatures: DynArray[Sig
     assert not self._halted, "NodeGuard: already halted"
     assert block.timestamp <= deadline, "NodeGuard: expired"
     assert len(signatures) >= self._quorum(), "NodeGuard: quorum not met"
-    signed_nonce: uint256 = self.nonce
+    signed_nonce: uint256 = self.halt_nonce
     signers: DynArray[address, MAX_SIGNERS] = self._active_signers(
         self._digest(reason, deadline, signed_nonce), signatures
     )
     self._halted = True
-    self.nonce = signed_nonce + 1
+    self.halt_nonce = signed_nonce + 1
     log Halted(nonce=signed_nonce, reason=reason, signers=signers)
 
 
@@ -163,7 +164,7 @@ def resume():
     halt_quorum._check_governance()
     assert self._halted, "NodeGuard: not halted"
     self._halted = False
-    log Resumed(nonce=self.nonce - 1)
+    log Resumed(nonce=self.halt_nonce - 1)
 
 
 @external
@@ -190,15 +191,15 @@ def quorum() -> uint256:
 
 @external
 @view
-def halt_digest(reason: String[MAX_REASON], deadline: uint256, nonce_: uint256) -> bytes32:
+def halt_digest(reason: String[MAX_REASON], deadline: uint256, nonce: uint256) -> bytes32:
     """
     @notice The EIP-712 digest guardians sign for a halt on this guard.
     @param reason Why.
     @param deadline The last block timestamp the halt is valid at.
-    @param nonce_ The guard's nonce the halt is for (`nonce()` for the next one).
+    @param nonce The guard's nonce the halt is for (`halt_nonce()` for the next one).
     @return bytes32 The digest.
     """
-    return self._digest(reason, deadline, nonce_)
+    return self._digest(reason, deadline, nonce)
 
 
 @internal
@@ -212,13 +213,13 @@ def _quorum() -> uint256:
 
 @internal
 @view
-def _digest(reason: String[MAX_REASON], deadline: uint256, nonce_: uint256) -> bytes32:
+def _digest(reason: String[MAX_REASON], deadline: uint256, nonce: uint256) -> bytes32:
     """
     @dev The EIP-712 digest of a halt in this guard's domain; a string
          member is encoded as the keccak256 of its bytes.
     """
     return eip712_domain_separator._hash_typed_data_v4(
-        keccak256(abi_encode(HALT_TYPEHASH, keccak256(reason), deadline, nonce_))
+        keccak256(abi_encode(HALT_TYPEHASH, keccak256(reason), deadline, nonce))
     )
 
 
