@@ -12,10 +12,12 @@ import pytest
 from eth_account import Account
 from eth_utils import keccak
 
+from noderr.halt_report import Halt, sign_halt
 from onchain.feed import sign_report as sign
 from onchain.feed import split_signature
 from tests.contracts.governance_setup import deploy_governance
 from tests.contracts.license_constants import (
+    GUARDIAN,
     MINTER_ROLE,
     PAUSER_ROLE,
     REVOKER_ROLE,
@@ -185,3 +187,40 @@ def no_revert_tracebacks(monkeypatch):
     """Don't map reverted transactions back to Vyper source lines (seconds per revert);
     the tests assert the revert reason itself."""
     monkeypatch.setattr(ape.exceptions, "_get_ape_traceback_from_tx", lambda txn: None)
+
+
+# ---------------------------------------------------------------------------
+# NodeGuard: guardians as signing keys, a guard beside the governed stack
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def guardian_keys():
+    """Five guardians' keys, ascending by address (n = 5: a majority is 3)."""
+    keys = [signing_key(f"guard-guardian-{n}") for n in range(5)]
+    return sorted(keys, key=lambda key: int(key.address, 16))
+
+
+@pytest.fixture(scope="module")
+def guard(project, deployer, minter, feed_stack, feed_governance, guardian_keys,
+          application_ids):
+    """A NodeGuard reading the stack's NodeLicense, resumed by the timelock, the five
+    guardian keys holding Active Guardian licenses minted by the minter."""
+    for key in guardian_keys:
+        feed_stack.license.mint(key.address, GUARDIAN, next(application_ids), sender=minter)
+    return deployer.deploy(project.NodeGuard, feed_stack.license, feed_governance)
+
+
+@pytest.fixture
+def sign_halt_args(chain, guard):
+    """Factory: sign_halt_args(keys, halt, chain_id=this chain, guard_address=this guard) ->
+    the `halt` arguments, signatures ordered by signer as given (not sorted)."""
+
+    def _sign(keys, halt: Halt, chain_id=None, guard_address=None):
+        chain_id = chain.chain_id if chain_id is None else chain_id
+        guard_address = guard_address or guard.address
+        signatures = [split_signature(sign_halt(key.private_key, chain_id, guard_address, halt))
+                      for key in keys]
+        return halt.reason, halt.deadline, signatures
+
+    return _sign
