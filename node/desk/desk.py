@@ -23,7 +23,7 @@ from node.desk.gate import RiskContext, RiskGate
 from node.desk.money import MONEY_CONTEXT, ZERO, decimal_of, price_of
 from node.desk.portfolio import Portfolio
 from node.desk.records import EquityPoint, Fill, Order, Rejection
-from node.desk.strategy import VolTargetTrend
+from node.desk.strategy import Strategy
 from node.desk.venue import Venue
 from node.guardian.decisions import LimitDecision
 from node.guardian.shutdown import TradingState, check_trading_state
@@ -44,7 +44,7 @@ class Step:
 
 
 class PaperDesk:
-    def __init__(self, venue: Venue, portfolio: Portfolio, strategy: VolTargetTrend,
+    def __init__(self, venue: Venue, portfolio: Portfolio, strategy: Strategy,
                  risk_gate: RiskGate, *, trading_state: TradingState = TradingState.ACTIVE,
                  max_leverage: float = 2.0, name: str = "paper") -> None:
         self.venue = venue

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
+from typing import Protocol
 
 import numpy as np
 
@@ -35,6 +36,20 @@ RISKMETRICS_LAMBDA = 0.94
 
 VolatilityForecast = Callable[[np.ndarray], float]
 """Log returns, oldest first -> the standard deviation of the next one (same period)."""
+
+
+class Strategy(Protocol):
+    """What the desk asks of a strategy."""
+
+    @property
+    def lookback(self) -> int:
+        """How many of the latest feed values of an instrument it reads."""
+        ...
+
+    def orders(self, instrument: str, prices: Sequence[float], position: Decimal,
+               equity: Decimal, at: datetime, next_id: Callable[[], str]) -> list[Order]:
+        """The orders that move `position` towards the strategy's target, ids from next_id."""
+        ...
 
 
 def ewma_volatility(returns: np.ndarray, decay: float = RISKMETRICS_LAMBDA) -> float:
