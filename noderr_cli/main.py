@@ -14,6 +14,7 @@ from dashboard.cli import dashboard
 from indexer.cli import db_app, index_app
 from ml.cli import ml_app
 from node.cli import bus, node_app
+from node.desk.cli import trade_app
 from noderr.console import fail
 from noderr.settings import LOCAL_CHAIN_ID, get_settings
 
@@ -24,6 +25,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(vault_app, name="vault")
 app.add_typer(ml_app, name="ml")
 app.add_typer(node_app, name="node")
+app.add_typer(trade_app, name="trade")
 app.command(name="bus")(bus)
 app.command(name="api")(backend_cli.api)
 app.command(name="typeform-backfill")(backend_cli.typeform_backfill)
