@@ -167,7 +167,7 @@ def prepare(tmp: Path) -> tuple[subprocess.Popen, dict[str, str]]:
     w3 = Web3(Web3.HTTPProvider(rpc))
     artifacts = compiled(CONTRACT_NAMES)
     deployment = deploy_all(w3, w3.eth.accounts[0],
-                            DeploySettings(genesis_validators=[OPERATOR.address]), artifacts)
+                            DeploySettings(genesis_validators=[OPERATOR.address], feeds=[]), artifacts)
     deployment.save(tmp / "deployment.json")
     record = deployment.contracts["NodeLicense"]
     license_ = w3.eth.contract(address=record.address, abi=record.abi)

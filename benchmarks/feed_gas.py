@@ -39,12 +39,12 @@ from web3 import Web3
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script
 
-from noderr.deployment import CONTRACT_NAMES
+from noderr.deployment import CONTRACT_NAMES, FEED_CONTRACT
 from noderr.domain import NodeType
 from onchain.anvil import free_port, start_anvil
 from onchain.compile import compiled
 from onchain.deploy import deploy_all
-from onchain.feed import FEED_CONTRACT, Report, sign_report, transmit_args
+from noderr.feed_report import Report, sign_report, transmit_args
 from onchain.settings import DeploySettings
 
 SIZES = (4, 7, 10)
@@ -78,7 +78,8 @@ class Chain:
         self.sender = w3.eth.accounts[0]
         self.artifacts = compiled((*CONTRACT_NAMES, FEED_CONTRACT, BASELINE))
         self.keys = [validator_key(n) for n in range(max(SIZES))]
-        settings = DeploySettings(genesis_validators=[key.address for key in self.keys[:1]])
+        settings = DeploySettings(genesis_validators=[key.address for key in self.keys[:1]],
+                                  feeds=[])
         deployment = deploy_all(w3, self.sender, settings, self.artifacts)
         self.license = self._at(deployment.contracts["NodeLicense"])
         self.timelock = deployment.contracts["NodeTimelock"].address

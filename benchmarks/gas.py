@@ -310,7 +310,8 @@ def run() -> tuple[list[Row], Row]:
         deployer, minter, revoker, pauser = (test_accounts[i] for i in range(4))
         settings = DeploySettings(
             minters=[minter.address], revokers=[revoker.address], pausers=[pauser.address],
-            genesis_validators=[test_accounts[i].address for i in GENESIS_VALIDATORS])
+            genesis_validators=[test_accounts[i].address for i in GENESIS_VALIDATORS],
+            feeds=[])
         deployment = deploy_all(provider.web3, deployer.address, settings,
                                 compiled(CONTRACT_NAMES))
         lic, timelock, governor = (project.get_contract(name).at(record.address)
