@@ -41,10 +41,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 
 from noderr.deployment import CONTRACT_NAMES, FEED_CONTRACT
 from noderr.domain import NodeType
+from noderr.feed_report import Report, sign_report, transmit_args
 from onchain.anvil import free_port, start_anvil
 from onchain.compile import compiled
 from onchain.deploy import deploy_all
-from noderr.feed_report import Report, sign_report, transmit_args
 from onchain.settings import DeploySettings
 
 SIZES = (4, 7, 10)

@@ -1,6 +1,6 @@
 """Reusable fixtures: an embedded PostgreSQL (fresh migrated database per test), anvil on a
-free port, and the three contracts and the local feeds deployed by `deploy_all`. Import them into a conftest.py
-with `from tests.fixtures_chain import *`.
+free port, and the three contracts and the local feeds deployed by `deploy_all`. Import them
+into a conftest.py with `from tests.fixtures_chain import *`.
 
 Artifacts come from `onchain.compile.compiled`, cached under .cache/ per source change.
 """

@@ -35,3 +35,10 @@ def test_feed_names__from_the_environment__in_order(monkeypatch):
 def test_feed_names__refused_with_one_line(feeds, words):
     with pytest.raises(DeployError, match=words):
         feed_names(DeploySettings(feeds=feeds), LOCAL_CHAIN_ID)
+
+
+def test_replayed_instruments__are_the_node_replay_datasets():
+    """The local feeds are the prices the node runtime's replay observes."""
+    from node.sources.replay import INSTRUMENTS
+
+    assert INSTRUMENTS == REPLAYED_INSTRUMENTS
