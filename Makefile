@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(BIN):$(PATH)
 # ape-vyper finds the compiler through vvm in a folder of `vyper-<version>` binaries.
 export VVM_BINARY_PATH := $(CURDIR)/.vvm
 
-.PHONY: setup test test-contracts test-indexer lint demo bench-gas bench-indexer bench-api bench-vault bench-ml bench-bus bench-oracle bench-guardian bench-node db-upgrade clean
+.PHONY: setup test test-contracts test-indexer lint demo bench-gas bench-feed-gas bench-indexer bench-api bench-vault bench-ml bench-bus bench-oracle bench-guardian bench-node db-upgrade clean
 
 setup: $(STAMP)
 
@@ -42,6 +42,9 @@ demo: setup
 
 bench-gas: setup
 	$(BIN)/python benchmarks/gas.py
+
+bench-feed-gas: setup
+	$(BIN)/python benchmarks/feed_gas.py --write
 
 bench-indexer: setup
 	$(BIN)/python benchmarks/indexer.py

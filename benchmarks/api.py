@@ -166,8 +166,8 @@ def prepare(tmp: Path) -> tuple[subprocess.Popen, dict[str, str]]:
     rpc = f"http://127.0.0.1:{anvil_port}"
     w3 = Web3(Web3.HTTPProvider(rpc))
     artifacts = compiled(CONTRACT_NAMES)
-    deployment = deploy_all(w3, w3.eth.accounts[0],
-                            DeploySettings(genesis_validators=[OPERATOR.address]), artifacts)
+    settings = DeploySettings(genesis_validators=[OPERATOR.address], feeds=[])
+    deployment = deploy_all(w3, w3.eth.accounts[0], settings, artifacts)
     deployment.save(tmp / "deployment.json")
     record = deployment.contracts["NodeLicense"]
     license_ = w3.eth.contract(address=record.address, abi=record.abi)

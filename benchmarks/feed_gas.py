@@ -3,7 +3,9 @@ Chronicle Scribe's.
 
 Run from the repository root (project virtualenv, anvil from node_modules):
 
-    python benchmarks/feed_gas.py
+    python benchmarks/feed_gas.py [--write]
+
+`--write` replaces the "NodeFeed transmit" section of docs/gas.md (`make bench-feed-gas`).
 
 It starts a throwaway anvil, deploys NodeLicense/NodeTimelock/NodeGovernor with `deploy_all`
 (as `noderr deploy` does), admits validators as governance would (the timelock, impersonated),
@@ -29,6 +31,7 @@ Published figures it prints beside the measured ones:
 
 from __future__ import annotations
 
+import argparse
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,12 +42,14 @@ from web3 import Web3
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script
 
-from noderr.deployment import CONTRACT_NAMES
+from report import GAS_MD, write_section
+
+from noderr.deployment import CONTRACT_NAMES, FEED_CONTRACT
 from noderr.domain import NodeType
+from noderr.feed_report import Report, sign_report, transmit_args
 from onchain.anvil import free_port, start_anvil
 from onchain.compile import compiled
 from onchain.deploy import deploy_all
-from onchain.feed import FEED_CONTRACT, Report, sign_report, transmit_args
 from onchain.settings import DeploySettings
 
 SIZES = (4, 7, 10)
@@ -56,6 +61,23 @@ OCR2_SIGNER_SLOAD = 2_100
 SCRIBE_POKE = {5: 81_025, 20: 159_488}
 SCRIBE_SLOPE = (SCRIBE_POKE[20] - SCRIBE_POKE[5]) / 15
 ANSWER = 6_512_345_000_000
+REMEDIES = """\
+Why: per signer, `NodeLicense.is_active(signer, VALIDATOR)` reads three cold storage slots
+(the owner's balance, its enumerated token, the token's packed license: 3 × 2,100 gas,
+EIP-2929) through an external call, where OCR2 reads one (`s_signers[signer]`). Two remedies,
+neither built yet:
+
+- **One slot per account, one call per transmit.** NodeLicense keeps, per account, its active
+  Validator token in one slot (written by mint, suspend, reinstate, revoke and reassign) and
+  offers a batched view `are_active_validators(signers)`: one cold SLOAD per signer and one
+  STATICCALL per transmit, about 8k gas per signer.
+- **A stored hash of the active set.** NodeLicense stores the hash of the sorted list of
+  Active validators, rewritten on every membership change; `transmit` takes that list in
+  calldata, checks it against the hash with one SLOAD, and finds each signer in it: no
+  per-signer storage read, about 4.5k gas per signer (ecrecover, the signature's calldata,
+  the lookup), at OCR2's level. The price: each membership change pays for the hash, and every
+  transmit carries the whole active list (n addresses), not only the signers.
+"""
 OBSERVED_AT = 1_700_000_000
 
 
@@ -78,7 +100,8 @@ class Chain:
         self.sender = w3.eth.accounts[0]
         self.artifacts = compiled((*CONTRACT_NAMES, FEED_CONTRACT, BASELINE))
         self.keys = [validator_key(n) for n in range(max(SIZES))]
-        settings = DeploySettings(genesis_validators=[key.address for key in self.keys[:1]])
+        settings = DeploySettings(genesis_validators=[key.address for key in self.keys[:1]],
+                                  feeds=[])
         deployment = deploy_all(w3, self.sender, settings, self.artifacts)
         self.license = self._at(deployment.contracts["NodeLicense"])
         self.timelock = deployment.contracts["NodeTimelock"].address
@@ -162,15 +185,60 @@ def report(results: dict[int, tuple[int, int]]) -> None:
           f"/ measured baseline: {feed_slope / baseline_slope:.2f}")
 
 
+def section(results: dict[int, tuple[int, int]]) -> str:
+    """docs/gas.md's "NodeFeed transmit" section of this run's figures."""
+    feed = {size: pair[0] for size, pair in results.items()}
+    baseline = {size: pair[1] for size, pair in results.items()}
+    feed_slope, baseline_slope = slope(feed), slope(baseline)
+    rows = "\n".join(f"| {size} | {feed[size]:,} | {baseline[size]:,} | "
+                     f"{feed[size] / baseline[size]:.2f}× |" for size in SIZES)
+    verdict = "Met" if feed_slope <= OCR2_SLOPE else "**Not met**"
+    return f"""## NodeFeed transmit
+
+Measured by `python benchmarks/feed_gas.py --write` (anvil; every one of n Active validators
+signs; steady state: each size transmits a warm-up round, and the measured round writes a new
+round slot as every production round does). Baseline: contracts/test/SignerSetFeed.vy, the
+same `transmit` (arguments, EIP-712 digest, sorted-signer check, round storage) with OCR2's
+membership check, one lookup in a signer mapping fixed at deployment, measured in the same run.
+
+| Signers | NodeFeed transmit | OCR2-style baseline (measured) | NodeFeed / baseline |
+|---:|---:|---:|---:|
+{rows}
+
+| Slope per signer ({SIZES[0]} → {SIZES[-1]}) | Gas |
+|---|---:|
+| NodeFeed: ecrecover + live license check (`NodeLicense.is_active`) | {feed_slope:,.0f} |
+| OCR2-style baseline, measured: ecrecover + signer mapping | {baseline_slope:,.0f} |
+| Chainlink OCR2, published: `ecrecover` {OCR2_ECRECOVER:,} + r, s calldata {OCR2_CALLDATA:,} \
+| {OCR2_SLOPE:,} ({OCR2_SLOPE + OCR2_SIGNER_SLOAD:,} with its own `s_signers` SLOAD) |
+| Chronicle Scribe `poke`, published: 81,025 at 5 signers, 159,488 at 20 | {SCRIBE_SLOPE:,.0f} |
+
+Goal (the issue): a per-signer slope at or below OCR2's, the license check included. \
+{verdict}: {feed_slope:,.0f} gas per signer against about {OCR2_SLOPE:,} \
+({feed_slope / OCR2_SLOPE:.2f}×; {feed_slope / (OCR2_SLOPE + OCR2_SIGNER_SLOAD):.2f}× counting \
+OCR2's own signer SLOAD). Reading a live license costs {feed_slope - baseline_slope:,.0f} gas per \
+signer more than the baseline's mapping lookup.
+
+{REMEDIES}"""
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true",
+                        help="replace the NodeFeed transmit section of docs/gas.md")
+    write = parser.parse_args().write
     port = free_port()
     anvil = start_anvil(port)
     try:
         w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}"))
-        report(measure(Chain(w3)))
+        results = measure(Chain(w3))
     finally:
         anvil.terminate()
         anvil.wait()
+    report(results)
+    if write:
+        write_section(section(results), GAS_MD)
+        print(f"\nwrote {GAS_MD.relative_to(GAS_MD.parent.parent)}")
 
 
 if __name__ == "__main__":

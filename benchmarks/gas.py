@@ -8,7 +8,8 @@ vvm binaries on PATH / VVM_BINARY_PATH, see README):
 It starts a throwaway anvil through ape's foundry provider, deploys and wires
 the contracts with `deploy_all` (as `noderr deploy` does), measures each
 operation's `gasUsed` in one run, prints a table with each operation's ratio to
-the baseline, and writes docs/gas.md.
+the baseline, and writes docs/gas.md (its preamble and its own sections; other
+benchmarks' sections, such as benchmarks/feed_gas.py's, stay).
 
 Adding rows: write a function `measure_<thing>(bench: Bench) -> list[Row]` and
 append it to `MEASUREMENTS`. `bench` carries the deployed contracts and named
@@ -35,6 +36,8 @@ from eth_utils import keccak
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script
 
+from report import GAS_MD, write_preamble, write_section
+
 from noderr.deployment import CONTRACT_NAMES
 from noderr.domain import MINTER_ROLE, PAUSER_ROLE, NodeType, role_id
 from onchain.ballot import ballot_message
@@ -43,7 +46,7 @@ from onchain.deploy import deploy_all
 from onchain.settings import DeploySettings
 
 ROOT = Path(__file__).resolve().parent.parent
-GAS_DOC = ROOT / "docs" / "gas.md"
+GAS_DOC = GAS_MD
 ORACLE, GUARDIAN, VALIDATOR = (int(node_type) for node_type in NodeType)
 # A realistic metadata URI for the baseline: a CIDv1 IPFS directory plus file name.
 BASELINE_URI = "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi/1.json"
@@ -310,7 +313,8 @@ def run() -> tuple[list[Row], Row]:
         deployer, minter, revoker, pauser = (test_accounts[i] for i in range(4))
         settings = DeploySettings(
             minters=[minter.address], revokers=[revoker.address], pausers=[pauser.address],
-            genesis_validators=[test_accounts[i].address for i in GENESIS_VALIDATORS])
+            genesis_validators=[test_accounts[i].address for i in GENESIS_VALIDATORS],
+            feeds=[])
         deployment = deploy_all(provider.web3, deployer.address, settings,
                                 compiled(CONTRACT_NAMES))
         lic, timelock, governor = (project.get_contract(name).at(record.address)
@@ -333,15 +337,16 @@ def main() -> int:
     print()
     print(verdict)
     GAS_DOC.parent.mkdir(parents=True, exist_ok=True)
-    GAS_DOC.write_text(
+    write_preamble(
         "# Gas\n\n"
         "Measured by `python benchmarks/gas.py` (anvil, one transaction per block, "
         "steady state: contracts already hold tokens, recipients are fresh addresses). "
         "The baseline is snekmate's plain ERC-721 `safe_mint` with the IPFS URI "
         f"`{BASELINE_URI}`, measured in the same run.\n\n"
-        f"{table}\n\n{verdict}\n\n"
-        f"## Multi-action proposals\n\n{MULTI_ACTION_NOTE}\n\n{render_actions(rows)}\n"
-    )
+        f"{table}\n\n{verdict}\n", GAS_DOC)
+    write_section(
+        f"## Multi-action proposals\n\n{MULTI_ACTION_NOTE}\n\n{render_actions(rows)}\n",
+        GAS_DOC)
     print(f"\nwrote {GAS_DOC.relative_to(ROOT)}")
     return 0 if ok else 1
 

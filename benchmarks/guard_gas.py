@@ -32,13 +32,13 @@ from web3 import Web3
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script
 
-from noderr.deployment import CONTRACT_NAMES
+from noderr.deployment import CONTRACT_NAMES, FEED_CONTRACT
 from noderr.domain import NodeType
+from noderr.feed_report import Report, sign_report, transmit_args
 from noderr.halt_report import GUARD_CONTRACT, Halt, halt_args, sign_halt
 from onchain.anvil import free_port, start_anvil
 from onchain.compile import compiled
 from onchain.deploy import deploy_all
-from onchain.feed import FEED_CONTRACT, Report, sign_report, transmit_args
 from onchain.settings import DeploySettings
 
 SIZES = (3, 5, 7)

@@ -96,7 +96,7 @@ def build_chain(rpc: str, path: Path, emit_txs: int, mints: int) -> tuple[Deploy
     """The deployment and the head once every transaction is mined."""
     w3 = Web3(Web3.HTTPProvider(rpc, request_kwargs={"timeout": 60}))
     artifacts = compiled((*CONTRACT_NAMES, "test/Emitter"))
-    deployment = deploy_all(w3, w3.eth.accounts[0], DeploySettings(),
+    deployment = deploy_all(w3, w3.eth.accounts[0], DeploySettings(feeds=[]),
                             {n: artifacts[n] for n in CONTRACT_NAMES})
     emitter = artifacts["test/Emitter"]
     receipt = w3.eth.wait_for_transaction_receipt(w3.eth.contract(

@@ -44,6 +44,8 @@ class Chain:
     chain_id: int
     license_address: str
     governor_address: str | None
+    contracts: tuple[str, ...]
+    """Every contract of the deployment file (the core three, then `NodeFeed.<FEED>`s)."""
     rpc_url: str
     dev_wallet: bool
 
@@ -64,5 +66,6 @@ def load_chain(settings: DashboardSettings) -> Chain:
     return Chain(chain_id=deployment.chain_id,
                  license_address=deployment.contracts["NodeLicense"].address,
                  governor_address=governor.address if governor else None,
+                 contracts=tuple(deployment.contracts),
                  rpc_url=get_settings().rpc_url,
                  dev_wallet=settings.dev_wallet and deployment.chain_id == LOCAL_CHAIN_ID)

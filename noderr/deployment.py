@@ -10,6 +10,14 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 CONTRACT_NAMES = ("NodeLicense", "NodeTimelock", "NodeGovernor")
+"""The core contracts, in deployment order; every deployment has them."""
+FEED_CONTRACT = "NodeFeed"
+"""The feeds' contract: a deployment holds one per feed, as `NodeFeed.<FEED>`."""
+
+
+def feed_contract_name(feed: str) -> str:
+    """The deployment file's name for `feed`'s contract."""
+    return f"{FEED_CONTRACT}.{feed}"
 
 
 class ContractDeployment(BaseModel):
@@ -23,6 +31,12 @@ class Deployment(BaseModel):
     chain_id: int
     deployer: str
     contracts: dict[str, ContractDeployment]
+
+    def feeds(self) -> dict[str, ContractDeployment]:
+        """The feeds' contracts by feed name (`SP500`, …), in deployment order."""
+        prefix = FEED_CONTRACT + "."
+        return {name.removeprefix(prefix): contract for name, contract in self.contracts.items()
+                if name.startswith(prefix)}
 
     @property
     def start_block(self) -> int:

@@ -181,7 +181,8 @@ def backend_services(services: Services, log_dir: Path,
 
 def summary(deployment: Deployment, services: Services) -> list[str]:
     lines = [f"Chain      {services.rpc_url} (chain id {deployment.chain_id})"]
-    lines += [f"{name:<10} {c.address}" for name, c in deployment.contracts.items()]
+    width = max(10, *map(len, deployment.contracts))
+    lines += [f"{name:<{width}} {c.address}" for name, c in deployment.contracts.items()]
     lines += [f"Admin      {ANVIL_ADMIN_HINT} (MINTER, REVOKER, PAUSER)",
               "Validators anvil accounts #4-#7 (genesis Validator licenses): "
               "they propose and vote",

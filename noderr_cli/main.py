@@ -60,7 +60,8 @@ def deploy(
         Path | None, typer.Option(help="Deployment file [env NODERR_DEPLOYMENT].")
     ] = None,
 ) -> None:
-    """Deploy NodeLicense, NodeTimelock and NodeGovernor and write the deployment file."""
+    """Deploy NodeLicense, NodeTimelock, NodeGovernor and the feeds (NODERR_FEEDS); write the
+    deployment file."""
     from vyper.exceptions import VyperException
     from web3.exceptions import Web3Exception
 
@@ -73,8 +74,9 @@ def deploy(
     except (DeployError, OSError, ValueError, Web3Exception, VyperException) as error:
         raise fail(str(error)) from None
     typer.echo(f"\nDeployment file: {path}")
+    width = max(map(len, deployment.contracts))
     for name, contract in deployment.contracts.items():
-        typer.echo(f"  {name:<13} {contract.address}  (block {contract.block})")
+        typer.echo(f"  {name:<{width}} {contract.address}  (block {contract.block})")
 
 
 @app.command()

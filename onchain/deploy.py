@@ -1,11 +1,13 @@
-"""Deploying NodeLicense, NodeTimelock and NodeGovernor, and wiring their roles: the one
-deploy path of `noderr deploy`, `ape run deploy`, the demo, the tests and the benchmarks.
+"""Deploying NodeLicense, NodeTimelock and NodeGovernor, wiring their roles, and deploying
+one NodeFeed per configured feed: the one deploy path of `noderr deploy`, `ape run deploy`,
+the demo, the tests and the benchmarks.
 
 After `deploy_all` the timelock is NodeLicense's only admin, the governor is the
 timelock's only proposer, canceller and executor, the genesis validators hold Active
 Validator licenses (minted by the deployer while it was still admin: afterwards only a
 passed proposal admits a validator), and the deployer keeps no admin power anywhere:
-every later change of roles or of voting power goes through a governance vote.
+every later change of roles or of voting power goes through a governance vote. Each feed
+reads its membership from NodeLicense and has the timelock as governance (its bounds).
 """
 
 from __future__ import annotations
@@ -23,13 +25,29 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.middleware import SignAndSendRawMiddlewareBuilder
 
-from noderr.deployment import CONTRACT_NAMES, ContractDeployment, Deployment
+from noderr.deployment import (
+    CONTRACT_NAMES,
+    FEED_CONTRACT,
+    ContractDeployment,
+    Deployment,
+    feed_contract_name,
+)
 from noderr.domain import DEFAULT_ADMIN_ROLE, OPERATIONAL_ROLES, NodeType, role_id
+from noderr.feeds import (
+    FEED_DECIMALS,
+    FEED_MAX_ANSWER,
+    FEED_MIN_ANSWER,
+    FEED_NAME,
+    REPLAYED_INSTRUMENTS,
+    feed_description,
+)
 from noderr.settings import LOCAL_CHAIN_ID
 from onchain.compile import Artifact, compile_contract
 from onchain.settings import DeploySettings
 
 Log = Callable[[str], None]
+DEPLOYED_CONTRACTS = (*CONTRACT_NAMES, FEED_CONTRACT)
+"""Every contract `deploy_all` may deploy: the artifacts `compile_and_deploy` compiles."""
 TIMELOCK_ROLES = ("PROPOSER_ROLE", "CANCELLER_ROLE", "EXECUTOR_ROLE")
 """The timelock roles the governor alone holds."""
 LOCAL_GENESIS_VALIDATORS = (
@@ -116,6 +134,20 @@ def genesis_validators(settings: DeploySettings, chain_id: int) -> list[str]:
     return checksummed
 
 
+def feed_names(settings: DeploySettings, chain_id: int) -> list[str]:
+    """The feeds to deploy; unset means the replayed instruments locally, none elsewhere."""
+    feeds = settings.feeds
+    if feeds is None:
+        feeds = list(REPLAYED_INSTRUMENTS) if chain_id == LOCAL_CHAIN_ID else []
+    for feed in feeds:
+        if not FEED_NAME.fullmatch(feed):
+            raise DeployError(f"bad feed name {feed!r} in NODERR_FEEDS: a feed name is 1 to 16 "
+                              "of A-Z, 0-9 and _")
+    if len(set(feeds)) != len(feeds):
+        raise DeployError("NODERR_FEEDS names a feed twice")
+    return feeds
+
+
 def genesis_application_id(validator: str) -> bytes:
     """The application id of a genesis Validator license: keccak256("genesis:" + address)."""
     return keccak(text=f"genesis:{to_checksum_address(validator)}")
@@ -123,12 +155,17 @@ def genesis_application_id(validator: str) -> bytes:
 
 def deploy_all(w3: Web3, deployer: str, settings: DeploySettings,
                artifacts: Mapping[str, Artifact], log: Log = lambda _: None) -> Deployment:
-    """Deploy the three contracts from `deployer` (an account `w3` can send from), wire
-    them, and check the wiring on-chain."""
+    """Deploy the three core contracts and the feeds from `deployer` (an account `w3` can
+    send from), wire them, and check the wiring on-chain. `artifacts` holds NodeFeed's when
+    any feed is configured."""
     chain_id = w3.eth.chain_id
     deployer = to_checksum_address(deployer)
     holders = role_holders(settings, chain_id, deployer)
     validators = genesis_validators(settings, chain_id)
+    feeds = feed_names(settings, chain_id)
+    if feeds and FEED_CONTRACT not in artifacts:
+        raise DeployError(f"feeds {', '.join(feeds)} configured but no {FEED_CONTRACT} "
+                          "artifact given")
     sender = _Sender(w3, deployer, log)
 
     license_ = sender.deploy(artifacts["NodeLicense"])
@@ -142,12 +179,21 @@ def deploy_all(w3: Web3, deployer: str, settings: DeploySettings,
     _mint_genesis(sender, license_.contract, validators)
     _wire_license(sender, license_.contract, timelock.record.address, holders)
     _renounce_admin(sender, timelock.contract, "NodeTimelock")
+    feed_records = {
+        feed_contract_name(feed): sender.deploy(
+            artifacts[FEED_CONTRACT], license_.record.address, FEED_DECIMALS,
+            feed_description(feed), timelock.record.address, FEED_MIN_ANSWER, FEED_MAX_ANSWER,
+        ).record
+        for feed in feeds
+    }
 
     deployment = Deployment(chain_id=chain_id, deployer=deployer, contracts={
-        name: item.record
-        for name, item in zip(CONTRACT_NAMES, (license_, timelock, governor), strict=True)
+        **{name: item.record
+           for name, item in zip(CONTRACT_NAMES, (license_, timelock, governor), strict=True)},
+        **feed_records,
     })
     verify_wiring(w3, deployment, holders, validators)
+    verify_feeds(w3, deployment)
     return deployment
 
 
@@ -155,7 +201,7 @@ def compile_and_deploy(w3: Web3, deployer: str, settings: DeploySettings,
                        log: Log = lambda _: None) -> Deployment:
     """`deploy_all` of freshly compiled sources."""
     artifacts = {}
-    for name in CONTRACT_NAMES:
+    for name in DEPLOYED_CONTRACTS:
         log(f"Compiling {name}.vy")
         artifacts[name] = compile_contract(name)
     return deploy_all(w3, deployer, settings, artifacts, log)
@@ -195,7 +241,7 @@ def verify_wiring(w3: Web3, deployment: Deployment, holders: Mapping[str, list[s
     """Read the roles and the genesis validators' licenses back from the chain; raise if
     any differs from the plan."""
     contracts = {name: w3.eth.contract(address=c.address, abi=c.abi).functions
-                 for name, c in deployment.contracts.items()}
+                 for name, c in deployment.contracts.items() if name in CONTRACT_NAMES}
     license_, timelock = contracts["NodeLicense"], contracts["NodeTimelock"]
     timelock_address = deployment.contracts["NodeTimelock"].address
     governor_address = deployment.contracts["NodeGovernor"].address
@@ -215,6 +261,23 @@ def verify_wiring(w3: Web3, deployment: Deployment, holders: Mapping[str, list[s
         if not license_.is_active(validator, NodeType.VALIDATOR).call():
             raise DeployError(f"after deploy, genesis validator {validator} holds no Active "
                               "Validator license: do not use this deployment")
+
+
+def verify_feeds(w3: Web3, deployment: Deployment) -> None:
+    """Read each feed's registry, governance, decimals, description and bounds back from the
+    chain; raise if any differs from the plan."""
+    license_address = deployment.contracts["NodeLicense"].address
+    timelock_address = deployment.contracts["NodeTimelock"].address
+    for feed, record in deployment.feeds().items():
+        functions = w3.eth.contract(address=record.address, abi=record.abi).functions
+        read = (functions.license().call(), functions.governance().call(),
+                functions.decimals().call(), functions.description().call(),
+                functions.min_answer().call(), functions.max_answer().call())
+        planned = (license_address, timelock_address, FEED_DECIMALS, feed_description(feed),
+                   FEED_MIN_ANSWER, FEED_MAX_ANSWER)
+        if read != planned:
+            raise DeployError(f"after deploy, {feed_contract_name(feed)} reads {read}, "
+                              f"planned {planned}: do not use this deployment")
 
 
 def connect(rpc_url: str) -> Web3:

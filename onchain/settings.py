@@ -21,6 +21,9 @@ class DeploySettings(BaseSettings):
     genesis_validators: CommaList = Field(
         default_factory=list,
         description="Validators minted at deployment (chain 31337 default: anvil #4-#7).")
+    feeds: CommaList | None = Field(
+        None, description="Feeds to deploy, one NodeFeed each (chain 31337 default: "
+        "SP500,NASDAQ,GOOG,EURUSD; elsewhere none; empty: none).")
     deployer_keystore: Path | None = Field(
         None, description="Encrypted JSON keystore of the deployer (not needed on chain 31337)."
     )

@@ -78,5 +78,6 @@ def cli(provider, account, output: Path | None) -> None:
     except (DeployError, OSError, ValueError, Web3Exception, VyperException) as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"\nDeployment file: {path}")
+    width = max(map(len, deployment.contracts))
     for name, contract in deployment.contracts.items():
-        click.echo(f"  {name:<13} {contract.address}  (block {contract.block})")
+        click.echo(f"  {name:<{width}} {contract.address}  (block {contract.block})")

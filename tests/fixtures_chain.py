@@ -1,6 +1,6 @@
 """Reusable fixtures: an embedded PostgreSQL (fresh migrated database per test), anvil on a
-free port, and the three contracts deployed by `deploy_all`. Import them into a conftest.py
-with `from tests.fixtures_chain import *`.
+free port, and the three contracts and the local feeds deployed by `deploy_all`. Import them
+into a conftest.py with `from tests.fixtures_chain import *`.
 
 Artifacts come from `onchain.compile.compiled`, cached under .cache/ per source change.
 """
@@ -18,11 +18,11 @@ import psycopg
 import pytest
 from web3 import Web3
 
-from noderr.deployment import CONTRACT_NAMES, ContractDeployment, Deployment
+from noderr.deployment import ContractDeployment, Deployment
 from noderr.migrate import upgrade
 from onchain.anvil import free_port, start_anvil
 from onchain.compile import Artifact, compiled
-from onchain.deploy import deploy_all
+from onchain.deploy import DEPLOYED_CONTRACTS, deploy_all
 from onchain.settings import DeploySettings
 
 TEMPLATE_DATABASE = "noderr_test_template"
@@ -31,7 +31,7 @@ TEST_CONTRACTS = ("test/Emitter", "test/ERC1271WalletMock")
 
 @pytest.fixture(scope="session")
 def artifacts() -> dict[str, Artifact]:
-    return compiled(CONTRACT_NAMES + TEST_CONTRACTS)
+    return compiled(DEPLOYED_CONTRACTS + TEST_CONTRACTS)
 
 
 @pytest.fixture(scope="session")
@@ -140,7 +140,7 @@ GOVERNANCE = DeploySettings(timelock_delay=0, voting_delay=1, voting_period=6,
 def stack(anvil_url: str, artifacts: dict[str, Artifact], tmp_path: Path) -> Stack:
     w3 = Web3(Web3.HTTPProvider(anvil_url, request_kwargs={"timeout": 30}))
     deployment = deploy_all(w3, w3.eth.accounts[0], GOVERNANCE,
-                            {name: artifacts[name] for name in CONTRACT_NAMES})
+                            {name: artifacts[name] for name in DEPLOYED_CONTRACTS})
     path = tmp_path / "deployment.json"
     deployment.save(path)
     return Stack(anvil_url, w3, deployment, path)

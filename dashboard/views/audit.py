@@ -20,10 +20,9 @@ VAULT_COLUMNS = ["seq", "at", "actor", "action", "outcome", "token_id", "secret_
 VAULT_EXPORT = "vault_export"
 
 
-def event_filters() -> EventFilters:
+def event_filters(contracts: tuple[str, ...]) -> EventFilters:
     top = st.columns(3)
-    contract = top[0].selectbox("Contract", ["any", "NodeLicense", "NodeGovernor",
-                                             "NodeTimelock"], key="ev_contract")
+    contract = top[0].selectbox("Contract", ["any", *contracts], key="ev_contract")
     event = top[1].text_input("Event name (e.g. LicenseMinted)", key="ev_event").strip()
     address = top[2].text_input("Address in any argument", key="ev_address").strip()
     bottom = st.columns(3)
@@ -59,7 +58,7 @@ def timeline(rows: list[ChainEvent]) -> None:
 
 def events_section(ctx: Context) -> None:
     st.subheader("Contract events")
-    filters = event_filters()
+    filters = event_filters(ctx.chain.contracts)
     rows = load_events(ctx, filters)
     if rows is None:
         return

@@ -14,10 +14,10 @@ from web3 import Web3
 
 from backend.api.app import create_app
 from backend.settings import BackendSettings
-from noderr.deployment import CONTRACT_NAMES, Deployment
+from noderr.deployment import Deployment
 from onchain.anvil import free_port, start_anvil
 from onchain.compile import Artifact
-from onchain.deploy import deploy_all
+from onchain.deploy import DEPLOYED_CONTRACTS, deploy_all
 from onchain.settings import DeploySettings
 from tests.backend.helpers import ADMIN, TYPEFORM_SECRET, TYPEFORM_TOKEN, wait_listening
 from tests.fixtures_chain import (  # noqa: F401
@@ -44,7 +44,7 @@ def chain(artifacts: dict[str, Artifact]) -> Iterator[tuple[str, Deployment]]:  
     try:
         w3 = Web3(Web3.HTTPProvider(rpc_url))
         yield rpc_url, deploy_all(w3, ADMIN, STACK_SETTINGS,
-                                  {name: artifacts[name] for name in CONTRACT_NAMES})
+                                  {name: artifacts[name] for name in DEPLOYED_CONTRACTS})
     finally:
         process.kill()
         process.wait()

@@ -7,8 +7,9 @@ from eth_account import Account
 from typer.testing import CliRunner
 from web3 import Web3
 
-from noderr.deployment import Deployment
+from noderr.deployment import CONTRACT_NAMES, Deployment
 from noderr.domain import NodeType
+from noderr.feeds import FEED_DECIMALS, FEED_MAX_ANSWER, FEED_MIN_ANSWER, REPLAYED_INSTRUMENTS
 from noderr_cli.main import app
 from onchain.deploy import LOCAL_GENESIS_VALIDATORS, genesis_application_id
 from tests.cli.wiring import ANVIL_0, ANVIL_1, assert_governance_wiring, roles
@@ -36,6 +37,65 @@ def test_deploy__local_chain__writes_file_and_hands_admin_to_governance(anvil_fa
         assert license_.token_of(validator, NodeType.VALIDATOR).call() == n
         assert license_.license_of(n).call()[3] == genesis_application_id(validator)
         assert f"genesis Validator license minted to {validator}" in result.output
+
+
+def test_deploy__local_chain__one_feed_per_replayed_instrument_governed_by_timelock(
+        anvil_factory, tmp_path):
+    rpc_url = anvil_factory()
+    result = deploy(rpc_url, tmp_path / "31337.json")
+    assert result.exit_code == 0, result.output
+
+    deployment = Deployment.load(tmp_path / "31337.json")
+    w3 = Web3(Web3.HTTPProvider(rpc_url))
+    feeds = deployment.feeds()
+    assert tuple(feeds) == REPLAYED_INSTRUMENTS
+    for name, record in feeds.items():
+        assert f"NodeFeed.{name}" in result.output
+        assert record.address in result.output
+        assert deployment.contracts[f"NodeFeed.{name}"] == record
+        assert w3.eth.get_transaction_receipt(record.tx_hash)["blockNumber"] == record.block
+        feed = w3.eth.contract(address=record.address, abi=record.abi).functions
+        assert feed.governance().call() == deployment.contracts["NodeTimelock"].address
+        assert feed.license().call() == deployment.contracts["NodeLicense"].address
+        assert feed.decimals().call() == FEED_DECIMALS == 8
+        assert (feed.min_answer().call(), feed.max_answer().call()) == (
+            FEED_MIN_ANSWER, FEED_MAX_ANSWER)
+        assert feed.latest_round().call() == 0
+    descriptions = {name: w3.eth.contract(address=r.address, abi=r.abi).functions
+                    .description().call() for name, r in feeds.items()}
+    assert descriptions == {"SP500": "SP500 / USD", "NASDAQ": "NASDAQ / USD",
+                            "GOOG": "GOOG / USD", "EURUSD": "EUR / USD"}
+
+
+def test_deploy__feeds_configured__deploys_exactly_those(anvil_factory, tmp_path):
+    rpc_url = anvil_factory()
+    result = deploy(rpc_url, tmp_path / "d.json", {"NODERR_FEEDS": "BTC, ETH_2"})
+    assert result.exit_code == 0, result.output
+    deployment = Deployment.load(tmp_path / "d.json")
+    assert tuple(deployment.contracts) == (*CONTRACT_NAMES, "NodeFeed.BTC", "NodeFeed.ETH_2")
+    feed = deployment.feeds()["ETH_2"]
+    description = Web3(Web3.HTTPProvider(rpc_url)).eth.contract(
+        address=feed.address, abi=feed.abi).functions.description().call()
+    assert description == "ETH_2 / USD"
+
+
+def test_deploy__feeds_empty__deploys_none(anvil_factory, tmp_path):
+    rpc_url = anvil_factory()
+    result = deploy(rpc_url, tmp_path / "d.json", {"NODERR_FEEDS": ""})
+    assert result.exit_code == 0, result.output
+    deployment = Deployment.load(tmp_path / "d.json")
+    assert tuple(deployment.contracts) == CONTRACT_NAMES
+    assert deployment.feeds() == {}
+    assert "NodeFeed deployed" not in result.output
+
+
+def test_deploy__bad_feed_name__refused_before_any_transaction(anvil_factory, tmp_path):
+    rpc_url = anvil_factory()
+    result = deploy(rpc_url, tmp_path / "d.json", {"NODERR_FEEDS": "SP500,btc-usd"})
+    assert result.exit_code == 1
+    assert "bad feed name 'btc-usd' in NODERR_FEEDS" in result.output
+    assert Web3(Web3.HTTPProvider(rpc_url)).eth.block_number == 0
+    assert not (tmp_path / "d.json").exists()
 
 
 def test_deploy__role_holders_from_configuration__deployer_gets_none(anvil_factory, tmp_path):

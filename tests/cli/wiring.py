@@ -1,6 +1,7 @@
 """What every deployment must look like on-chain, whichever command made it."""
 
-from noderr.deployment import CONTRACT_NAMES
+from noderr.deployment import CONTRACT_NAMES, feed_contract_name
+from noderr.feeds import REPLAYED_INSTRUMENTS
 
 ANVIL_0 = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 ANVIL_1 = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # also ape's TEST::1 (same mnemonic)
@@ -12,12 +13,13 @@ def roles(w3, deployment, name):
     return contract.functions
 
 
-def assert_governance_wiring(w3, deployment, deployer, operator=None):
+def assert_governance_wiring(w3, deployment, deployer, operator=None, feeds=REPLAYED_INSTRUMENTS):
     """The file matches the chain; governance holds every admin power, `deployer` none;
-    `operator` (default: the deployer) holds MINTER, REVOKER and PAUSER."""
+    `operator` (default: the deployer) holds MINTER, REVOKER and PAUSER; `feeds` follow the
+    core contracts."""
     assert deployment.chain_id == 31337
     assert deployment.deployer == deployer
-    assert tuple(deployment.contracts) == CONTRACT_NAMES
+    assert tuple(deployment.contracts) == CONTRACT_NAMES + tuple(map(feed_contract_name, feeds))
     for contract in deployment.contracts.values():
         assert w3.eth.get_code(contract.address) != b""
         receipt = w3.eth.get_transaction_receipt(contract.tx_hash)

@@ -12,9 +12,9 @@ import pytest
 from eth_account import Account
 from eth_utils import keccak
 
+from noderr.feed_report import sign_report as sign
+from noderr.feed_report import split_signature
 from noderr.halt_report import Halt, sign_halt
-from onchain.feed import sign_report as sign
-from onchain.feed import split_signature
 from tests.contracts.governance_setup import deploy_governance
 from tests.contracts.license_constants import (
     GUARDIAN,

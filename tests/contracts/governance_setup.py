@@ -45,14 +45,14 @@ class Governance:
 
 
 def deploy_governance(project, deployer, minter, revoker, pauser, validators) -> Governance:
-    """The three contracts deployed and wired by `deploy_all`, as ape contract instances;
+    """The three contracts deployed and wired by `deploy_all` (no feed), as ape contract instances;
     `validators` (accounts) are the genesis validators, minted in that order (token ids 1...)."""
     settings = DeploySettings(
         minters=[minter.address], revokers=[revoker.address], pausers=[pauser.address],
         genesis_validators=[account.address for account in validators],
         timelock_delay=MIN_DELAY, voting_delay=VOTING_DELAY, voting_period=VOTING_PERIOD,
         proposal_threshold=PROPOSAL_THRESHOLD, quorum_percent=QUORUM_NUMERATOR,
-        grace_period=GRACE_PERIOD)
+        grace_period=GRACE_PERIOD, feeds=[])
     deployment = deploy_all(chain.provider.web3, deployer.address, settings,
                             compiled(CONTRACT_NAMES))
     license_, timelock, governor = (project.get_contract(name).at(record.address)

@@ -9,7 +9,7 @@ suspended or revoked, or the bounds change.
 import ape
 import pytest
 
-from onchain.feed import Report, report_digest
+from noderr.feed_report import Report, report_digest
 from tests.contracts.conftest import (
     FEED_DECIMALS,
     FEED_DESCRIPTION,

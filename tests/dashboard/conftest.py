@@ -19,14 +19,14 @@ from streamlit.testing.v1 import AppTest
 from web3 import Web3
 
 from dashboard.settings import get_dashboard_settings
-from noderr.deployment import CONTRACT_NAMES, Deployment
+from noderr.deployment import Deployment
 from noderr.domain import NodeType
 from noderr.settings import REPO_ROOT, get_settings
 from noderr_cli.demo import DEMO_FORM_ID, Services, backend_services
 from noderr_cli.seed import Applicant, claim, seed, sign_in, submit_application
 from onchain.anvil import free_port, start_anvil
 from onchain.compile import Artifact
-from onchain.deploy import deploy_all
+from onchain.deploy import DEPLOYED_CONTRACTS, deploy_all
 from tests.dashboard.browser import chromium
 from tests.fixtures_chain import GOVERNANCE, TEMPLATE_DATABASE, artifacts, pg_server  # noqa: F401
 
@@ -72,7 +72,7 @@ def live(artifacts: dict[str, Artifact], pg_server: str,  # noqa: F811
         rpc_url = f"http://127.0.0.1:{port}"
         w3 = Web3(Web3.HTTPProvider(rpc_url))
         deployment = deploy_all(w3, w3.eth.accounts[0], GOVERNANCE.model_copy(deep=True),
-                                {name: artifacts[name] for name in CONTRACT_NAMES})
+                                {name: artifacts[name] for name in DEPLOYED_CONTRACTS})
         folder: Path = tmp_path_factory.mktemp("dashboard")
         deployment.save(folder / "deployment.json")
         services = Services(rpc_url=rpc_url, deployment=folder / "deployment.json",

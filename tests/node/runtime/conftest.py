@@ -17,12 +17,12 @@ import pytest
 from web3 import Web3
 
 from node.bus.server import NatsServer
-from noderr.deployment import CONTRACT_NAMES, Deployment
+from noderr.deployment import Deployment
 from noderr.domain import NodeType
 from noderr_cli.demo import Services, backend_services, ensure_vault_keyring
 from onchain.anvil import free_port, start_anvil
 from onchain.compile import Artifact
-from onchain.deploy import deploy_all
+from onchain.deploy import DEPLOYED_CONTRACTS, deploy_all
 from tests.backend.chain_helpers import LicenseOps
 from tests.dashboard.conftest import fresh_database
 from tests.fixtures_chain import GOVERNANCE, artifacts, pg_server  # noqa: F401
@@ -85,7 +85,7 @@ def network(artifacts: dict[str, Artifact], pg_server: str,  # noqa: F811
         rpc_url = f"http://127.0.0.1:{port}"
         w3 = Web3(Web3.HTTPProvider(rpc_url))
         deployment = deploy_all(w3, w3.eth.accounts[0], GOVERNANCE.model_copy(deep=True),
-                                {name: artifacts[name] for name in CONTRACT_NAMES})
+                                {name: artifacts[name] for name in DEPLOYED_CONTRACTS})
         deployment.save(folder / "deployment.json")
         services = Services(rpc_url=rpc_url, deployment=folder / "deployment.json",
                             database_url=fresh_database(pg_server), api_port=free_port(),

@@ -1,5 +1,6 @@
 """Off-chain side of NodeFeed's `transmit`: the EIP-712 report validators sign, and the
-arguments of the transaction that carries their signatures.
+arguments of the transaction that carries their signatures. In the kernel because both the
+node runtime (which signs) and the chain side (which transmits and tests) need it.
 
 The typed struct is `Report(uint32 round,int192 answer,uint32 observedAt)` in the domain
 (name "NodeFeed", version "1", chainId, the feed's address): a signature is good for one
@@ -17,8 +18,6 @@ from coincurve import PrivateKey
 from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
 
-FEED_CONTRACT = "NodeFeed"
-"""The contract's name for `onchain.compile.compiled`."""
 DOMAIN_NAME, DOMAIN_VERSION = "NodeFeed", "1"
 REPORT_TYPE = "Report(uint32 round,int192 answer,uint32 observedAt)"
 REPORT_TYPES = {
