@@ -41,12 +41,13 @@ from noderr.feeds import (
     REPLAYED_INSTRUMENTS,
     feed_description,
 )
+from noderr.halt_report import GUARD_CONTRACT
 from noderr.settings import LOCAL_CHAIN_ID
 from onchain.compile import Artifact, compile_contract
 from onchain.settings import DeploySettings
 
 Log = Callable[[str], None]
-DEPLOYED_CONTRACTS = (*CONTRACT_NAMES, FEED_CONTRACT)
+DEPLOYED_CONTRACTS = (*CONTRACT_NAMES, FEED_CONTRACT, GUARD_CONTRACT)
 """Every contract `deploy_all` may deploy: the artifacts `compile_and_deploy` compiles."""
 TIMELOCK_ROLES = ("PROPOSER_ROLE", "CANCELLER_ROLE", "EXECUTOR_ROLE")
 """The timelock roles the governor alone holds."""
@@ -155,9 +156,12 @@ def genesis_application_id(validator: str) -> bytes:
 
 def deploy_all(w3: Web3, deployer: str, settings: DeploySettings,
                artifacts: Mapping[str, Artifact], log: Log = lambda _: None) -> Deployment:
-    """Deploy the three core contracts and the feeds from `deployer` (an account `w3` can
-    send from), wire them, and check the wiring on-chain. `artifacts` holds NodeFeed's when
-    any feed is configured."""
+    """Deploy the three core contracts, the feeds and the guard from `deployer` (an account
+    `w3` can send from), wire them, and check the wiring on-chain. `artifacts` holds
+    NodeFeed's when any feed is configured; NodeGuard (the emergency halt, governed by the
+    timelock) is deployed when its artifact is given, as `noderr deploy`, `ape run deploy`,
+    the demo and the service test stacks do (DEPLOYED_CONTRACTS); contract-only tests and
+    gas benchmarks that measure the core leave it out."""
     chain_id = w3.eth.chain_id
     deployer = to_checksum_address(deployer)
     holders = role_holders(settings, chain_id, deployer)
@@ -186,6 +190,9 @@ def deploy_all(w3: Web3, deployer: str, settings: DeploySettings,
         ).record
         for feed in feeds
     }
+    if GUARD_CONTRACT in artifacts:
+        feed_records[GUARD_CONTRACT] = sender.deploy(
+            artifacts[GUARD_CONTRACT], license_.record.address, timelock.record.address).record
 
     deployment = Deployment(chain_id=chain_id, deployer=deployer, contracts={
         **{name: item.record
@@ -194,6 +201,7 @@ def deploy_all(w3: Web3, deployer: str, settings: DeploySettings,
     })
     verify_wiring(w3, deployment, holders, validators)
     verify_feeds(w3, deployment)
+    verify_guard(w3, deployment)
     return deployment
 
 
@@ -278,6 +286,23 @@ def verify_feeds(w3: Web3, deployment: Deployment) -> None:
         if read != planned:
             raise DeployError(f"after deploy, {feed_contract_name(feed)} reads {read}, "
                               f"planned {planned}: do not use this deployment")
+
+
+def verify_guard(w3: Web3, deployment: Deployment) -> None:
+    """The guard, if deployed, reads the license registry and the timelock as governance and
+    starts not halted with the default majority quorum."""
+    record = deployment.contracts.get(GUARD_CONTRACT)
+    if record is None:
+        return
+    functions = w3.eth.contract(address=record.address, abi=record.abi).functions
+    read = (functions.license().call(), functions.governance().call(),
+            functions.is_halted().call(), functions.quorum_numerator().call(),
+            functions.quorum_denominator().call())
+    planned = (deployment.contracts["NodeLicense"].address,
+               deployment.contracts["NodeTimelock"].address, False, 1, 2)
+    if read != planned:
+        raise DeployError(f"after deploy, {GUARD_CONTRACT} reads {read}, planned {planned}: "
+                          "do not use this deployment")
 
 
 def connect(rpc_url: str) -> Web3:

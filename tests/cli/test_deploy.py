@@ -72,7 +72,8 @@ def test_deploy__feeds_configured__deploys_exactly_those(anvil_factory, tmp_path
     result = deploy(rpc_url, tmp_path / "d.json", {"NODERR_FEEDS": "BTC, ETH_2"})
     assert result.exit_code == 0, result.output
     deployment = Deployment.load(tmp_path / "d.json")
-    assert tuple(deployment.contracts) == (*CONTRACT_NAMES, "NodeFeed.BTC", "NodeFeed.ETH_2")
+    assert tuple(deployment.contracts) == (*CONTRACT_NAMES, "NodeFeed.BTC", "NodeFeed.ETH_2",
+                                           "NodeGuard")
     feed = deployment.feeds()["ETH_2"]
     description = Web3(Web3.HTTPProvider(rpc_url)).eth.contract(
         address=feed.address, abi=feed.abi).functions.description().call()
@@ -84,7 +85,7 @@ def test_deploy__feeds_empty__deploys_none(anvil_factory, tmp_path):
     result = deploy(rpc_url, tmp_path / "d.json", {"NODERR_FEEDS": ""})
     assert result.exit_code == 0, result.output
     deployment = Deployment.load(tmp_path / "d.json")
-    assert tuple(deployment.contracts) == CONTRACT_NAMES
+    assert tuple(deployment.contracts) == (*CONTRACT_NAMES, "NodeGuard")
     assert deployment.feeds() == {}
     assert "NodeFeed deployed" not in result.output
 
