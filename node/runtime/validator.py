@@ -346,6 +346,9 @@ class FeedDriver:
                                    f"{sender}'s")
         return report, signature
 
+    def _wake(self) -> None:
+        self.context.spawn(self.on_timer())
+
     async def on_timer(self) -> None:
         await self._carry_out(self.replica.on_timer(self.now()))
 
@@ -357,8 +360,7 @@ class FeedDriver:
                                                    self.context.codec.encode(action.message))
             elif isinstance(action, StartTimer):
                 delay = action.ticks * self.context.settings.validator_tick_ms / 1000
-                asyncio.get_running_loop().call_later(
-                    delay, self.context.spawn, self.on_timer())
+                asyncio.get_running_loop().call_later(delay, self._wake)
             elif isinstance(action, Decide):
                 await self._decided(action)
 
