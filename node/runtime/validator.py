@@ -15,9 +15,10 @@ Per feed (the deployment file's contracts named `NodeFeed.<FEED>`) and consensus
                     another, NODERR_VALIDATOR_TRANSMIT_DELAY apart, each first checking the
                     feed's latest round and standing down once the round is there (OCR2)
 
-Consensus rounds are oracle rounds (unix time // NODERR_NODE_ROUND_INTERVAL) that are multiples
-of NODERR_VALIDATOR_ROUND_EVERY; every validator opens round r once the oracle round after it
-has begun, from the same clock, so the replicas meet in the same round without a coordinator.
+Consensus round c reports oracle round c * NODERR_VALIDATOR_ROUND_EVERY (oracle rounds are unix
+time // NODERR_NODE_ROUND_INTERVAL); every validator opens it once the oracle round after that
+one has begun, from the same clock, so the replicas meet in the same round without a
+coordinator, and consecutive consensus rounds rotate the first leader.
 """
 
 from __future__ import annotations
@@ -269,7 +270,8 @@ class FeedDriver:
                                min_observations=settings.validator_min_observations)
         self.consensus_subject = f"{CONSENSUS}.{feed.feed_id}"
         self.signatures_subject = f"{SIGNATURES}.{feed.feed_id}"
-        self.observations: dict[int, dict[str, int]] = {}
+        self.observations: dict[int, dict[str, tuple[int, int]]] = {}
+        """Per consensus round, per oracle: (oracle round, value) of its latest observation."""
         self.members: dict[int, tuple[str, ...]] = {}
         self.agreed: dict[int, Agreed] = {}
         self.early: dict[int, dict[str, tuple[Report, bytes]]] = {}
@@ -282,15 +284,24 @@ class FeedDriver:
 
     # inputs
     def observed(self, oracle: str, observation: Observation) -> None:
-        if self.replica.round is None or observation.round_id > self.replica.round:
-            self.observations.setdefault(observation.round_id, {})[oracle] = observation.value
+        """Keep each oracle's latest observation among the oracle rounds a consensus round
+        covers ((c - 1) * every, c * every]: an oracle whose loop skipped round c * every (its
+        rounds follow the wall clock) still counts with the one before."""
+        every = self.context.settings.validator_round_every
+        round_number = -(-observation.round_id // every)
+        if self.replica.round is not None and round_number <= self.replica.round:
+            return
+        kept = self.observations.setdefault(round_number, {})
+        known = kept.get(oracle)
+        if known is None or observation.round_id > known[0]:
+            kept[oracle] = (observation.round_id, observation.value)
 
     async def start(self, round_number: int) -> None:
         members = active_validators(self.context.network.membership)
         if self.me not in members:
             return
         self.members[round_number] = members
-        observations = [OracleValue(oracle, value) for oracle, value
+        observations = [OracleValue(oracle, value) for oracle, (_, value)
                         in sorted(self.observations.get(round_number, {}).items())]
         leading = members[round_number % len(members)] == self.me
         with executing(self.context.log, "propose_batch" if leading else None):
@@ -365,8 +376,9 @@ class FeedDriver:
                 await self._decided(action)
 
     async def _decided(self, decision: Decide) -> None:
-        report = Report(decision.round, decision.value,
-                        int(decision.round * self.context.round_interval))
+        observed_at = (decision.round * self.context.settings.validator_round_every
+                       * self.context.round_interval)
+        report = Report(decision.round, decision.value, int(observed_at))
         with self.context.log.run("validate_report_payload"):
             self._check_report(report)
         if self.me not in active_validators(self.context.network.membership):
@@ -437,7 +449,7 @@ class FeedDriver:
             log.warning("validators missing most rounds of %s: %s", self.feed.feed_id, late)
 
     def _forget_before(self, round_number: int) -> None:
-        oldest = round_number - KEPT_ROUNDS * self.context.settings.validator_round_every
+        oldest = round_number - KEPT_ROUNDS
         for kept in (self.members, self.agreed, self.early):
             for old in [number for number in kept if number < oldest]:
                 del kept[old]
@@ -477,17 +489,14 @@ class ValidatorDuties:
         return self.context.log.recorded - before
 
     def _next_round(self, now: float) -> tuple[int, float]:
-        """The next consensus round to open and when: round r (a multiple of round_every)
+        """The next consensus round to open and when: round c (oracle round r = c * every)
         opens a fifth of an interval into oracle round r + 1, when every oracle has published
         r; a round whose time has passed opens now."""
         interval = self.context.round_interval
         every = self.context.settings.validator_round_every
         grace = interval / 5
-        due = int((now - grace) // interval) - 1
-        round_number = due // every * every
-        if round_number <= self.started:
-            round_number = max(round_number, self.started) + every
-        return round_number, (round_number + 1) * interval + grace
+        round_number = max((int((now - grace) // interval) - 1) // every, self.started + 1)
+        return round_number, (round_number * every + 1) * interval + grace
 
     async def _subscribe(self) -> None:
         network = self.context.network

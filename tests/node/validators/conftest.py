@@ -46,15 +46,17 @@ class FeedNetwork:
         self.validators[account] = node
         return node
 
-    def transmitted(self, from_block: int = 0) -> list[dict]:
-        return [{**event["args"], "block": event["blockNumber"]} for event
-                in self.feed.events.Transmitted().get_logs(from_block=from_block)]
+    def transmitted(self, after_block: int = -1) -> list[dict]:
+        """The Transmitted events mined after `after_block`."""
+        events = self.feed.events.Transmitted().get_logs(from_block=max(after_block, 0))
+        return [{**event["args"], "block": event["blockNumber"]} for event in events
+                if event["blockNumber"] > after_block]
 
-    def wait_rounds(self, count: int, from_block: int = 0, timeout: float = 60) -> list[dict]:
-        """At least `count` Transmitted events from `from_block`."""
+    def wait_rounds(self, count: int, after_block: int = -1, timeout: float = 60) -> list[dict]:
+        """At least `count` Transmitted events mined after `after_block`."""
         return self.network.wait_until(
-            lambda: (events := self.transmitted(from_block)) and len(events) >= count and events,
-            f"{count} rounds landed from block {from_block}", timeout)
+            lambda: (events := self.transmitted(after_block)) and len(events) >= count and events,
+            f"{count} rounds landed after block {after_block}", timeout)
 
 
 def deploy_feed(network: Network) -> Contract:  # noqa: F811

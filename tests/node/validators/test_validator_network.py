@@ -57,7 +57,7 @@ def test_leader_killed__rounds_keep_landing_through_the_next(feed_network: FeedN
     feed_network.validators[leader].wait_exit()
     killed_at = network.w3.eth.block_number
 
-    events = feed_network.wait_rounds(4, from_block=killed_at + 1)
+    events = feed_network.wait_rounds(4, after_block=killed_at)
 
     dead = network.account(leader)
     assert all(event["transmitter"] != dead and dead not in event["signers"]
@@ -81,7 +81,7 @@ def test_suspended_validator__leaves_and_its_signatures_stop_counting(
     feed_network.validators[account].wait_for("suspended", timeout=30)
     suspended_at = network.w3.eth.block_number
 
-    events = feed_network.wait_rounds(3, from_block=suspended_at + 1)
+    events = feed_network.wait_rounds(3, after_block=suspended_at)
 
     assert all(address not in event["signers"] and event["transmitter"] != address
                for event in events)
