@@ -473,11 +473,11 @@ class ValidatorDuties:
         self.subscribed = False
 
     async def step(self) -> int:
-        if not self.drivers:
-            return 0
         if not self.subscribed:
             await self._subscribe()
             self.subscribed = True
+        if not self.drivers:
+            return 0
         before = self.context.log.recorded
         round_number, starts_at = self._next_round(time.time())
         wait = starts_at - time.time()
