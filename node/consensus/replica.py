@@ -158,7 +158,7 @@ class Replica:
         state = _Round(round_number, ordered, tuple(observations), view=round_number)
         self._state = state
         actions = self._arm_view_timer(state, now)
-        if state.leader(state.view) == self.me:
+        if state.leader(state.view) == self.me and self._can_propose(state):
             proposal = proposals.propose(round_number, state.observations)
             if proposals.is_valid(proposal, round_number, self.min_observations):
                 actions += self._broadcast(state, PrePrepare(
@@ -338,6 +338,8 @@ class Replica:
             return []
         chosen = tuple(changes[sender] for sender in sorted(changes))
         carried = _highest_prepared(chosen)
+        if carried is None and not self._can_propose(state):
+            return []
         proposal = (carried.pre_prepare.proposal if carried is not None
                     else proposals.propose(state.number, state.observations))
         if not proposals.is_valid(proposal, state.number, self.min_observations):
@@ -377,6 +379,11 @@ class Replica:
         to this replica as every other member will."""
         state.mine.append(message)
         return [Send(message), *self._receive(state, message, now)]
+
+    def _can_propose(self, state: _Round) -> bool:
+        """Whether this replica holds enough observations to propose (a leader without them
+        stays silent and the view times out to the next)."""
+        return len(state.observations) >= self.min_observations
 
     def _valid_pre_prepare(self, state: _Round, message: PrePrepare) -> bool:
         return (message.round == state.number and message.view >= state.number

@@ -1,6 +1,7 @@
 """What a node does each round, by type. Oracles run their 15 functions and publish a signed
-observation per feed; Validators and Guardians listen to the oracles' observations (their own
-functions come with consensus and risk monitoring)."""
+observation per feed; Validators agree on each feed's report and transmit it
+(node/runtime/validator.py); Guardians listen to the oracles' observations (their own
+functions come with risk monitoring)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,15 @@ from typing import Any
 from node.execution import ExecutionLog
 from node.oracle.observation import Observation
 from node.oracle.worker import OracleParams, OracleWorker
+from node.runtime.keys import NodeKey
 from node.runtime.network import OBSERVATIONS, Network, Verified
+from node.runtime.validator import ValidatorDuties, feed_contracts
 from node.settings import NodeSettings
 from node.sources.book import BookSimulator
 from node.sources.replay import INSTRUMENTS, ReplayClock, replay_sources
+from noderr.deployment import Deployment
 from noderr.domain import NodeType
+from noderr.settings import get_settings
 
 REPLAY_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 """Every oracle replays the same moment of the data at the same wall time (from this epoch),
@@ -33,10 +38,22 @@ class Duties(abc.ABC):
     @staticmethod
     def for_type(node_type: NodeType, network: Network, log: ExecutionLog,
                  credentials: dict[str, dict[str, Any]], settings: NodeSettings,
-                 seed: int) -> Duties:
+                 seed: int, key: NodeKey) -> Duties | ValidatorDuties:
         if node_type is NodeType.ORACLE:
             return OracleDuties(network, replay_worker(log, seed), settings)
+        if node_type is NodeType.VALIDATOR:
+            return validator_duties(network, log, key, settings)
         return ObserverDuties(network)
+
+
+def validator_duties(network: Network, log: ExecutionLog, key: NodeKey,
+                     settings: NodeSettings) -> ValidatorDuties:
+    """Consensus and transmission for the feeds of the deployment file (its `NodeFeed.<FEED>`
+    contracts; none: the validator takes part in no round)."""
+    chain_id = network.bus.signer.domain.chain_id
+    deployment = Deployment.load(get_settings().deployment_path(chain_id))
+    return ValidatorDuties(network, log, key, feed_contracts(deployment), settings.rpc_url,
+                           settings.node_round_interval)
 
 
 def replay_worker(log: ExecutionLog, seed: int) -> OracleWorker:

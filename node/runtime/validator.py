@@ -1,0 +1,516 @@
+"""Validator duties: the PBFT core (node/consensus/replica.py) driven over the bus, and the
+agreed report put on-chain by staged transmission.
+
+Per feed (the deployment file's contracts named `NodeFeed.<FEED>`) and consensus round:
+  1. observations   the oracles' verified observations of the round, one per oracle
+  2. consensus      a Replica over the active validators of the node's membership snapshot;
+                    its messages go out on `noderr.validator.consensus.<FEED>` (wire.Codec:
+                    each signed by its author, embedded proofs included), its timers are
+                    asyncio timers of NODERR_VALIDATOR_TICK_MS each
+  3. signatures     on Decide, each validator signs the EIP-712 report (round, answer,
+                    observedAt) for the feed and publishes it on
+                    `noderr.validator.signatures.<FEED>`
+  4. transmission   with a quorum (floor(2n/3)+1 of the active validators) of signatures, the
+                    validators in order from the deciding view's leader transmit one after
+                    another, NODERR_VALIDATOR_TRANSMIT_DELAY apart, each first checking the
+                    feed's latest round and standing down once the round is there (OCR2)
+
+Consensus round c reports oracle round c * NODERR_VALIDATOR_ROUND_EVERY (oracle rounds are unix
+time // NODERR_NODE_ROUND_INTERVAL); every validator opens it once the oracle round after that
+one has begun, from the same clock, so the replicas meet in the same round without a
+coordinator, and consecutive consensus rounds rotate the first leader.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import coincurve
+from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
+from eth_account import Account
+from eth_utils import keccak
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from node.bus import subjects
+from node.bus.envelope import checksum, recover
+from node.bus.membership import Membership
+from node.consensus.messages import Decided, NewView, OracleValue, Prepare, PrePrepare, ViewChange
+from node.consensus.replica import Action, Decide, Replica, Send, StartTimer
+from node.consensus.wire import Codec, InvalidMessage
+from node.errors import InvalidParameter, NonPositivePrice, StaleInput
+from node.execution import ExecutionLog
+from node.oracle.observation import InvalidObservation, Observation
+from node.runtime.keys import NodeKey
+from node.runtime.network import OBSERVATIONS, Network, Verified
+from noderr import jsonrpc
+from noderr.deployment import Deployment
+from noderr.domain import NodeType
+from noderr.feed_report import Report, report_digest, sign_report, transmit_args
+
+log = logging.getLogger("noderr.node.validator")
+CONSENSUS = subjects.subject("validator", "consensus")
+SIGNATURES = subjects.subject("validator", "signatures")
+FEED_PREFIX = "NodeFeed."
+KEPT_ROUNDS = 8
+LIVENESS_WINDOW = 100
+VOTES_ON_RECEIPT = {PrePrepare: "vote_prepare", Prepare: "vote_commit",
+                    ViewChange: "handle_view_change", NewView: "handle_view_change",
+                    Decided: "sync_state"}
+"""The catalogue function a received message of the open round runs: a pre-prepare is checked
+and prepared, a prepare counted towards the commit vote, a view change or new view handled, a
+decision caught up from its quorum of commits."""
+
+
+class ValidatorSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NODERR_", extra="ignore")
+
+    validator_tick_ms: int = Field(50, gt=0, description="Milliseconds of one consensus tick.")
+    validator_view_timeout_ticks: int = Field(
+        20, ge=1, description="Ticks before a validator asks for the next view (doubles per "
+                              "view of a round).")
+    validator_retransmit_ticks: int = Field(5, ge=1, description="Ticks between resends.")
+    validator_min_observations: int = Field(
+        1, ge=1, description="Oracle observations a round's report needs.")
+    validator_round_every: int = Field(
+        4, ge=1, description="A consensus round every N oracle rounds.")
+    validator_transmit_delay: float = Field(
+        1.0, gt=0, description="Seconds between one transmitter's turn and the next.")
+
+
+# chain adapter
+@dataclass(frozen=True)
+class AbiFunction:
+    """One contract function from its ABI entry: calldata in, return values out (eth_abi)."""
+
+    selector: bytes
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+
+    @classmethod
+    def of(cls, abi: list[dict[str, Any]], name: str) -> AbiFunction:
+        entry = next(item for item in abi
+                     if item.get("type") == "function" and item["name"] == name)
+        inputs = tuple(abi_type(item) for item in entry["inputs"])
+        return cls(keccak(text=f"{name}({','.join(inputs)})")[:4], inputs,
+                   tuple(abi_type(item) for item in entry["outputs"]))
+
+    def calldata(self, *args: Any) -> str:
+        return "0x" + (self.selector + abi_encode(list(self.inputs), list(args))).hex()
+
+    def returned(self, data: str) -> tuple[Any, ...]:
+        return abi_decode(list(self.outputs), bytes.fromhex(data.removeprefix("0x")))
+
+
+def abi_type(entry: dict[str, Any]) -> str:
+    """The canonical type of an ABI parameter: a tuple as `(t1,t2)` with its array suffix."""
+    kind = entry["type"]
+    if kind.startswith("tuple"):
+        return "(" + ",".join(abi_type(item) for item in entry["components"]) + ")" + kind[5:]
+    return kind
+
+
+@dataclass(frozen=True)
+class FeedContract:
+    feed_id: str
+    address: str
+    transmit: AbiFunction
+    latest_round: AbiFunction
+
+
+def feed_contracts(deployment: Deployment) -> dict[str, FeedContract]:
+    """The deployment's feeds by id, from its contracts named `NodeFeed.<FEED>`."""
+    return {name.removeprefix(FEED_PREFIX): FeedContract(
+        name.removeprefix(FEED_PREFIX), record.address, AbiFunction.of(record.abi, "transmit"),
+        AbiFunction.of(record.abi, "latest_round"))
+        for name, record in deployment.contracts.items() if name.startswith(FEED_PREFIX)}
+
+
+class Chain:
+    """Reads a feed's latest round and sends `transmit` as a raw transaction signed with the
+    node key (JSON-RPC through noderr.jsonrpc, off the event loop). One transaction at a time
+    per node, so nonces never collide."""
+
+    def __init__(self, rpc_url: str, key: NodeKey, chain_id: int) -> None:
+        self.rpc_url, self.key, self.chain_id = rpc_url, key, chain_id
+        self._sending = asyncio.Lock()
+
+    async def _call(self, method: str, params: list[Any] | None = None) -> Any:
+        return await asyncio.to_thread(jsonrpc.call, self.rpc_url, method, params)
+
+    async def latest_round(self, feed: FeedContract) -> int:
+        result = await self._call("eth_call", [{"to": feed.address,
+                                                "data": feed.latest_round.calldata()}, "latest"])
+        return feed.latest_round.returned(result)[0]
+
+    async def transmit(self, feed: FeedContract, report: Report,
+                       signatures: dict[str, bytes]) -> str:
+        """Send the report with `signatures`; the transaction hash. JsonRpcError when the node
+        refuses it (the estimate reverts: a stale round, a quorum not met)."""
+        data = feed.transmit.calldata(*transmit_args(report, signatures))
+        call = {"from": self.key.address, "to": feed.address, "data": data}
+        async with self._sending:
+            nonce = int(await self._call("eth_getTransactionCount",
+                                         [self.key.address, "pending"]), 16)
+            gas = int(await self._call("eth_estimateGas", [call]), 16)
+            gas_price = int(await self._call("eth_gasPrice"), 16)
+            signed = Account.sign_transaction(
+                {"to": feed.address, "data": data, "value": 0, "nonce": nonce,
+                 "gas": gas + gas // 5, "gasPrice": gas_price, "chainId": self.chain_id},
+                self.key.private_key)
+            return await self._call("eth_sendRawTransaction",
+                                    ["0x" + signed.raw_transaction.hex().removeprefix("0x")])
+
+
+# membership and signatures
+def active_validators(membership: Membership) -> tuple[str, ...]:
+    """The holders of an active Validator license in the snapshot, sorted as the replica
+    orders them. (Membership lists no holders publicly; it is read here.)"""
+    types = membership._snapshot.types
+    return tuple(sorted(checksum(raw) for raw, held in types.items()
+                        if NodeType.VALIDATOR in held))
+
+
+def quorum(active: int) -> int:
+    """NodeFeed's quorum: floor(2n/3) + 1 of the active validators."""
+    return active * 2 // 3 + 1
+
+
+def consensus_codec(key: NodeKey, chain_id: int) -> Codec:
+    private = coincurve.PrivateKey(key.private_key)
+
+    def sign(digest: bytes) -> bytes:
+        signature = private.sign_recoverable(digest, hasher=None)
+        return signature[:64] + bytes((signature[64] + 27,))
+
+    def recovered(digest: bytes, signature: bytes) -> str | None:
+        signer = recover(digest, signature)
+        return None if signer is None else checksum(signer)
+
+    return Codec(key.address, b"noderr.consensus" + chain_id.to_bytes(32, "big"), sign,
+                 recovered)
+
+
+class Liveness:
+    """Who signed each round's report, over the last `window` rounds (Cosmos x/slashing's
+    signed-blocks window): a validator's missed rounds are those of its membership it did not
+    sign."""
+
+    def __init__(self, window: int = LIVENESS_WINDOW) -> None:
+        self.window = window
+        self.rounds: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
+
+    def record(self, round_number: int, members: tuple[str, ...], signers: set[str]) -> dict:
+        self.rounds[round_number] = (frozenset(members), frozenset(signers))
+        for old in sorted(self.rounds)[:-self.window]:
+            del self.rounds[old]
+        missed: dict[str, int] = {}
+        for round_members, round_signers in self.rounds.values():
+            for member in round_members - round_signers:
+                missed[member] = missed.get(member, 0) + 1
+        return missed
+
+
+@dataclass
+class Agreed:
+    """A decided round on its way on-chain."""
+
+    report: Report
+    members: tuple[str, ...]
+    order: tuple[str, ...]
+    signatures: dict[str, bytes] = field(default_factory=dict)
+    scheduled: bool = False
+
+
+@dataclass
+class Context:
+    network: Network
+    log: ExecutionLog
+    key: NodeKey
+    chain_id: int
+    chain: Chain
+    codec: Codec
+    settings: ValidatorSettings
+    round_interval: float
+    liveness: Liveness = field(default_factory=Liveness)
+    tasks: set[asyncio.Task] = field(default_factory=set)
+
+    def spawn(self, coroutine: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+
+@contextlib.contextmanager
+def executing(log: ExecutionLog, function: str | None) -> Iterator[None]:
+    """`log.run(function)`, or nothing when no catalogue function runs here."""
+    if function is None:
+        yield
+        return
+    with log.run(function):
+        yield
+
+
+class FeedDriver:
+    """One feed's consensus: its replica, the observations and signatures of its rounds."""
+
+    def __init__(self, feed: FeedContract, context: Context) -> None:
+        self.feed, self.context = feed, context
+        settings = context.settings
+        self.me = context.key.address
+        self.replica = Replica(self.me, timeout_ticks=settings.validator_view_timeout_ticks,
+                               retransmit_ticks=settings.validator_retransmit_ticks,
+                               min_observations=settings.validator_min_observations)
+        self.consensus_subject = f"{CONSENSUS}.{feed.feed_id}"
+        self.signatures_subject = f"{SIGNATURES}.{feed.feed_id}"
+        self.observations: dict[int, dict[str, tuple[int, int]]] = {}
+        """Per consensus round, per oracle: (oracle round, value) of its latest observation."""
+        self.members: dict[int, tuple[str, ...]] = {}
+        self.agreed: dict[int, Agreed] = {}
+        self.early: dict[int, dict[str, tuple[Report, bytes]]] = {}
+        self.landed = 0
+        self._epoch = time.monotonic()
+
+    def now(self) -> int:
+        return int((time.monotonic() - self._epoch) * 1000 / self.context.settings
+                   .validator_tick_ms)
+
+    # inputs
+    def observed(self, oracle: str, observation: Observation) -> None:
+        """Keep each oracle's latest observation among the oracle rounds a consensus round
+        covers ((c - 1) * every, c * every]: an oracle whose loop skipped round c * every (its
+        rounds follow the wall clock) still counts with the one before."""
+        every = self.context.settings.validator_round_every
+        round_number = -(-observation.round_id // every)
+        if self.replica.round is not None and round_number <= self.replica.round:
+            return
+        kept = self.observations.setdefault(round_number, {})
+        known = kept.get(oracle)
+        if known is None or observation.round_id > known[0]:
+            kept[oracle] = (observation.round_id, observation.value)
+
+    async def start(self, round_number: int) -> None:
+        members = active_validators(self.context.network.membership)
+        if self.me not in members:
+            return
+        self.members[round_number] = members
+        observations = [OracleValue(oracle, value) for oracle, (_, value)
+                        in sorted(self.observations.get(round_number, {}).items())]
+        leading = members[round_number % len(members)] == self.me
+        with executing(self.context.log, "propose_batch" if leading else None):
+            actions = self.replica.start_round(round_number, members, observations, self.now())
+        self._forget_before(round_number)
+        await self._carry_out(actions)
+
+    async def on_consensus(self, verified: Verified) -> None:
+        if verified.sender == self.me:
+            return
+        try:
+            message = self.context.codec.decode(verified.payload)
+        except InvalidMessage as error:
+            log.warning("consensus message from %s refused: %s", verified.sender, error)
+            return
+        members = self.members.get(message.round) or active_validators(
+            self.context.network.membership)
+        if message.sender != verified.sender or message.sender not in members:
+            return
+        current = (message.round == self.replica.round
+                   and self.replica.decision(message.round) is None)
+        function = VOTES_ON_RECEIPT.get(type(message)) if current else None
+        with executing(self.context.log, function):
+            actions = self.replica.on_message(message, self.now())
+        await self._carry_out(actions)
+
+    async def on_signature(self, verified: Verified) -> None:
+        payload = verified.payload
+        with self.context.log.run("validate_tx_signature"):
+            report, signature = self._checked_signature(verified.sender, payload)
+        agreed = self.agreed.get(report.round)
+        if agreed is None:
+            if report.round > self.landed:
+                self.early.setdefault(report.round, {})[verified.sender] = (report, signature)
+            return
+        if verified.sender in agreed.members and report == agreed.report:
+            agreed.signatures[verified.sender] = signature
+            self._schedule_if_quorum(agreed)
+
+    def _checked_signature(self, sender: str, payload: dict[str, Any]) -> tuple[Report, bytes]:
+        """The report and signature of a signature message, if the signature is the sender's
+        EIP-712 signature of that report for this feed on this chain."""
+        try:
+            report = Report(int(payload["round"]), int(payload["answer"]),
+                            int(payload["observed_at"]))
+            signature = bytes.fromhex(str(payload["signature"]).removeprefix("0x"))
+        except (KeyError, TypeError, ValueError) as error:
+            raise InvalidParameter(f"malformed report signature: {error}") from None
+        digest = report_digest(self.context.chain_id, self.feed.address, report)
+        signer = recover(digest, signature) if len(signature) == 65 else None
+        if signer is None or checksum(signer) != sender:
+            raise InvalidParameter(f"report signature of round {report.round} is not "
+                                   f"{sender}'s")
+        return report, signature
+
+    def _wake(self) -> None:
+        self.context.spawn(self.on_timer())
+
+    async def on_timer(self) -> None:
+        await self._carry_out(self.replica.on_timer(self.now()))
+
+    # outputs
+    async def _carry_out(self, actions: list[Action]) -> None:
+        for action in actions:
+            if isinstance(action, Send):
+                await self.context.network.publish(self.consensus_subject,
+                                                   self.context.codec.encode(action.message))
+            elif isinstance(action, StartTimer):
+                delay = action.ticks * self.context.settings.validator_tick_ms / 1000
+                asyncio.get_running_loop().call_later(delay, self._wake)
+            elif isinstance(action, Decide):
+                await self._decided(action)
+
+    async def _decided(self, decision: Decide) -> None:
+        observed_at = (decision.round * self.context.settings.validator_round_every
+                       * self.context.round_interval)
+        report = Report(decision.round, decision.value, int(observed_at))
+        with self.context.log.run("validate_report_payload"):
+            self._check_report(report)
+        if self.me not in active_validators(self.context.network.membership):
+            return
+        members = self.members[decision.round]
+        view = self.replica.view if self.replica.round == decision.round else None
+        start = (decision.round if view is None else view) % len(members)
+        agreed = Agreed(report, members, members[start:] + members[:start])
+        agreed.signatures[self.me] = sign_report(self.context.key.private_key,
+                                                 self.context.chain_id, self.feed.address,
+                                                 report)
+        self.agreed[decision.round] = agreed
+        await self.context.network.publish(self.signatures_subject, {
+            "round": report.round, "answer": str(report.answer),
+            "observed_at": report.observed_at,
+            "signature": "0x" + agreed.signatures[self.me].hex()})
+        for sender, (early_report, signature) in self.early.pop(decision.round, {}).items():
+            if sender in members and early_report == report:
+                agreed.signatures[sender] = signature
+        self._schedule_if_quorum(agreed)
+
+    def _check_report(self, report: Report) -> None:
+        """A report worth signing: a positive answer for a round after the last landed."""
+        if report.answer <= 0:
+            raise NonPositivePrice(f"round {report.round} answer {report.answer} is not > 0")
+        if report.round <= self.landed:
+            raise StaleInput(f"round {report.round} is not after round {self.landed}, "
+                             f"already on-chain")
+
+    def _schedule_if_quorum(self, agreed: Agreed) -> None:
+        active = active_validators(self.context.network.membership)
+        counted = [signer for signer in agreed.signatures if signer in active]
+        if agreed.scheduled or len(counted) < quorum(len(active)):
+            return
+        agreed.scheduled = True
+        self.context.spawn(self._transmit_in_turn(agreed))
+
+    async def _transmit_in_turn(self, agreed: Agreed) -> None:
+        """OCR2's staged transmission: wait for this validator's turn, then transmit unless
+        the round has landed."""
+        round_number = agreed.report.round
+        with self.context.log.run("schedule_transmission"):
+            turn = agreed.order.index(self.me)
+            wait = turn * self.context.settings.validator_transmit_delay
+        await asyncio.sleep(wait)
+        try:
+            with self.context.log.run("validate_nonce_and_replay"):
+                self.landed = max(self.landed, await self.context.chain.latest_round(self.feed))
+                fresh = round_number > self.landed
+            if fresh:
+                active = active_validators(self.context.network.membership)
+                signatures = {signer: signature for signer, signature
+                              in agreed.signatures.items() if signer in active}
+                await self.context.chain.transmit(self.feed, agreed.report, signatures)
+                self.landed = max(self.landed, round_number)
+        except jsonrpc.JsonRpcError as error:
+            log.warning("round %s of %s not transmitted: %s", round_number,
+                        self.feed.feed_id, error)
+        finally:
+            self._track_liveness(agreed)
+
+    def _track_liveness(self, agreed: Agreed) -> None:
+        with self.context.log.run("track_liveness"):
+            missed = self.context.liveness.record(agreed.report.round, agreed.members,
+                                                  set(agreed.signatures))
+        late = {member: count for member, count in missed.items() if count * 2 > LIVENESS_WINDOW}
+        if late:
+            log.warning("validators missing most rounds of %s: %s", self.feed.feed_id, late)
+
+    def _forget_before(self, round_number: int) -> None:
+        oldest = round_number - KEPT_ROUNDS
+        for kept in (self.members, self.agreed, self.early):
+            for old in [number for number in kept if number < oldest]:
+                del kept[old]
+        self.observations = {number: values for number, values in self.observations.items()
+                             if number > round_number}
+        self.context.codec.forget_before(round_number)
+
+
+class ValidatorDuties:
+    """Opens a consensus round per feed on the shared clock; the bus handlers do the rest."""
+
+    def __init__(self, network: Network, log: ExecutionLog, key: NodeKey,
+                 feeds: dict[str, FeedContract], rpc_url: str, round_interval: float,
+                 settings: ValidatorSettings | None = None) -> None:
+        settings = settings or ValidatorSettings()
+        chain_id = network.bus.signer.domain.chain_id
+        self.context = Context(network, log, key, chain_id, Chain(rpc_url, key, chain_id),
+                               consensus_codec(key, chain_id), settings, round_interval)
+        self.drivers = {feed_id: FeedDriver(feed, self.context) for feed_id, feed in feeds.items()}
+        self.started = 0
+        self.subscribed = False
+
+    async def step(self) -> int:
+        if not self.subscribed:
+            await self._subscribe()
+            self.subscribed = True
+        if not self.drivers:
+            return 0
+        before = self.context.log.recorded
+        round_number, starts_at = self._next_round(time.time())
+        wait = starts_at - time.time()
+        if wait < self.context.round_interval:
+            await asyncio.sleep(max(0.0, wait))
+            self.started = round_number
+            for driver in self.drivers.values():
+                await driver.start(round_number)
+        return self.context.log.recorded - before
+
+    def _next_round(self, now: float) -> tuple[int, float]:
+        """The next consensus round to open and when: round c (oracle round r = c * every)
+        opens a fifth of an interval into oracle round r + 1, when every oracle has published
+        r; a round whose time has passed opens now."""
+        interval = self.context.round_interval
+        every = self.context.settings.validator_round_every
+        grace = interval / 5
+        round_number = max((int((now - grace) // interval) - 1) // every, self.started + 1)
+        return round_number, (round_number * every + 1) * interval + grace
+
+    async def _subscribe(self) -> None:
+        network = self.context.network
+        await network.subscribe(f"{OBSERVATIONS}.*", self._observed)
+        for driver in self.drivers.values():
+            await network.subscribe(driver.consensus_subject, driver.on_consensus)
+            await network.subscribe(driver.signatures_subject, driver.on_signature)
+
+    async def _observed(self, message: Verified) -> None:
+        try:
+            observation = Observation.from_payload(message.payload)
+        except InvalidObservation as error:
+            log.warning("observation from %s refused: %s", message.sender, error)
+            return
+        driver = self.drivers.get(observation.feed_id)
+        if driver is not None:
+            driver.observed(message.sender, observation)

@@ -1,0 +1,92 @@
+"""Four validators and two oracles as real `noderr node run` processes on a stack of their own
+(anvil, Postgres, indexer, API, NATS: tests/node/runtime/conftest.py's `network`, a separate
+instance for this folder), its deployment file narrowed to the SP500 feed before any node
+starts.
+
+Validators: anvil #9 (the genesis validator, token 1) and #5, #6, #7, admitted by governance
+(the timelock impersonated); oracles: #1 and #2."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from web3.contract import Contract
+
+from node.sources.replay import DATASETS
+from noderr.domain import NodeType
+from tests.fixtures_chain import artifacts, pg_server  # noqa: F401
+from tests.node.runtime.conftest import Network, network  # noqa: F401
+from tests.node.runtime.processes import NodeProcess
+
+FEED = "SP500"
+VALIDATORS = (9, 5, 6, 7)
+ORACLES = (1, 2)
+VALIDATOR_ENV = {
+    "NODERR_VALIDATOR_TICK_MS": "50",
+    "NODERR_VALIDATOR_VIEW_TIMEOUT_TICKS": "20",
+    "NODERR_VALIDATOR_ROUND_EVERY": "4",
+    "NODERR_VALIDATOR_TRANSMIT_DELAY": "1.0",
+}
+
+
+@dataclass
+class FeedNetwork:
+    network: Network
+    feed: Contract
+    validators: dict[int, NodeProcess]
+    oracles: dict[int, NodeProcess]
+
+    def start_validator(self, account: int) -> NodeProcess:
+        node = self.network.start_node(NodeType.VALIDATOR, account, **VALIDATOR_ENV)
+        self.validators[account] = node
+        return node
+
+    def transmitted(self, after_block: int = -1) -> list[dict]:
+        """The Transmitted events mined after `after_block`."""
+        events = self.feed.events.Transmitted().get_logs(from_block=max(after_block, 0))
+        return [{**event["args"], "block": event["blockNumber"]} for event in events
+                if event["blockNumber"] > after_block]
+
+    def wait_rounds(self, count: int, after_block: int = -1, timeout: float = 60) -> list[dict]:
+        """At least `count` Transmitted events mined after `after_block`."""
+        return self.network.wait_until(
+            lambda: (events := self.transmitted(after_block)) and len(events) >= count and events,
+            f"{count} rounds landed after block {after_block}", timeout)
+
+
+def only_feed(network: Network) -> Contract:  # noqa: F811
+    """The stack's SP500 feed (deployed by deploy_all), the deployment file narrowed to it so
+    the validators run one feed's consensus, not four, on this 2-core machine."""
+    deployment = network.deployment
+    for name in [name for name in deployment.feeds() if name != FEED]:
+        del deployment.contracts[f"NodeFeed.{name}"]
+    deployment.save(network.services.deployment)
+    record = deployment.contracts[f"NodeFeed.{FEED}"]
+    return network.w3.eth.contract(address=record.address, abi=record.abi)
+
+
+@pytest.fixture(scope="session")
+def feed_network(network: Network) -> Iterator[FeedNetwork]:  # noqa: F811
+    feed = only_feed(network)
+    for account in VALIDATORS[1:]:
+        network.ops.mint(network.account(account), NodeType.VALIDATOR, salt=os.urandom(4).hex())
+    for account in ORACLES:
+        network.ops.mint(network.account(account), NodeType.ORACLE, salt=os.urandom(4).hex())
+    feeds = FeedNetwork(network, feed, {}, {})
+    for account in VALIDATORS:
+        feeds.start_validator(account)
+    for account in ORACLES:
+        feeds.oracles[account] = network.start_node(NodeType.ORACLE, account)
+    for node in (*feeds.validators.values(), *feeds.oracles.values()):
+        node.wait_for("node activated", timeout=60)
+    yield feeds
+
+
+@pytest.fixture(scope="session")
+def replay_range() -> tuple[int, int]:
+    """The lowest low and the highest high of the replayed data, scaled by 10**8."""
+    bars = DATASETS[FEED]()
+    return int(bars["Low"].min() * 10**8), int(bars["High"].max() * 10**8)

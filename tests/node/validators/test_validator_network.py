@@ -1,0 +1,89 @@
+"""Validators agree on each round's report by PBFT over the real bus and put it on-chain by
+staged transmission: rounds land with answers from the replayed market, one Transmitted event
+each; a killed leader costs a view change, not the feed; a suspended validator leaves the next
+round and its signatures stop counting.
+
+The tests run in order on one network (tests/node/validators/conftest.py)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+
+from noderr.catalogue import of_type
+from noderr.domain import NodeType
+from tests.node.validators.conftest import FeedNetwork
+
+CONSENSUS_FUNCTIONS = {"propose_batch", "vote_prepare", "vote_commit", "validate_tx_signature",
+                       "validate_report_payload", "schedule_transmission",
+                       "validate_nonce_and_replay", "track_liveness"}
+
+
+def test_rounds__four_validators__land_once_each_within_the_replayed_range(
+        feed_network: FeedNetwork, replay_range: tuple[int, int]):
+    events = feed_network.wait_rounds(4)
+
+    rounds = [event["round"] for event in events]
+    assert rounds == sorted(set(rounds))
+    low, high = replay_range
+    assert all(low <= event["answer"] <= high for event in events)
+    assert all(len(event["signers"]) >= 3 for event in events)
+    latest = feed_network.feed.functions.latestRoundData().call()
+    assert (latest[0], latest[1]) == (events[-1]["round"], events[-1]["answer"])
+
+
+def test_executions__consensus_functions__recorded_by_validators(feed_network: FeedNetwork):
+    network = feed_network.network
+    assert {spec.name for spec in of_type(NodeType.VALIDATOR)} >= CONSENSUS_FUNCTIONS
+    addresses = [network.account(account) for account in feed_network.validators]
+
+    def recorded() -> set[str]:
+        return {function for function in CONSENSUS_FUNCTIONS
+                if any(network.api("/network/executions", node=address, function=function,
+                                   limit=1)["items"] for address in addresses)}
+
+    with contextlib.suppress(AssertionError):
+        network.wait_until(lambda: recorded() == CONSENSUS_FUNCTIONS,
+                           "every consensus function recorded")
+    assert recorded() == CONSENSUS_FUNCTIONS
+
+
+def test_leader_killed__rounds_keep_landing_through_the_next(feed_network: FeedNetwork):
+    network = feed_network.network
+    last = feed_network.wait_rounds(1)[-1]
+    leader = next(account for account in feed_network.validators
+                  if network.account(account) == last["transmitter"])
+    feed_network.validators[leader].process.kill()
+    feed_network.validators[leader].wait_exit()
+    killed_at = network.w3.eth.block_number
+
+    events = feed_network.wait_rounds(4, after_block=killed_at)
+
+    dead = network.account(leader)
+    assert all(event["transmitter"] != dead for event in events)
+    assert all(dead not in event["signers"] for event in events[1:]), \
+        "only the round in flight at the kill may carry the dead validator's signature"
+    assert max(Counter(event["round"] for event in events).values()) == 1
+    view_changes = [row for account in feed_network.validators if account != leader
+                    for row in network.executions(network.account(account),
+                                                  function="handle_view_change")]
+    assert view_changes
+    feed_network.start_validator(leader).wait_for("node activated", timeout=60)
+
+
+def test_suspended_validator__leaves_and_its_signatures_stop_counting(
+        feed_network: FeedNetwork):
+    network = feed_network.network
+    account = 6
+    address = network.account(account)
+    feed_network.wait_rounds(1)
+    token = network.ops.contract.functions.token_of(address, NodeType.VALIDATOR).call()
+    network.ops.suspend(token)
+    feed_network.validators[account].wait_for("suspended", timeout=30)
+    suspended_at = network.w3.eth.block_number
+
+    events = feed_network.wait_rounds(3, after_block=suspended_at)
+
+    assert all(address not in event["signers"] and event["transmitter"] != address
+               for event in events)
+    assert all(len(event["signers"]) >= 3 for event in events)
