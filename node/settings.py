@@ -21,6 +21,22 @@ class NodeSettings(BaseSettings):
         20.0, gt=0, le=30, description="Longest wait of one license long-poll.")
 
 
+class ValidatorSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NODERR_", extra="ignore")
+
+    validator_tick_ms: int = Field(50, gt=0, description="Milliseconds of one consensus tick.")
+    validator_view_timeout_ticks: int = Field(
+        20, ge=1, description="Ticks before a validator asks for the next view (doubles per "
+                              "view of a round).")
+    validator_retransmit_ticks: int = Field(5, ge=1, description="Ticks between resends.")
+    validator_min_observations: int = Field(
+        1, ge=1, description="Oracle observations a round's report needs.")
+    validator_round_every: int = Field(
+        4, ge=1, description="A consensus round every N oracle rounds.")
+    validator_transmit_delay: float = Field(
+        1.0, gt=0, description="Seconds between one transmitter's turn and the next.")
+
+
 @lru_cache
 def get_node_settings() -> NodeSettings:
     return NodeSettings()

@@ -36,8 +36,6 @@ from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_utils import keccak
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from node.bus import subjects
 from node.bus.envelope import checksum, recover
@@ -50,6 +48,7 @@ from node.execution import ExecutionLog
 from node.oracle.observation import InvalidObservation, Observation
 from node.runtime.keys import NodeKey
 from node.runtime.network import OBSERVATIONS, Network, Verified
+from node.settings import ValidatorSettings
 from noderr import jsonrpc
 from noderr.deployment import Deployment
 from noderr.domain import NodeType
@@ -67,22 +66,6 @@ VOTES_ON_RECEIPT = {PrePrepare: "vote_prepare", Prepare: "vote_commit",
 """The catalogue function a received message of the open round runs: a pre-prepare is checked
 and prepared, a prepare counted towards the commit vote, a view change or new view handled, a
 decision caught up from its quorum of commits."""
-
-
-class ValidatorSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="NODERR_", extra="ignore")
-
-    validator_tick_ms: int = Field(50, gt=0, description="Milliseconds of one consensus tick.")
-    validator_view_timeout_ticks: int = Field(
-        20, ge=1, description="Ticks before a validator asks for the next view (doubles per "
-                              "view of a round).")
-    validator_retransmit_ticks: int = Field(5, ge=1, description="Ticks between resends.")
-    validator_min_observations: int = Field(
-        1, ge=1, description="Oracle observations a round's report needs.")
-    validator_round_every: int = Field(
-        4, ge=1, description="A consensus round every N oracle rounds.")
-    validator_transmit_delay: float = Field(
-        1.0, gt=0, description="Seconds between one transmitter's turn and the next.")
 
 
 # chain adapter
