@@ -53,7 +53,7 @@ from noderr.db import embedded_url
 from noderr.deployment import CONTRACT_NAMES
 from noderr.domain import NodeType
 from noderr.migrate import upgrade
-from noderr_cli.demo import Services, backend_services, ensure_vault_keyring
+from noderr_cli.services import Services, backend_services, ensure_vault_keyring
 from onchain.anvil import free_port, start_anvil
 from onchain.compile import compiled
 from onchain.deploy import deploy_all

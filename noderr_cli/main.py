@@ -80,11 +80,14 @@ def deploy(
 
 
 @app.command()
-def demo() -> None:
+def demo(
+    network: Annotated[bool, typer.Option(
+        help="Also run the node network (4 validators, 2 oracles, 2 guardians).")] = True,
+) -> None:
     """Start a local chain, deploy everything, print what is where; Ctrl-C stops it."""
     from noderr_cli.demo import run_demo
 
     try:
-        run_demo(get_settings(), typer.echo)
+        run_demo(get_settings(), typer.echo, network)
     except (RuntimeError, OSError, ValueError) as error:
         raise fail(str(error)) from None

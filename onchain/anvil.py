@@ -34,11 +34,13 @@ def anvil_binary() -> Path:
 
 
 def anvil_command(port: int, chain_id: int, host: str = "127.0.0.1",
-                  block_time: float | None = None) -> list[str]:
+                  block_time: float | None = None, accounts: int | None = None) -> list[str]:
     command = [str(anvil_binary()), "--host", host, "--port", str(port),
                "--chain-id", str(chain_id), "--silent"]
     if block_time:
         command += ["--block-time", str(block_time)]
+    if accounts:
+        command += ["--accounts", str(accounts)]
     return command
 
 

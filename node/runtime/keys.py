@@ -14,7 +14,8 @@ from noderr.settings import LOCAL_CHAIN_ID
 
 ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
 """anvil's default mnemonic: its accounts are public knowledge, fit only for a local chain."""
-ANVIL_ACCOUNTS = 10
+ANVIL_ACCOUNTS = 20
+"""anvil's `--accounts` default is 10; the demo starts it with more (its node network)."""
 
 
 class KeyLoadError(Exception):

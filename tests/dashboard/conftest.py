@@ -22,8 +22,8 @@ from dashboard.settings import get_dashboard_settings
 from noderr.deployment import Deployment
 from noderr.domain import NodeType
 from noderr.settings import REPO_ROOT, get_settings
-from noderr_cli.demo import DEMO_FORM_ID, Services, backend_services
 from noderr_cli.seed import Applicant, claim, seed, sign_in, submit_application
+from noderr_cli.services import DEMO_FORM_ID, Services, backend_services
 from onchain.anvil import free_port, start_anvil
 from onchain.compile import Artifact
 from onchain.deploy import DEPLOYED_CONTRACTS, deploy_all

@@ -24,8 +24,8 @@ def test_anvil_account__other_chain__refused_naming_keystore():
 
 
 def test_anvil_account__out_of_range__refused():
-    with pytest.raises(KeyLoadError, match="between 0 and 9"):
-        anvil_account(10, 31337)
+    with pytest.raises(KeyLoadError, match="between 0 and 19"):
+        anvil_account(20, 31337)
 
 
 def test_from_keystore__right_password__signs_as_the_keystores_address(tmp_path):

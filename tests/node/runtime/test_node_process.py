@@ -14,7 +14,7 @@ from node.runtime.keys import anvil_account
 from noderr.catalogue import of_type
 from noderr.domain import NodeType
 from noderr.settings import LOCAL_CHAIN_ID
-from noderr_cli.demo import running, start_service, wait_http
+from noderr_cli.services import running, start_service, wait_http
 from onchain.anvil import free_port
 from tests.node.runtime.conftest import Network
 
