@@ -131,7 +131,8 @@ class GuardianDuties:
     def __init__(self, network: Network, log: ExecutionLog, settings: GuardianSettings,
                  observer: Listening,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        self.network, self.observer, self.log, self.settings, self.clock = log, settings, clock
+        self.network, self.observer = network, observer
+        self.log, self.settings, self.clock = log, settings, clock
         self.denylist = Denylist.of(settings.guardian_denylist)
         self.buckets: dict[str, TokenBucket] = {}
         self.listening = False
