@@ -11,10 +11,12 @@ import asyncio
 import statistics
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from functools import partial
 
 import nats
 import orjson
 from eth_account import Account
+from nats.aio.msg import Msg
 
 from node.bus.envelope import Domain, Signer, decode, encode
 from node.runtime.guardian import REQUESTS, answer_subject
@@ -63,7 +65,7 @@ def test_requester__on_the_deny_list__refused(guardian_network: GuardianNetwork)
 
     assert not decision.allowed
     assert (decision.check, decision.value) == ("address_denylist", 1)
-    assert f"{guardian_network.denied.account.address.lower()} is on the deny list" \
+    assert f"{guardian_network.denied.account.address} is on the deny list" \
         in decision.reason
 
 
@@ -103,8 +105,8 @@ def forger(requester_key: bytes, guardian: str) -> Callable[[str], Awaitable[Non
     as_oracle = Signer(requester_key, NodeType.ORACLE, domain)
     stranger = Signer(bytes(Account.create().key), NodeType.GUARDIAN, domain)
 
-    async def answer(connection: nats.NATS, data: bytes) -> None:
-        request_id = orjson.loads(decode(data).payload)["request_id"]
+    async def answer(connection: nats.NATS, msg: Msg) -> None:
+        request_id = orjson.loads(decode(msg.data).payload)["request_id"]
         subject = answer_subject(request_id)
         body = orjson.dumps({"request_id": request_id, "allowed": True, "check": "pre_trade",
                              "value": 7, "limit": 7, "reason": "forged"})
@@ -117,7 +119,7 @@ def forger(requester_key: bytes, guardian: str) -> Callable[[str], Awaitable[Non
     async def forge(url: str) -> None:
         connection = await nats.connect(url)
         try:
-            await connection.subscribe(REQUESTS, cb=lambda msg: answer(connection, msg.data))
+            await connection.subscribe(REQUESTS, cb=partial(answer, connection))
             await connection.flush()
             await asyncio.Event().wait()
         finally:
