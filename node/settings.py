@@ -7,6 +7,8 @@ from functools import lru_cache
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from noderr.settings import CommaList
+
 
 class NodeSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NODERR_", extra="ignore")
@@ -40,3 +42,27 @@ class ValidatorSettings(BaseSettings):
 @lru_cache
 def get_node_settings() -> NodeSettings:
     return NodeSettings()
+
+
+class GuardianSettings(BaseSettings):
+    """A Guardian node's pre-trade limits, and how many of their answers a desk waits for."""
+
+    model_config = SettingsConfigDict(env_prefix="NODERR_", extra="ignore")
+
+    guardian_max_notional: float = Field(
+        100_000.0, gt=0, description="Largest notional of one order, any instrument.")
+    guardian_max_position: float = Field(
+        1_000.0, gt=0, description="Largest |position| in quantity after an order, per "
+                                   "instrument.")
+    guardian_rate_capacity: float = Field(
+        10.0, gt=0, description="Orders a requester may send in a burst (token bucket).")
+    guardian_rate_per_second: float = Field(
+        1.0, gt=0, description="Orders per second a requester may send after the burst.")
+    guardian_fee_rate: float = Field(
+        0.0, ge=0, lt=1, description="Fee rate the balance check adds to an order's cost.")
+    guardian_denylist: CommaList = Field(
+        default_factory=list, description="Addresses whose orders are refused.")
+    guardian_answers_required: int = Field(
+        1, ge=1, description="Guardian answers a desk waits for before an order may trade.")
+    guardian_answer_timeout: float = Field(
+        2.0, gt=0, description="Seconds a desk waits for them before it refuses the order.")

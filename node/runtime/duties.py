@@ -1,7 +1,7 @@
 """What a node does each round, by type. Oracles run their 15 functions and publish a signed
 observation per feed; Validators agree on each feed's report and transmit it
-(node/runtime/validator.py); Guardians listen to the oracles' observations (their own
-functions come with risk monitoring)."""
+(node/runtime/validator.py); Guardians answer the desk's risk requests
+(node/runtime/guardian.py) and keep the oracles' latest observations."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ from typing import Any
 from node.execution import ExecutionLog
 from node.oracle.observation import Observation
 from node.oracle.worker import OracleParams, OracleWorker
+from node.runtime.guardian import GuardianDuties
 from node.runtime.keys import NodeKey
 from node.runtime.network import OBSERVATIONS, Network, Verified
 from node.runtime.validator import ValidatorDuties, feed_contracts
-from node.settings import NodeSettings
+from node.settings import GuardianSettings, NodeSettings
 from node.sources.book import BookSimulator
 from node.sources.replay import INSTRUMENTS, ReplayClock, replay_sources
 from noderr.deployment import Deployment
@@ -38,12 +39,12 @@ class Duties(abc.ABC):
     @staticmethod
     def for_type(node_type: NodeType, network: Network, log: ExecutionLog,
                  credentials: dict[str, dict[str, Any]], settings: NodeSettings,
-                 seed: int, key: NodeKey) -> Duties | ValidatorDuties:
+                 seed: int, key: NodeKey) -> Duties | ValidatorDuties | GuardianDuties:
         if node_type is NodeType.ORACLE:
             return OracleDuties(network, replay_worker(log, seed), settings)
         if node_type is NodeType.VALIDATOR:
             return validator_duties(network, log, key, settings)
-        return ObserverDuties(network)
+        return GuardianDuties(network, log, GuardianSettings(), ObserverDuties(network))
 
 
 def validator_duties(network: Network, log: ExecutionLog, key: NodeKey,
