@@ -10,7 +10,7 @@ from dashboard.settings import DashboardSettings
 from indexer.settings import IndexerSettings
 from ml.settings import MLSettings
 from node.bus.settings import BusSettings
-from node.settings import NodeSettings, ValidatorSettings
+from node.settings import GuardianSettings, NodeSettings, ValidatorSettings
 from noderr.settings import REPO_ROOT, Settings
 from noderr_cli.main import app
 from onchain.settings import DeploySettings
@@ -25,7 +25,7 @@ def documented_variables() -> set[str]:
 def test_readme__configuration_table__lists_every_setting():
     models = (Settings, DeploySettings, IndexerSettings, BackendSettings, DashboardSettings,
               VaultSettings, MLSettings, NodeSettings, BusSettings,
-              ValidatorSettings)
+              ValidatorSettings, GuardianSettings)
     fields = {field.validation_alias or f"{model.model_config['env_prefix']}{name.upper()}"
               for model in models for name, field in model.model_fields.items()}
     missing = fields - documented_variables()
