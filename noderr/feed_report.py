@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from coincurve import PrivateKey
 from eth_abi import encode
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
+
+from noderr import eip712
 
 DOMAIN_NAME, DOMAIN_VERSION = "NodeFeed", "1"
 REPORT_TYPE = "Report(uint32 round,int192 answer,uint32 observedAt)"
@@ -29,8 +30,6 @@ REPORT_TYPES = {
 }
 """The same type for eth_account's `encode_typed_data` and wallets."""
 
-_DOMAIN_TYPE_HASH = keccak(
-    text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
 _REPORT_TYPE_HASH = keccak(text=REPORT_TYPE)
 
 
@@ -52,37 +51,23 @@ class Report:
 
 
 def domain_separator(chain_id: int, feed: str) -> bytes:
-    return keccak(encode(
-        ["bytes32", "bytes32", "bytes32", "uint256", "address"],
-        [_DOMAIN_TYPE_HASH, keccak(text=DOMAIN_NAME), keccak(text=DOMAIN_VERSION), chain_id,
-         to_checksum_address(feed)]))
+    return eip712.domain_separator(DOMAIN_NAME, DOMAIN_VERSION, chain_id, feed)
 
 
 def report_digest(chain_id: int, feed: str, report: Report) -> bytes:
     """The 32 bytes validators sign: keccak256(0x1901 ‖ domain separator ‖ hashStruct)."""
     struct_hash = keccak(encode(["bytes32", "uint32", "int192", "uint32"],
                                 [_REPORT_TYPE_HASH, *report.as_tuple()]))
-    return keccak(b"\x19\x01" + domain_separator(chain_id, feed) + struct_hash)
+    return eip712.typed_digest(domain_separator(chain_id, feed), struct_hash)
 
 
 def sign_report(private_key: bytes, chain_id: int, feed: str, report: Report) -> bytes:
     """A 65-byte r ‖ s ‖ v signature (v 27 or 28, low s) of the report's digest."""
-    signature = PrivateKey(private_key).sign_recoverable(report_digest(chain_id, feed, report),
-                                                         hasher=None)
-    return signature[:64] + bytes([signature[64] + 27])
-
-
-def split_signature(signature: bytes) -> tuple[int, int, int]:
-    """A 65-byte signature as NodeFeed's `Signature` struct (r, s, v)."""
-    if len(signature) != 65:
-        raise ValueError(f"a signature is 65 bytes, got {len(signature)}")
-    return (int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:64], "big"),
-            signature[64])
+    return eip712.sign_digest(private_key, report_digest(chain_id, feed, report))
 
 
 def transmit_args(report: Report, signatures: Mapping[str, bytes]
                   ) -> tuple[tuple[int, int, int], list[tuple[int, int, int]]]:
     """The arguments of `NodeFeed.transmit`: the report and the signatures ordered by signer
     address, ascending, as the contract requires. `signatures` maps signer -> signature."""
-    ordered = sorted(signatures.items(), key=lambda item: int(item[0], 16))
-    return report.as_tuple(), [split_signature(signature) for _, signature in ordered]
+    return report.as_tuple(), eip712.by_signer(signatures)

@@ -14,9 +14,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from coincurve import PrivateKey
 from eth_abi import encode
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
+
+from noderr import eip712
+from noderr.eip712 import Signature
 
 GUARD_CONTRACT = "NodeGuard"
 """The contract's name in the compiled artifacts and the deployment file."""
@@ -33,11 +35,8 @@ HALT_TYPES = {
 }
 """The same type for eth_account's `encode_typed_data` and wallets."""
 
-_DOMAIN_TYPE_HASH = keccak(
-    text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
 _HALT_TYPE_HASH = keccak(text=HALT_TYPE)
 
-Signature = tuple[int, int, int]
 
 
 @dataclass(frozen=True)
@@ -59,10 +58,7 @@ class Halt:
 
 
 def domain_separator(chain_id: int, guard: str) -> bytes:
-    return keccak(encode(
-        ["bytes32", "bytes32", "bytes32", "uint256", "address"],
-        [_DOMAIN_TYPE_HASH, keccak(text=DOMAIN_NAME), keccak(text=DOMAIN_VERSION), chain_id,
-         to_checksum_address(guard)]))
+    return eip712.domain_separator(DOMAIN_NAME, DOMAIN_VERSION, chain_id, guard)
 
 
 def halt_digest(chain_id: int, guard: str, halt: Halt) -> bytes:
@@ -70,27 +66,16 @@ def halt_digest(chain_id: int, guard: str, halt: Halt) -> bytes:
     struct_hash = keccak(encode(["bytes32", "bytes32", "uint256", "uint256"],
                                 [_HALT_TYPE_HASH, keccak(text=halt.reason), halt.deadline,
                                  halt.nonce]))
-    return keccak(b"\x19\x01" + domain_separator(chain_id, guard) + struct_hash)
+    return eip712.typed_digest(domain_separator(chain_id, guard), struct_hash)
 
 
 def sign_halt(private_key: bytes, chain_id: int, guard: str, halt: Halt) -> bytes:
     """A 65-byte r ‖ s ‖ v signature (v 27 or 28, low s) of the halt's digest."""
-    signature = PrivateKey(private_key).sign_recoverable(halt_digest(chain_id, guard, halt),
-                                                         hasher=None)
-    return signature[:64] + bytes([signature[64] + 27])
-
-
-def split_signature(signature: bytes) -> Signature:
-    """A 65-byte signature as NodeGuard's `Signature` struct (r, s, v)."""
-    if len(signature) != 65:
-        raise ValueError(f"a signature is 65 bytes, got {len(signature)}")
-    return (int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:64], "big"),
-            signature[64])
+    return eip712.sign_digest(private_key, halt_digest(chain_id, guard, halt))
 
 
 def halt_args(halt: Halt, signatures: Mapping[str, bytes]) -> tuple[str, int, list[Signature]]:
     """The arguments of `NodeGuard.halt`: reason, deadline and the signatures ordered by signer
     address, ascending, as the contract requires. `signatures` maps signer -> signature. The
     nonce is not an argument: the guard checks the signatures against its own."""
-    ordered = sorted(signatures.items(), key=lambda item: int(item[0], 16))
-    return halt.reason, halt.deadline, [split_signature(signature) for _, signature in ordered]
+    return halt.reason, halt.deadline, eip712.by_signer(signatures)

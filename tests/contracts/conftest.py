@@ -12,8 +12,8 @@ import pytest
 from eth_account import Account
 from eth_utils import keccak
 
+from noderr.eip712 import split_signature
 from noderr.feed_report import sign_report as sign
-from noderr.feed_report import split_signature
 from noderr.halt_report import Halt, sign_halt
 from tests.contracts.governance_setup import deploy_governance
 from tests.contracts.license_constants import (
