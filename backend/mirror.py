@@ -238,3 +238,23 @@ async def node_health(db: Database, key: Key, stale_after: float) -> list[Row]:
         " AND l.contract_address = %(license)s AND l.token_id = h.token_id"
         " ORDER BY h.address, h.node_type, h.token_id",
         {**key, "stale_after": stale_after})
+
+
+GUARD_STATE_SQL = """
+SELECT (SELECT block_number FROM indexer_checkpoints WHERE chain_id = %(chain_id)s)
+         AS indexed_block,
+       e.event_name, e.args, e.block_number, e.block_timestamp
+  FROM (SELECT 1) AS one
+  LEFT JOIN LATERAL (
+    SELECT event_name, args, block_number, block_timestamp FROM chain_events
+     WHERE chain_id = %(chain_id)s AND contract_address = %(guard)s
+       AND event_name IN ('Halted', 'Resumed')
+     ORDER BY block_number DESC, log_index DESC LIMIT 1) AS e ON true
+"""
+"""One statement, so the last halt or resume is that of the indexed block it reports."""
+
+
+async def guard_state(db: Database, chain_id: int, guard: str) -> Row:
+    """The indexed block and NodeGuard's last `Halted` or `Resumed` at it (`event_name` None
+    when it has neither)."""
+    return (await db.fetch(GUARD_STATE_SQL, {"chain_id": chain_id, "guard": guard.lower()}))[0]

@@ -1,6 +1,7 @@
 """The backend's own tables, as the code expects them: SIWE nonces, sessions, applications and
 their history, Typeform events, the node network's function catalogue, node health and
-execution logs; and the triggers that announce authorization changes.
+execution logs, the paper trading desk's records; and the triggers that announce
+authorization changes.
 
 The migrations (noderr/migrations/versions/) build them; tests/migrations checks that the
 migrated database equals these definitions (tables, constraints, indexes, and the functions
@@ -18,6 +19,7 @@ from sqlalchemy import (
     DateTime,
     Double,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     LargeBinary,
     MetaData,
@@ -42,6 +44,11 @@ TYPEFORM_EVENTS = "typeform_events"
 NODE_FUNCTIONS = "node_functions"
 NODE_HEALTH = "node_health"
 NODE_EXECUTIONS = "node_executions"
+TRADING_ORDERS = "trading_orders"
+TRADING_FILLS = "trading_fills"
+TRADING_REJECTIONS = "trading_rejections"
+TRADING_EQUITY = "trading_equity"
+TRADING_POSITIONS = "trading_positions"
 
 metadata = MetaData()
 
@@ -169,6 +176,115 @@ node_executions = Table(
     Index("node_executions_by_outcome", "outcome", "started_at", "id"),
 )
 """Every execution of a catalogue function a licensed node reported."""
+
+# The paper trading desk (migration 0007_trading): `desk` is the submitting node's address
+# (lowercase 0x hex), `run_id` the desk's name for its run. Amounts are numeric, unscaled.
+SIDES_CHECK = "side IN ('buy', 'sell')"
+ORDER_KEY = ("desk", "run_id", "order_id")
+
+trading_orders = Table(
+    TRADING_ORDERS, metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("desk", Text, nullable=False),
+    Column("run_id", Text, nullable=False),
+    Column("order_id", Text, nullable=False),
+    Column("instrument", Text, nullable=False),
+    Column("side", Text, nullable=False),
+    Column("order_type", Text, nullable=False),
+    Column("time_in_force", Text, nullable=False),
+    Column("quantity", Numeric, nullable=False),
+    Column("limit_price", Numeric),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("filled_quantity", Numeric, nullable=False, server_default=text("0")),
+    Column("status", Text, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    UniqueConstraint(*ORDER_KEY, name="trading_orders_desk_run_id_order_id_key"),
+    CheckConstraint(SIDES_CHECK, name="trading_orders_side_check"),
+    CheckConstraint("order_type IN ('market', 'limit')", name="trading_orders_order_type_check"),
+    CheckConstraint("time_in_force IN ('IOC', 'GTC')", name="trading_orders_time_in_force_check"),
+    CheckConstraint("quantity > 0", name="trading_orders_quantity_check"),
+    CheckConstraint("limit_price > 0", name="trading_orders_limit_price_check"),
+    CheckConstraint("status IN ('sent', 'partially_filled', 'filled', 'rejected')",
+                    name="trading_orders_status_check"),
+    CheckConstraint("filled_quantity >= 0 AND filled_quantity <= quantity",
+                    name="trading_orders_filled_quantity_check"),
+    # GET /trading/orders: newest first, unfiltered or by one filter.
+    Index("trading_orders_by_time", "created_at", "id"),
+    Index("trading_orders_by_desk", "desk", "created_at", "id"),
+    Index("trading_orders_by_instrument", "instrument", "created_at", "id"),
+    Index("trading_orders_by_status", "status", "created_at", "id"),
+)
+"""Every order of a desk, sent to its venue or refused before it (status `rejected`);
+`filled_quantity` and the other statuses follow its fills."""
+
+trading_fills = Table(
+    TRADING_FILLS, metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("desk", Text, nullable=False),
+    Column("run_id", Text, nullable=False),
+    Column("order_id", Text, nullable=False),
+    Column("instrument", Text, nullable=False),
+    Column("side", Text, nullable=False),
+    Column("quantity", Numeric, nullable=False),
+    Column("price", Numeric, nullable=False),
+    Column("fee", Numeric, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    ForeignKeyConstraint(ORDER_KEY, [f"{TRADING_ORDERS}.{name}" for name in ORDER_KEY],
+                         name="trading_fills_order_fkey"),
+    CheckConstraint(SIDES_CHECK, name="trading_fills_side_check"),
+    CheckConstraint("quantity > 0", name="trading_fills_quantity_check"),
+    CheckConstraint("price > 0", name="trading_fills_price_check"),
+    CheckConstraint("fee >= 0", name="trading_fills_fee_check"),
+    Index("trading_fills_by_order", *ORDER_KEY),
+)
+
+trading_rejections = Table(
+    TRADING_REJECTIONS, metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("desk", Text, nullable=False),
+    Column("run_id", Text, nullable=False),
+    Column("order_id", Text, nullable=False),
+    Column("check_name", Text, nullable=False),
+    Column("check_value", Double),
+    Column("check_limit", Double),
+    Column("reason", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    UniqueConstraint(*ORDER_KEY, name="trading_rejections_desk_run_id_order_id_key"),
+    ForeignKeyConstraint(ORDER_KEY, [f"{TRADING_ORDERS}.{name}" for name in ORDER_KEY],
+                         name="trading_rejections_order_fkey"),
+)
+"""Why an order was refused before the venue: the failing check and the numbers it compared."""
+
+trading_equity = Table(
+    TRADING_EQUITY, metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("desk", Text, nullable=False),
+    Column("run_id", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    *(Column(name, Numeric, nullable=False) for name in
+      ("cash", "market_value", "equity", "realized_pnl", "unrealized_pnl", "fees")),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    UniqueConstraint("desk", "run_id", "at", name="trading_equity_desk_run_id_at_key"),
+    CheckConstraint("fees >= 0", name="trading_equity_fees_check"),
+    Index("trading_equity_by_time", "at", "id"),
+    Index("trading_equity_by_desk", "desk", "at", "id"),
+)
+"""The equity curve: one point per desk step."""
+
+trading_positions = Table(
+    TRADING_POSITIONS, metadata,
+    Column("desk", Text, primary_key=True),
+    Column("run_id", Text, primary_key=True),
+    Column("instrument", Text, primary_key=True),
+    Column("quantity", Numeric, nullable=False),
+    Column("cost", Numeric, nullable=False),
+    Column("realized_pnl", Numeric, nullable=False),
+    Column("fills", BigInteger, nullable=False),
+    Column("last_fill_at", DateTime(timezone=True), nullable=False),
+)
+"""A run's position per instrument, as its stored fills make it (average cost)."""
 
 # Every change that can alter what a signed-in caller is allowed is announced on one channel,
 # from the transaction that makes it (NOTIFY is delivered at commit): the per-process caller

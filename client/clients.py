@@ -7,7 +7,7 @@ A client is signed in by a session token, sent as `Authorization: Bearer` (`toke
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -111,6 +111,13 @@ class BackendClient:
         return sum(self.call(call) for call in
                    endpoints.report_executions(node_type, token_id, executions))
 
+    def record_trading(self, run_id: str,
+                       records: Sequence[Mapping[str, Any]]) -> models.RecordCounts:
+        """Store PAPER trading records of the caller's desk (in batches the backend takes,
+        each all or none, in order); how many of each kind."""
+        return sum((self.call(call) for call in endpoints.record_trading(run_id, records)),
+                   models.RecordCounts(orders=0, rejections=0, fills=0, equity_points=0))
+
     # applications (admins)
     def applications(self, status: models.ApplicationStatus | None = None,
                      node_type: int | None = None, wallet: str | None = None,
@@ -165,6 +172,24 @@ class BackendClient:
 
     def network_members(self) -> models.Members:
         return self.call(endpoints.network_members())
+
+    def network_guard(self) -> models.GuardState:
+        """Whether the network is halted, as NodeGuard's events in the mirror show it."""
+        return self.call(endpoints.network_guard())
+
+    # PAPER trading, read back
+    def trading_positions(self, desk: str | None = None, run: str | None = None,
+                          limit: int = 1000) -> list[models.TradingPosition]:
+        return self.call(endpoints.trading_positions(desk, run, limit))
+
+    def trading_orders(self, desk: str | None = None, instrument: str | None = None,
+                       status: models.OrderStatus | None = None, limit: int = 100,
+                       cursor: str | None = None) -> models.TradingOrderPage:
+        return self.call(endpoints.trading_orders(desk, instrument, status, limit, cursor))
+
+    def trading_pnl(self, desk: str | None = None, run: str | None = None,
+                    limit: int = 1000) -> list[models.EquityPoint]:
+        return self.call(endpoints.trading_pnl(desk, run, limit))
 
     # the vault: the caller's own secrets, and the audit log (auditor roles)
     def put_secret(self, token_id: int, name: str,
@@ -274,6 +299,15 @@ class AsyncBackendClient:
         return sum([await self.call(call) for call in
                     endpoints.report_executions(node_type, token_id, executions)])
 
+    async def record_trading(self, run_id: str,
+                             records: Sequence[Mapping[str, Any]]) -> models.RecordCounts:
+        """Store PAPER trading records of the caller's desk (in batches the backend takes,
+        each all or none, in order); how many of each kind."""
+        total = models.RecordCounts(orders=0, rejections=0, fills=0, equity_points=0)
+        for call in endpoints.record_trading(run_id, records):
+            total = total + await self.call(call)
+        return total
+
     # applications (admins)
     async def applications(self, status: models.ApplicationStatus | None = None,
                            node_type: int | None = None, wallet: str | None = None,
@@ -329,6 +363,25 @@ class AsyncBackendClient:
 
     async def network_members(self) -> models.Members:
         return await self.call(endpoints.network_members())
+
+    async def network_guard(self) -> models.GuardState:
+        """Whether the network is halted, as NodeGuard's events in the mirror show it."""
+        return await self.call(endpoints.network_guard())
+
+    # PAPER trading, read back
+    async def trading_positions(self, desk: str | None = None, run: str | None = None,
+                                limit: int = 1000) -> list[models.TradingPosition]:
+        return await self.call(endpoints.trading_positions(desk, run, limit))
+
+    async def trading_orders(self, desk: str | None = None, instrument: str | None = None,
+                             status: models.OrderStatus | None = None, limit: int = 100,
+                             cursor: str | None = None) -> models.TradingOrderPage:
+        return await self.call(endpoints.trading_orders(desk, instrument, status, limit,
+                                                        cursor))
+
+    async def trading_pnl(self, desk: str | None = None, run: str | None = None,
+                          limit: int = 1000) -> list[models.EquityPoint]:
+        return await self.call(endpoints.trading_pnl(desk, run, limit))
 
     # the vault: the caller's own secrets, and the audit log (auditor roles)
     async def put_secret(self, token_id: int, name: str,

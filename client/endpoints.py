@@ -4,7 +4,7 @@ is read. The sync and the async client send the same `Call`s; only the sending d
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -120,13 +120,18 @@ _functions = json_body(list[models.NodeFunction])
 _nodes = json_body(list[models.NodeHealth])
 _execution_page = json_body(models.ExecutionPage)
 _members = json_body(models.Members)
+_record_counts = json_body(models.RecordCounts)
+_positions = json_body(list[models.TradingPosition])
+_order_page = json_body(models.TradingOrderPage)
+_equity_curve = json_body(list[models.EquityPoint])
+_guard = json_body(models.GuardState)
 
 WATCH_MARGIN_SECONDS = 10.0
 """How much longer than the watch's own timeout the client waits for its answer."""
 MAX_BATCH_RECORDS = 500
 MAX_BATCH_BYTES = 60_000
-"""Execution records per request: the backend takes at most 500, in a body under its default
-NODERR_MAX_BODY_BYTES (65,536) with room for the envelope."""
+"""Execution or trading records per request: the backend takes at most 500, in a body under
+its default NODERR_MAX_BODY_BYTES (65,536) with room for the envelope."""
 
 
 # auth and node identity
@@ -171,6 +176,17 @@ def report_executions(node_type: int, token_id: int,
     return [Call("POST", "/nodes/executions", _accepted, body={
         "node_type": int(node_type), "token_id": token_id, "executions": batch})
         for batch in _batches([record.model_dump(mode="json") for record in executions])]
+
+
+def record_trading(run_id: str, records: Sequence[Mapping[str, Any]]
+                   ) -> list[Call[models.RecordCounts]]:
+    """One call per batch of PAPER trading records that fits the backend's limits (none for
+    no record), in the order given; each batch is stored all or none. A record is the desk's
+    `to_dict()` with its `kind`: "order", "fill", "rejection" or "equity". A fill may be sent
+    in the batch of its order or any later one."""
+    return [Call("POST", "/trading/records", _record_counts,
+                 body={"run_id": run_id, "records": batch})
+            for batch in _batches([dict(record) for record in records])]
 
 
 def _batches(records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
@@ -259,6 +275,29 @@ def network_executions(function: str | None, node: str | None, outcome: str | No
 
 def network_members() -> Call[models.Members]:
     return Call("GET", "/network/members", _members)
+
+
+def network_guard() -> Call[models.GuardState]:
+    return Call("GET", "/network/guard", _guard)
+
+
+# PAPER trading, read back
+def trading_positions(desk: str | None, run: str | None,
+                      limit: int) -> Call[list[models.TradingPosition]]:
+    return Call("GET", "/trading/positions", _positions,
+                params=query(desk=desk, run=run, limit=limit))
+
+
+def trading_orders(desk: str | None, instrument: str | None, status: str | None, limit: int,
+                   cursor: str | None) -> Call[models.TradingOrderPage]:
+    return Call("GET", "/trading/orders", _order_page, params=query(
+        desk=desk, instrument=instrument, status=status, limit=limit, cursor=cursor))
+
+
+def trading_pnl(desk: str | None, run: str | None,
+                limit: int) -> Call[list[models.EquityPoint]]:
+    return Call("GET", "/trading/pnl", _equity_curve,
+                params=query(desk=desk, run=run, limit=limit))
 
 
 # the vault: the caller's own secrets, and the audit log (auditor roles)

@@ -6,6 +6,7 @@ fit a float or an Arrow column."""
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -19,6 +20,8 @@ NodeStatus = Literal["active", "suspended", "stale", "stopped"]
 Outcome = Literal["ok", "rejected", "error"]
 ApplicationStatus = Literal["pending", "approved", "minted", "rejected"]
 ProposalState = Literal["created", "queued", "executed", "canceled"]
+Side = Literal["buy", "sell"]
+OrderStatus = Literal["sent", "partially_filled", "filled", "rejected"]
 
 
 class Answer(BaseModel):
@@ -350,3 +353,98 @@ class Members(Answer):
 
     indexed_block: int | None
     members: list[Member]
+
+
+# PAPER trading (simulated fills): amounts arrive as decimal strings and are read exactly
+class RecordCounts(Answer):
+    """POST /trading/records: how many records of each kind a batch stored."""
+
+    orders: int
+    rejections: int
+    fills: int
+    equity_points: int
+
+    def __add__(self, other: RecordCounts) -> RecordCounts:
+        return RecordCounts(**{name: getattr(self, name) + getattr(other, name)
+                               for name in type(self).model_fields})
+
+
+class TradingPosition(Answer):
+    """GET /trading/positions: a run's open position in one instrument (average cost)."""
+
+    desk: str
+    run_id: str
+    instrument: str
+    quantity: Decimal
+    average_price: Decimal
+    cost: Decimal
+    realized_pnl: Decimal
+    fills: int
+    last_fill_at: datetime
+
+
+class OrderRejection(Answer):
+    """Why an order was refused before the venue."""
+
+    check: str
+    value: float | None
+    limit: float | None
+    reason: str
+    at: datetime
+
+
+class TradingOrder(Answer):
+    """One order of GET /trading/orders, sent or refused."""
+
+    id: int
+    desk: str
+    run_id: str
+    order_id: str
+    instrument: str
+    side: Side
+    order_type: Literal["market", "limit"]
+    time_in_force: Literal["IOC", "GTC"]
+    quantity: Decimal
+    limit_price: Decimal | None
+    created_at: datetime
+    filled_quantity: Decimal
+    status: OrderStatus
+    rejection: OrderRejection | None
+
+
+class TradingOrderPage(Answer):
+    """GET /trading/orders: newest first; pass `next_cursor` on for older orders (None: the
+    last page)."""
+
+    items: list[TradingOrder]
+    next_cursor: str | None
+
+
+class EquityPoint(Answer):
+    """GET /trading/pnl: one point of a run's equity curve."""
+
+    id: int
+    desk: str
+    run_id: str
+    at: datetime
+    cash: Decimal
+    market_value: Decimal
+    equity: Decimal
+    realized_pnl: Decimal
+    unrealized_pnl: Decimal
+    fees: Decimal
+
+
+class GuardState(Answer):
+    """GET /network/guard: NodeGuard at `indexed_block`. `nonce` is its halt_nonce (accepted
+    halts so far: the nonce the next halt is signed with); `block`/`since` those of its last
+    halt or resume (None: never); `reason`/`signers` those of the halt in force."""
+
+    guard: str
+    halted: bool
+    nonce: int
+    reason: str | None
+    signers: list[str]
+    block: int | None
+    since: datetime | None
+    indexed_block: int | None

@@ -23,6 +23,7 @@ from backend.api.routes import (
     health,
     network,
     nodes,
+    trading,
     typeform,
     vault,
 )
@@ -41,7 +42,7 @@ from indexer.settings import IndexerSettings
 from noderr.deployment import Deployment
 
 ROUTERS = (health.router, nodes.router, auth.router, batch.router, applications.router,
-           typeform.router, auditor.router, network.router, vault.router)
+           typeform.router, auditor.router, network.router, trading.router, vault.router)
 """Every route of the API, in matching order."""
 
 

@@ -56,6 +56,8 @@ def test_refusals_every_operation_can_send__declared(document):
     ("GET /nodes/me/watch", {"401", "503"}),
     ("POST /nodes/heartbeat", {"401", "403", "503"}),
     ("POST /nodes/executions", {"401", "403", "503"}),
+    ("POST /trading/records", {"401", "403", "409", "503"}),
+    ("GET /network/guard", {"404"}),
 ])
 def test_route_refusals__declared(document, operation, codes):
     declared = dict(operations(document))[operation]["responses"]
@@ -70,10 +72,13 @@ def test_security_schemes__bearer_and_session_cookie__on_gated_operations_only(d
     gated = {name for name, operation in operations(document) if "security" in operation}
     assert {"GET /auth/me", "GET /nodes/validator/access", "GET /applications",
             "PUT /vault/licenses/{token_id}/secrets/{name}", "GET /vault/audit",
-            "GET /nodes/me/watch", "POST /nodes/heartbeat", "POST /nodes/executions"} <= gated
+            "GET /nodes/me/watch", "POST /nodes/heartbeat", "POST /nodes/executions",
+            "POST /trading/records"} <= gated
     assert not gated & {"GET /events", "GET /licenses", "GET /healthz", "GET /auth/nonce",
                         "POST /auth/verify", "POST /webhooks/typeform", "GET /network/functions",
-                        "GET /network/nodes", "GET /network/executions", "GET /network/members"}
+                        "GET /network/nodes", "GET /network/executions", "GET /network/members",
+                        "GET /network/guard", "GET /trading/positions", "GET /trading/orders",
+                        "GET /trading/pnl"}
 
 
 def test_non_json_answers__declared(document):
