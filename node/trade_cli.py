@@ -35,9 +35,11 @@ def paper(
     days: Annotated[int, typer.Option(min=2, help="Feed values to trade on.")] = 300,
     cash: Annotated[float, typer.Option(min=1, help="Starting cash.")] = 1_000_000.0,
     fee_bps: Annotated[float, typer.Option(min=0, help="Venue fee, basis points.")] = 1.0,
-    max_notional: Annotated[float, typer.Option(min=0, help="Largest order notional.")]
+    max_notional: Annotated[float, typer.Option(
+        min=0, help="Largest order notional (in process; not with --guardians).")]
     = 5_000_000.0,
-    max_position: Annotated[float, typer.Option(min=0, help="Largest position (units).")]
+    max_position: Annotated[float, typer.Option(
+        min=0, help="Largest position, units (in process; not with --guardians).")]
     = 5_000.0,
     seed: Annotated[int, typer.Option(help="Seed of the simulated order book.")] = 11,
     equity_csv: Annotated[Path | None, typer.Option(help="Write the equity curve here.")]
