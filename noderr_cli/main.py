@@ -14,7 +14,7 @@ from dashboard.cli import dashboard
 from indexer.cli import db_app, index_app
 from ml.cli import ml_app
 from node.cli import bus, node_app
-from node.desk.cli import trade_app
+from node.trade_cli import trade_app
 from noderr.console import fail
 from noderr.settings import LOCAL_CHAIN_ID, get_settings
 

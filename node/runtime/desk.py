@@ -1,0 +1,131 @@
+"""The paper desk under the Guardian nodes: every order the desk would send is asked of them over
+the bus (BusRiskGate) before it may reach the simulated venue.
+
+The desk runs under a licensed key: it signs in to the backend with it, needs an active license
+of any type (the lowest-numbered one is the type it signs its requests as, and the Guardians
+check that license on every request), joins the bus and follows the membership the Guardians'
+answers are verified against, re-read on every indexed block. PaperDesk.step is synchronous
+(node/desk is pure), so the replay runs in a worker thread and BusRiskGate, bound to this
+loop, carries each request there and back. Fail closed: too few answers in time refuse the
+order (check "guardian_quorum")."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from client import AsyncBackendClient, BackendError
+from client.models import HeldLicense, LicenseWatch
+from node.desk.gate import RiskGate
+from node.runtime.keys import NodeKey
+from node.runtime.network import BusUnreachable, Network
+from node.runtime.risk_gate import BusRiskGate
+from node.settings import GuardianSettings, NodeSettings
+
+log = logging.getLogger("noderr.desk")
+RETRY_DELAY_S = 1.0
+Result = TypeVar("Result")
+Replay = Callable[[RiskGate, threading.Event], Result]
+"""Runs the desk's replay with the gate; stops early once the event is set."""
+
+
+class DeskRefused(Exception):
+    """The desk cannot trade under the guardians; the message is the one line saying why."""
+
+
+@dataclass(frozen=True)
+class GuardedDeskConfig:
+    key: NodeKey
+    chain_id: int
+    settings: NodeSettings
+    guardians: GuardianSettings
+
+
+def desk_license(watch: LicenseWatch) -> HeldLicense | None:
+    """The license the desk runs under: the lowest-numbered active one, of any type."""
+    active = [held for held in watch.licenses if held.status == "active"]
+    return min(active, key=lambda held: held.token_id) if active else None
+
+
+def no_license(watch: LicenseWatch) -> str:
+    held = ", ".join(f"#{item.token_id} {item.node_type.label} ({item.status})"
+                     for item in watch.licenses)
+    return (f"{watch.address} holds no active license{f' (it holds {held})' if held else ''}; "
+            f"the desk trades only under a licensed key")
+
+
+async def run_guarded(config: GuardedDeskConfig, replay: Replay[Result],
+                      say: Callable[[str], None]) -> Result:
+    """`replay(gate, stop)` in a worker thread, every order asked of the Guardian nodes;
+    DeskRefused when the key cannot sign in, holds no active license or the bus is down."""
+    client = AsyncBackendClient(config.settings.api_url)
+    network: Network | None = None
+    try:
+        watch = await _signed_in(client, config)
+        chosen = desk_license(watch)
+        if chosen is None:
+            raise DeskRefused(no_license(watch))
+        try:
+            network = await Network.join(config.key, chosen.node_type, config.chain_id, client,
+                                         chosen.token_id)
+        except BusUnreachable as error:
+            raise DeskRefused(str(error)) from None
+        await network.refresh_members()
+        gate = BusRiskGate(network, config.guardians.guardian_answers_required,
+                           config.guardians.guardian_answer_timeout)
+        gate.bind(asyncio.get_running_loop())
+        say(f"{config.key.address}: {chosen.node_type.label} license #{chosen.token_id} "
+            f"active; every order asked of the Guardian nodes "
+            f"({gate.required_answers} answer(s) within {gate.timeout_s:g} s)")
+        return await _replay_following(network, watch.indexed_block, config.settings,
+                                       gate, replay)
+    finally:
+        if network is not None:
+            await network.close()
+        with contextlib.suppress(BackendError):
+            await client.logout()
+        await client.aclose()
+
+
+async def _signed_in(client: AsyncBackendClient, config: GuardedDeskConfig) -> LicenseWatch:
+    key = config.key
+    try:
+        await client.sign_in(key.address, config.chain_id, key.sign_message)
+        return await client.watch_licenses(None, 0)
+    except BackendError as error:
+        raise DeskRefused(f"cannot sign in to {config.settings.api_url} as {key.address}: "
+                          f"{error}") from None
+
+
+async def _replay_following(network: Network, block: int | None, settings: NodeSettings,
+                            gate: BusRiskGate, replay: Replay[Result]) -> Result:
+    """The replay in a worker thread while the membership follows the indexed blocks."""
+    stop = threading.Event()
+    following = asyncio.create_task(_follow_members(network, block, settings))
+    try:
+        return await asyncio.to_thread(replay, gate, stop)
+    finally:
+        stop.set()
+        following.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await following
+
+
+async def _follow_members(network: Network, block: int | None, settings: NodeSettings) -> None:
+    """Refresh the membership whenever the backend has indexed a new block (its long-poll), so
+    a guardian licensed or revoked during the run counts or stops counting."""
+    while True:
+        try:
+            watch = await network.client.watch_licenses(block, settings.node_watch_timeout)
+        except BackendError as error:
+            log.warning("license watch failed, membership kept at block %s: %s", block, error)
+            await asyncio.sleep(RETRY_DELAY_S)
+            continue
+        if watch.indexed_block is not None and watch.indexed_block != block:
+            block = watch.indexed_block
+            await network.refresh_members()

@@ -1,0 +1,162 @@
+"""`noderr trade paper`: the paper desk over a replayed feed, every order through the
+Guardian pre-trade checks first: in process, or with `--guardians` asked of the Guardian nodes
+over the bus under a licensed key (node/runtime/desk.py). PAPER trading: no order leaves this
+process. The command lives outside node/desk, which stays pure (no bus, no runtime)."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import sys
+import threading
+from collections import Counter
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from noderr.console import fail
+from noderr.jsonrpc import JsonRpcError, call
+
+CENT = Decimal("0.01")
+trade_app = typer.Typer(help="PAPER trading: the desk the Guardians protect.",
+                        no_args_is_help=True)
+
+
+@trade_app.command()
+def paper(
+    feed: Annotated[str, typer.Option(help="Replayed instrument: SP500, NASDAQ, GOOG, EURUSD.")]
+    = "SP500",
+    start: Annotated[str, typer.Option(help="First day (YYYY-MM-DD) of the replay.")]
+    = "2007-01-03",
+    days: Annotated[int, typer.Option(min=2, help="Feed values to trade on.")] = 300,
+    cash: Annotated[float, typer.Option(min=1, help="Starting cash.")] = 1_000_000.0,
+    fee_bps: Annotated[float, typer.Option(min=0, help="Venue fee, basis points.")] = 1.0,
+    max_notional: Annotated[float, typer.Option(
+        min=0, help="Largest order notional (in process; not with --guardians).")]
+    = 5_000_000.0,
+    max_position: Annotated[float, typer.Option(
+        min=0, help="Largest position, units (in process; not with --guardians).")]
+    = 5_000.0,
+    seed: Annotated[int, typer.Option(help="Seed of the simulated order book.")] = 11,
+    equity_csv: Annotated[Path | None, typer.Option(help="Write the equity curve here.")]
+    = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The summary as JSON.")] = False,
+    guardians: Annotated[bool, typer.Option(
+        "--guardians", help="Ask the Guardian nodes over the bus instead of checking in "
+                            "process (their limits apply; needs a licensed key).")] = False,
+    keystore: Annotated[Path | None, typer.Option(
+        help="With --guardians: encrypted JSON keystore of the desk's licensed key.")] = None,
+    password_file: Annotated[Path | None, typer.Option(
+        help="With --guardians: file holding the keystore's password.")] = None,
+    account: Annotated[int | None, typer.Option(
+        help="With --guardians: anvil development account N (chain 31337 only).")] = None,
+) -> None:
+    """Replay a feed through the paper desk: strategy → Guardian checks → simulated venue."""
+    from tqdm import tqdm
+
+    from node.desk.desk import PaperDesk, tape_feed
+    from node.desk.gate import LocalRiskGate
+    from node.desk.portfolio import Portfolio
+    from node.desk.strategy import VolTargetTrend
+    from node.desk.venue import SimulatedVenue
+    from node.errors import FunctionInputError
+    from node.sources.replay import load_tape
+
+    try:
+        first = date.fromisoformat(start)
+    except ValueError:
+        raise fail(f"--start must be a date YYYY-MM-DD, not {start!r}") from None
+    try:
+        tape = load_tape(feed)
+    except FunctionInputError as error:
+        raise fail(str(error)) from None
+    offset = int((tape.bars.time.astype("datetime64[D]") < first).sum())
+    values = tape_feed(feed, offset, days)
+    if len(values) < 2:
+        raise fail(f"{feed} has no data from {start} ({len(values)} value(s))")
+
+    def replay(gate, stop: threading.Event | None = None) -> PaperDesk:
+        desk = PaperDesk(SimulatedVenue(fee_bps=fee_bps, seed=seed), Portfolio(cash),
+                         VolTargetTrend(), gate)
+        for at, value in tqdm(values, desc=f"PAPER {feed}", unit="day", leave=False):
+            if stop is not None and stop.is_set():
+                break
+            desk.step(feed, value, at)
+        return desk
+
+    if guardians:
+        desk = guarded(replay, keystore, password_file, account)
+    elif keystore is not None or password_file is not None or account is not None:
+        raise fail("--keystore, --password-file and --account are for --guardians")
+    else:
+        desk = replay(LocalRiskGate({feed: max_notional}, {feed: max_position},
+                                    fee_rate=fee_bps / 10_000))
+    report = summary(desk, feed)
+    if equity_csv is not None:
+        write_equity(desk, equity_csv)
+    typer.echo(json.dumps(report, indent=2) if as_json else
+               "\n".join(f"{name:<15} {value}" for name, value in report.items()))
+
+
+def guarded(replay, keystore: Path | None, password_file: Path | None, account: int | None):
+    """The replay with every order asked of the Guardian nodes; one line and exit 1 when the
+    key does not load, cannot sign in, holds no active license or the bus is down."""
+    from node.runtime.desk import DeskRefused, GuardedDeskConfig, run_guarded
+    from node.runtime.keys import KeyLoadError, anvil_account, from_keystore
+    from node.settings import GuardianSettings, get_node_settings
+
+    settings = get_node_settings()
+    by_account = account is not None and keystore is None and password_file is None
+    by_keystore = account is None and keystore is not None and password_file is not None
+    if not (by_account or by_keystore):
+        raise fail("--guardians needs the desk's key: --keystore FILE --password-file FILE (or, "
+                   "on the local chain only, --account N)")
+    try:
+        chain_id = int(call(settings.rpc_url, "eth_chainId"), 16)
+    except (JsonRpcError, TypeError, ValueError) as error:
+        raise fail(f"cannot read the chain id from {settings.rpc_url}: {error}") from None
+    try:
+        key = (anvil_account(account, chain_id) if by_account
+               else from_keystore(keystore, password_file))  # type: ignore[arg-type]
+    except KeyLoadError as error:
+        raise fail(str(error)) from None
+    config = GuardedDeskConfig(key, chain_id, settings, GuardianSettings())
+    try:
+        return asyncio.run(run_guarded(config, replay, _say_on_stderr))
+    except DeskRefused as refused:
+        raise fail(str(refused)) from None
+
+
+def _say_on_stderr(line: str) -> None:
+    """Progress lines go to stderr: stdout holds only the summary (parsable with --json)."""
+    print(line, file=sys.stderr, flush=True)
+
+
+def summary(desk, feed: str) -> dict[str, object]:
+    from node.guardian.risk import compute_drawdown
+
+    curve = [float(point.equity) for point in desk.equity_curve]
+    refused = Counter(rejection.check for rejection in desk.rejections)
+    last = desk.equity_curve[-1]
+    return {"mode": "PAPER (simulated venue, no real order)", "feed": feed,
+            "from": desk.equity_curve[0].at.date().isoformat(), "to": last.at.date().isoformat(),
+            "orders": len(desk.orders), "fills": len(desk.fills),
+            "refused": dict(refused), "final_equity": cents(last.equity),
+            "realized_pnl": cents(last.realized_pnl), "fees": cents(last.fees),
+            "max_drawdown": f"{compute_drawdown(curve).maximum:.2%}"}
+
+
+def cents(amount: Decimal) -> str:
+    return str(amount.quantize(CENT))
+
+
+def write_equity(desk, path: Path) -> None:
+    points = [point.to_dict() for point in desk.equity_curve]
+    with path.open("w", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(points[0]))
+        writer.writeheader()
+        writer.writerows(points)

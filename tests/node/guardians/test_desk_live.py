@@ -1,0 +1,101 @@
+"""`noderr trade paper --guardians` as a person runs it (a subprocess) against the two Guardian
+nodes of tests/node/guardians/conftest.py: every order is asked of them over the bus, so the
+run trades exactly as the in-process desk would under the guardians' limits; with more answers
+required than there are guardians, every order is refused as guardian_quorum (fail closed);
+a key without an active license is refused in one line.
+
+This module runs before test_guardian_network.py, whose last test kills a guardian."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from eth_account import Account
+
+from node.runtime.keys import anvil_account
+from noderr.domain import NodeType
+from noderr.settings import LOCAL_CHAIN_ID
+from tests.node.guardians.conftest import (
+    MAX_NOTIONAL,
+    MAX_POSITION,
+    GuardianNetwork,
+    Requester,
+    order,
+)
+
+DESK_ACCOUNT = 4
+UNLICENSED_ACCOUNT = 5
+REPLAY = ["trade", "paper", "--feed", "SP500", "--start", "2007-01-03", "--fee-bps", "0",
+          "--json"]
+"""The strategy trades from the 101st value on (its slow average). With 10,000 of cash its
+first orders are worth more than the guardians' MAX_NOTIONAL and its later rebalancing less:
+over 130 values, some refused and some allowed. With 5,000 every order is within the limits."""
+
+
+def trade(guarded: GuardianNetwork, *args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "noderr_cli", *REPLAY, *args],
+                          env=guarded.network.env(**env), capture_output=True, text=True,
+                          timeout=300)
+
+
+def summary(run: subprocess.CompletedProcess) -> dict:
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout)
+
+
+@pytest.fixture(scope="module")
+def desk_account(guardian_network: GuardianNetwork) -> int:
+    """anvil #4 with an Oracle license the guardians already count."""
+    network = guardian_network.network
+    token = network.ops.mint(network.account(DESK_ACCOUNT), NodeType.ORACLE,
+                             salt=os.urandom(4).hex())
+    key = anvil_account(DESK_ACCOUNT, LOCAL_CHAIN_ID).private_key
+    desk = Requester(Account.from_key(key), token)
+    network.wait_until(lambda: guardian_network.ask(desk, [order()]).decisions[0].allowed,
+                       "the guardians to count the desk's license", timeout=60)
+    return DESK_ACCOUNT
+
+
+def test_trade_paper_guardians__tight_limits__trades_as_the_guardians_allow(
+        guardian_network: GuardianNetwork, desk_account: int):
+    live = trade(guardian_network, "--days", "130", "--cash", "10000", "--guardians",
+                 "--account", str(desk_account), NODERR_GUARDIAN_ANSWERS_REQUIRED="2",
+                 NODERR_GUARDIAN_ANSWER_TIMEOUT="5")
+    in_process = trade(guardian_network, "--days", "130", "--cash", "10000",
+                       "--max-notional", str(MAX_NOTIONAL), "--max-position", str(MAX_POSITION))
+
+    report = summary(live)
+    assert set(report["refused"]) == {"order_notional"} and report["refused"]["order_notional"] > 0
+    assert report["orders"] > 0 and report["fills"] >= report["orders"]
+    assert report == summary(in_process)
+    assert (f"{guardian_network.network.account(desk_account)}: Oracle license #"
+            in live.stderr)
+    assert "every order asked of the Guardian nodes (2 answer(s) within 5 s)" in live.stderr
+
+
+def test_trade_paper_guardians__more_answers_required_than_guardians__every_order_refused(
+        guardian_network: GuardianNetwork, desk_account: int):
+    live = trade(guardian_network, "--days", "110", "--cash", "5000", "--guardians",
+                 "--account", str(desk_account), NODERR_GUARDIAN_ANSWERS_REQUIRED="3",
+                 NODERR_GUARDIAN_ANSWER_TIMEOUT="0.5")
+
+    report = summary(live)
+    assert set(report["refused"]) == {"guardian_quorum"}
+    assert report["refused"]["guardian_quorum"] > 0
+    assert (report["orders"], report["fills"]) == (0, 0)
+    assert report["final_equity"] == "5000.00"
+
+
+def test_trade_paper_guardians__key_without_a_license__refused_in_one_line(
+        guardian_network: GuardianNetwork):
+    run = trade(guardian_network, "--days", "110", "--guardians", "--account",
+                str(UNLICENSED_ACCOUNT))
+
+    assert run.returncode == 1 and run.stdout == ""
+    assert run.stderr.strip() == (
+        f"error: {guardian_network.network.account(UNLICENSED_ACCOUNT)} holds no active "
+        f"license; the desk trades only under a licensed key")
