@@ -78,6 +78,7 @@ async def run_guarded(config: GuardedDeskConfig, replay: Replay[Result],
         await network.refresh_members()
         gate = BusRiskGate(network, config.guardians.guardian_answers_required,
                            config.guardians.guardian_answer_timeout)
+        await obey_guard(client, gate)
         gate.bind(asyncio.get_running_loop())
         say(f"{config.key.address}: {chosen.node_type.label} license #{chosen.token_id} "
             f"active; every order asked of the Guardian nodes "
@@ -106,7 +107,7 @@ async def _replay_following(network: Network, block: int | None, settings: NodeS
                             gate: BusRiskGate, replay: Replay[Result]) -> Result:
     """The replay in a worker thread while the membership follows the indexed blocks."""
     stop = threading.Event()
-    following = asyncio.create_task(_follow_members(network, block, settings))
+    following = asyncio.create_task(_follow_chain(network, block, settings, gate))
     try:
         return await asyncio.to_thread(replay, gate, stop)
     finally:
@@ -116,9 +117,25 @@ async def _replay_following(network: Network, block: int | None, settings: NodeS
             await following
 
 
-async def _follow_members(network: Network, block: int | None, settings: NodeSettings) -> None:
-    """Refresh the membership whenever the backend has indexed a new block (its long-poll), so
-    a guardian licensed or revoked during the run counts or stops counting."""
+async def obey_guard(client: AsyncBackendClient, gate: BusRiskGate) -> None:
+    """Halt the gate while NodeGuard is halted in the mirror. Without a guard in the deployment
+    (404) nothing is halted; an unreadable state keeps the last one known."""
+    try:
+        guard = await client.network_guard()
+    except BackendError as error:
+        if error.status == 404:
+            gate.halted_by = None
+        else:
+            log.warning("cannot read the guard's state, keeping the last known: %s", error)
+        return
+    gate.halted_by = (guard.reason or "no reason given") if guard.halted else None
+
+
+async def _follow_chain(network: Network, block: int | None, settings: NodeSettings,
+                        gate: BusRiskGate) -> None:
+    """On every block the backend indexes (its long-poll): refresh the membership, so a guardian
+    licensed or revoked during the run counts or stops counting, and follow NodeGuard's state,
+    so that once a halt is indexed no new order is accepted."""
     while True:
         try:
             watch = await network.client.watch_licenses(block, settings.node_watch_timeout)
@@ -129,3 +146,4 @@ async def _follow_members(network: Network, block: int | None, settings: NodeSet
         if watch.indexed_block is not None and watch.indexed_block != block:
             block = watch.indexed_block
             await network.refresh_members()
+            await obey_guard(network.client, gate)

@@ -65,6 +65,9 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return None
 
 
+HALTED_CHECK = "halted"
+
+
 class BusRiskGate:
     def __init__(self, network: Network, required_answers: int, timeout_s: float) -> None:
         if required_answers < 1:
@@ -73,8 +76,14 @@ class BusRiskGate:
         self.required_answers = required_answers
         self.timeout_s = timeout_s
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.halted_by: str | None = None
+        """Why trading is halted on-chain (NodeGuard, as indexed), or None: while set, every
+        order is refused as "halted" without asking anyone."""
 
     async def decide(self, order: Order, context: RiskContext) -> LimitDecision:
+        if self.halted_by is not None:
+            return LimitDecision(False, HALTED_CHECK, 1.0, 0.0,
+                                 f"trading is halted on-chain: {self.halted_by}")
         request_id = secrets.token_hex(16)
         allowing: dict[str, GuardianAnswer] = {}
         decided: asyncio.Future[LimitDecision] = asyncio.get_running_loop().create_future()

@@ -2,7 +2,8 @@
 nodes of tests/node/guardians/conftest.py: every order is asked of them over the bus, so the
 run trades exactly as the in-process desk would under the guardians' limits; with more answers
 required than there are guardians, every order is refused as guardian_quorum (fail closed);
-a key without an active license is refused in one line.
+a key without an active license is refused in one line; while NodeGuard is halted (as
+indexed) every order is refused as halted.
 
 This module runs before test_guardian_network.py, whose last test kills a guardian."""
 
@@ -16,10 +17,13 @@ import sys
 import pytest
 from eth_account import Account
 
+from client import BackendClient
 from node.runtime.keys import anvil_account
 from noderr.domain import NodeType
+from noderr.halt_report import GUARD_CONTRACT, Halt, halt_args, sign_halt
 from noderr.settings import LOCAL_CHAIN_ID
 from tests.node.guardians.conftest import (
+    GUARDIANS,
     MAX_NOTIONAL,
     MAX_POSITION,
     GuardianNetwork,
@@ -99,3 +103,36 @@ def test_trade_paper_guardians__key_without_a_license__refused_in_one_line(
     assert run.stderr.strip() == (
         f"error: {guardian_network.network.account(UNLICENSED_ACCOUNT)} holds no active "
         f"license; the desk trades only under a licensed key")
+
+
+def halt_on_chain(network, reason: str) -> None:
+    """Both guardians (anvil #3, #8: a majority of the active ones) sign a halt; anvil #0
+    sends it to NodeGuard."""
+    record = network.deployment.contracts[GUARD_CONTRACT]
+    guard = network.w3.eth.contract(address=record.address, abi=record.abi)
+    deadline = network.w3.eth.get_block("latest")["timestamp"] + 600
+    halt = Halt(reason, deadline, guard.functions.halt_nonce().call())
+    keys = [anvil_account(account, LOCAL_CHAIN_ID) for account in GUARDIANS]
+    signatures = {key.address: sign_halt(key.private_key, LOCAL_CHAIN_ID, record.address, halt)
+                  for key in keys}
+    tx = guard.functions.halt(*halt_args(halt, signatures)).transact(
+        {"from": network.account(0)})
+    assert network.w3.eth.wait_for_transaction_receipt(tx)["status"] == 1
+
+
+def test_trade_paper_guardians__halted_on_chain__every_order_refused_as_halted(
+        guardian_network: GuardianNetwork, desk_account: int):
+    network = guardian_network.network
+    halt_on_chain(network, "replayed crash: drawdown beyond the kill switch")
+    with BackendClient(network.services.api_url) as client:
+        network.wait_until(lambda: client.network_guard().halted, "the halt in the mirror")
+    try:
+        live = trade(guardian_network, "--days", "110", "--cash", "5000", "--guardians",
+                     "--account", str(desk_account))
+    finally:
+        network.ops.govern(network.w3.eth.contract(
+            address=network.deployment.contracts[GUARD_CONTRACT].address,
+            abi=network.deployment.contracts[GUARD_CONTRACT].abi).functions.resume())
+    report = summary(live)
+    assert set(report["refused"]) == {"halted"} and report["refused"]["halted"] > 0
+    assert (report["orders"], report["fills"]) == (0, 0)
