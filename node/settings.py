@@ -19,6 +19,9 @@ class NodeSettings(BaseSettings):
         5.0, gt=0, description="Seconds between a node's heartbeats (backend and bus).")
     node_round_interval: float = Field(
         1.0, gt=0, description="Seconds between an Oracle node's rounds.")
+    node_metrics_port: int = Field(
+        0, ge=0, le=65535, description="Port of the node's Prometheus /metrics on 127.0.0.1 "
+                                       "(0: none).")
     node_watch_timeout: float = Field(
         20.0, gt=0, le=30, description="Longest wait of one license long-poll.")
 

@@ -22,6 +22,7 @@ from eth_utils import to_checksum_address
 
 from client import AsyncBackendClient, BackendError
 from client.models import LicenseWatch
+from node.runtime import metrics
 from node.runtime.duties import Duties
 from node.runtime.keys import NodeKey
 from node.runtime.network import BusUnreachable, Network
@@ -204,6 +205,7 @@ class Node:
             await self.network.refresh_members()
 
     async def _license_gone(self, verdict: Verdict) -> None:
+        metrics.ACTIVE.set(0)
         self.gate.open.clear()
         self.say(f"{await self._why_gone(verdict)}; the node stops")
         self.stop(ExitStatus.LICENSE_GONE)
@@ -223,6 +225,9 @@ class Node:
         return verdict.reason
 
     def _open(self, reason: str) -> None:
+        metrics.ACTIVE.set(1)
+        if self.indexed_block is not None:
+            metrics.CONFIRMED_BLOCK.set(self.indexed_block)
         if not self.gate.open.is_set():
             if self.gate.reason != "not started":
                 self.say(f"{reason}: execution resumed")
@@ -230,6 +235,7 @@ class Node:
         self.gate.reason = reason
 
     def _close(self, reason: str) -> None:
+        metrics.ACTIVE.set(0)
         if self.gate.open.is_set() or reason != self.gate.reason:
             self.say(reason)
         self.gate.open.clear()
@@ -260,6 +266,7 @@ class Node:
 async def run_node(config: NodeConfig, say: Callable[[str], None]) -> ExitStatus:
     """Start and run a node; stop on SIGINT/SIGTERM. The exit status."""
     node = Node(config, say)
+    metrics.serve(config.settings.node_metrics_port)
     try:
         await node.start()
     except StartRefused as refused:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from client import AsyncBackendClient, BackendError
 from client.models import ExecutionRecord
 from node.execution import ExecutionLog
+from node.runtime import metrics
 from node.runtime.network import Network
 from node.settings import NodeSettings
 from noderr.domain import NodeType
@@ -62,6 +63,7 @@ class Reporter:
                             len(pending) - start, error)
                 self.log.requeue(pending[start:])
                 return
+            metrics.count(batch)
 
     async def final(self, state: str) -> None:
         await self.ship()

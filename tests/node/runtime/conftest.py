@@ -108,9 +108,14 @@ def network(artifacts: dict[str, Artifact], pg_server: str,  # noqa: F811
 
 @pytest.fixture
 def licensed(network: Network) -> Callable[[NodeType, int], int]:
-    """The live license of a type of anvil account N (minted unless it holds one); its id."""
+    """The live license of a type of anvil account N (minted unless it holds one), once the
+    mirror lists it; its id."""
     def mint(node_type: NodeType, account: int) -> int:
         address = network.account(account)
         held = network.ops.contract.functions.token_of(address, node_type).call()
-        return held or network.ops.mint(address, node_type, salt=os.urandom(4).hex())
+        token = held or network.ops.mint(address, node_type, salt=os.urandom(4).hex())
+        network.wait_until(lambda: any(
+            member["token_id"] == token
+            for member in network.api("/network/members")["members"]), "the license indexed")
+        return token
     return mint

@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime
 
+import httpx
+
 from client import BackendClient
 from node.runtime.keys import anvil_account
 from noderr.catalogue import of_type
@@ -23,6 +25,12 @@ ORACLE_FUNCTIONS = {spec.name for spec in of_type(NodeType.ORACLE)}
 
 def started_at(execution: dict) -> datetime:
     return datetime.fromisoformat(execution["started_at"])
+
+
+def scrape(port: int) -> str:
+    """The node's /metrics once it counts shipped executions, else ""."""
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    return text if "noderr_node_executions_total{" in text else ""
 
 
 def node_row(network: Network, address: str) -> dict | None:
@@ -52,7 +60,8 @@ def test_run__oracle_license__runs_all_15_functions_reported_and_heartbeats(
     with BackendClient(network.services.api_url) as client:
         client.sign_in(operator.address, LOCAL_CHAIN_ID, operator.sign_message)
         client.put_secret(token, "exchange", {"api_key": "k-1", "api_secret": "s-1"})
-    node = network.start_node(NodeType.ORACLE, 1)
+    metrics_port = free_port()
+    node = network.start_node(NodeType.ORACLE, 1, NODERR_NODE_METRICS_PORT=str(metrics_port))
     node.wait_for(rf"Oracle license #{token} active at block \d+; 1 vault credential\(s\) "
                   r"loaded; node activated")
     assert "s-1" not in node.output()
@@ -61,6 +70,10 @@ def test_run__oracle_license__runs_all_15_functions_reported_and_heartbeats(
         lambda: {e["function"] for e in network.executions(address)} >= ORACLE_FUNCTIONS,
         "every Oracle function in GET /network/executions")
     assert seen
+    scraped = network.wait_until(lambda: scrape(metrics_port), "the node's metrics")
+    assert "noderr_node_active 1.0" in scraped
+    assert 'noderr_node_executions_total{function="compute_vwap",outcome="ok"}' in scraped
+    assert 'noderr_bus_dropped_total{reason="bad_signature"} 0.0' in scraped
     row = network.wait_until(lambda: node_row(network, address), "the node in /network/nodes")
     assert (row["status"], row["token_id"], row["node_type"]) == ("active", token, 1)
     assert node.stop() == 0
