@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -32,6 +32,8 @@ class Services:
     typeform_secret: str = ""
     bus_url: str = "nats://127.0.0.1:4222"
     vault_key_file: Path | None = None
+    overrides: dict[str, str] = field(default_factory=dict)
+    """More NODERR_* settings for every service (tests: generous rate limits)."""
 
     @property
     def api_url(self) -> str:
@@ -52,7 +54,7 @@ class Services:
                                        f"http://localhost:{self.dashboard_port}",
                 "NODERR_INDEXER_POLL_INTERVAL": "0.5", "NODERR_BUS_URL": self.bus_url,
                 **({"NODERR_VAULT_KEY_FILE": str(self.vault_key_file)}
-                   if self.vault_key_file else {})}
+                   if self.vault_key_file else {}), **self.overrides}
 
 
 def answers(url: str) -> bool:

@@ -41,3 +41,9 @@ async def wait_listening(cache: CallerCache, timeout: float = 10.0) -> None:
 
 def fixture_path(name: str) -> Path:
     return Path(__file__).resolve().parent.parent / "fixtures" / name
+
+
+GENEROUS_RATE_LIMIT_ENV = {f"NODERR_RATE_LIMIT_{rule.upper()}": "100000/minute"
+                           for rule in ("sign_in", "applications", "public", "anonymous")}
+"""The same generous limits for services started as processes (dashboard and node stacks):
+their tests sign in and read from one address far faster than a person would."""

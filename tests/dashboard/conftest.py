@@ -27,6 +27,7 @@ from noderr_cli.services import DEMO_FORM_ID, Services, backend_services
 from onchain.anvil import free_port, start_anvil
 from onchain.compile import Artifact
 from onchain.deploy import DEPLOYED_CONTRACTS, deploy_all
+from tests.backend.helpers import GENEROUS_RATE_LIMIT_ENV
 from tests.dashboard.browser import chromium
 from tests.fixtures_chain import GOVERNANCE, TEMPLATE_DATABASE, artifacts, pg_server  # noqa: F401
 
@@ -77,7 +78,8 @@ def live(artifacts: dict[str, Artifact], pg_server: str,  # noqa: F811
         deployment.save(folder / "deployment.json")
         services = Services(rpc_url=rpc_url, deployment=folder / "deployment.json",
                             database_url=fresh_database(pg_server), api_port=free_port(),
-                            dashboard_port=free_port(), typeform_secret=TYPEFORM_SECRET)
+                            dashboard_port=free_port(), typeform_secret=TYPEFORM_SECRET,
+                            overrides=GENEROUS_RATE_LIMIT_ENV)
         with backend_services(services, folder / "logs"):
             seeded = seed(services.api_url, rpc_url, TYPEFORM_SECRET, DEMO_FORM_ID)
             yield LiveStack(services, deployment, w3, seeded)

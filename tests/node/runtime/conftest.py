@@ -24,6 +24,7 @@ from onchain.anvil import free_port, start_anvil
 from onchain.compile import Artifact
 from onchain.deploy import DEPLOYED_CONTRACTS, deploy_all
 from tests.backend.chain_helpers import LicenseOps
+from tests.backend.helpers import GENEROUS_RATE_LIMIT_ENV
 from tests.dashboard.conftest import fresh_database
 from tests.fixtures_chain import GOVERNANCE, artifacts, pg_server  # noqa: F401
 from tests.node.runtime.processes import NodeProcess
@@ -89,7 +90,8 @@ def network(artifacts: dict[str, Artifact], pg_server: str,  # noqa: F811
         deployment.save(folder / "deployment.json")
         services = Services(rpc_url=rpc_url, deployment=folder / "deployment.json",
                             database_url=fresh_database(pg_server), api_port=free_port(),
-                            bus_url=bus.url, vault_key_file=folder / "vault-keys.json")
+                            bus_url=bus.url, vault_key_file=folder / "vault-keys.json",
+                            overrides=GENEROUS_RATE_LIMIT_ENV)
         ensure_vault_keyring(services, services.vault_key_file, folder / "logs" / "vault.log")
         with backend_services(services, folder / "logs", dashboard=False):
             ops = LicenseOps(w3, deployment, rpc_url, services.database_url)
