@@ -43,6 +43,9 @@ MAX_NOTIONAL = 10_000.0
 MAX_POSITION = 100.0
 PRICE = 1_000.0
 TIMEOUT_S = 3.0
+MAX_DRAWDOWN = 0.05
+"""Breached by the 2007-2008 replay of test_f_halt.py (8.6% deepest, 5% first reached on
+2007-12-06), not by test_desk_live.py's 2007 replays (3.5% at most)."""
 
 
 @dataclass
@@ -129,6 +132,7 @@ def guardian_network(network: Network) -> Iterator[GuardianNetwork]:  # noqa: F8
         network.ops.mint(network.account(account), NodeType.GUARDIAN, salt=os.urandom(4).hex())
     env = {"NODERR_GUARDIAN_MAX_NOTIONAL": str(MAX_NOTIONAL),
            "NODERR_GUARDIAN_MAX_POSITION": str(MAX_POSITION),
+           "NODERR_GUARDIAN_MAX_DRAWDOWN": str(MAX_DRAWDOWN),
            "NODERR_GUARDIAN_RATE_CAPACITY": "1000", "NODERR_GUARDIAN_RATE_PER_SECOND": "100",
            "NODERR_GUARDIAN_DENYLIST": f"{Account.create().address},{denied.account.address}"}
     guardians = {account: network.start_node(NodeType.GUARDIAN, account, **env)
