@@ -14,13 +14,13 @@ import time
 from client import BackendClient
 from noderr.halt_report import GUARD_CONTRACT
 from tests.node.guardians.conftest import MAX_DRAWDOWN, GuardianNetwork
-from tests.node.guardians.test_desk_live import desk_account, summary, trade  # noqa: F401
+from tests.node.guardians.test_desk_live import summary, trade
 
 CRASH = ["--start", "2007-06-01", "--days", "350", "--cash", "5000"]
 
 
 def test_guarded_desk__drawdown_breach__guardians_halt_the_network(
-        guardian_network: GuardianNetwork, desk_account: int):  # noqa: F811
+        guardian_network: GuardianNetwork, desk_account: int):
     network = guardian_network.network
     record = network.deployment.contracts[GUARD_CONTRACT]
     guard = network.w3.eth.contract(address=record.address, abi=record.abi)
