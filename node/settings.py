@@ -65,6 +65,10 @@ class GuardianSettings(BaseSettings):
         0.0, ge=0, lt=1, description="Fee rate the balance check adds to an order's cost.")
     guardian_denylist: CommaList = Field(
         default_factory=list, description="Addresses whose orders are refused.")
+    guardian_max_drawdown: float = Field(
+        0.25, gt=0, lt=1, description="Drawdown of a guarded desk's equity (a fraction of its "
+                                      "peak), or loss since its start (of its initial "
+                                      "equity), at which the guardians halt the network.")
     guardian_answers_required: int = Field(
         1, ge=1, description="Guardian answers a desk waits for before an order may trade.")
     guardian_answer_timeout: float = Field(

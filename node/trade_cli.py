@@ -79,13 +79,15 @@ def paper(
     if len(values) < 2:
         raise fail(f"{feed} has no data from {start} ({len(values)} value(s))")
 
-    def replay(gate, stop: threading.Event | None = None) -> PaperDesk:
+    def replay(gate, stop: threading.Event | None = None, stepped=None) -> PaperDesk:
         desk = PaperDesk(SimulatedVenue(fee_bps=fee_bps, seed=seed), Portfolio(cash),
                          VolTargetTrend(), gate)
         for at, value in tqdm(values, desc=f"PAPER {feed}", unit="day", leave=False):
             if stop is not None and stop.is_set():
                 break
-            desk.step(feed, value, at)
+            step = desk.step(feed, value, at)
+            if stepped is not None:
+                stepped(step.point)
         return desk
 
     if guardians:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from typing import TypeVar
 from client import AsyncBackendClient, BackendError
 from client.models import HeldLicense, LicenseWatch
 from node.desk.gate import RiskGate
+from node.desk.records import EquityPoint
+from node.runtime.guardian import EQUITY
 from node.runtime.keys import NodeKey
 from node.runtime.network import BusUnreachable, Network
 from node.runtime.risk_gate import BusRiskGate
@@ -30,8 +33,11 @@ from node.settings import GuardianSettings, NodeSettings
 log = logging.getLogger("noderr.desk")
 RETRY_DELAY_S = 1.0
 Result = TypeVar("Result")
-Replay = Callable[[RiskGate, threading.Event], Result]
-"""Runs the desk's replay with the gate; stops early once the event is set."""
+Stepped = Callable[[EquityPoint], None]
+Replay = Callable[[RiskGate, threading.Event, Stepped], Result]
+"""Runs the desk's replay with the gate, handing each step's equity point to the callback;
+stops early once the event is set."""
+PUBLISH_TIMEOUT_S = 5.0
 
 
 class DeskRefused(Exception):
@@ -109,12 +115,29 @@ async def _replay_following(network: Network, block: int | None, settings: NodeS
     stop = threading.Event()
     following = asyncio.create_task(_follow_chain(network, block, settings, gate))
     try:
-        return await asyncio.to_thread(replay, gate, stop)
+        return await asyncio.to_thread(replay, gate, stop, equity_publisher(
+            network, asyncio.get_running_loop()))
     finally:
         stop.set()
         following.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await following
+
+
+def equity_publisher(network: Network, loop: asyncio.AbstractEventLoop) -> Stepped:
+    """Publishes each step's equity on EQUITY from the replay's thread, through the bus's loop
+    (waiting for it, so the guardians see a step's equity before the next step's orders)."""
+    desk, run = network.bus.signer.address, secrets.token_hex(8)
+    initial: list[str] = []
+
+    def stepped(point: EquityPoint) -> None:
+        initial[:] = initial or [str(point.equity)]
+        payload = {"desk": desk, "run": run, "equity": str(point.equity),
+                   "initial": initial[0], "at": point.at.isoformat()}
+        asyncio.run_coroutine_threadsafe(network.publish(EQUITY, payload), loop).result(
+            PUBLISH_TIMEOUT_S)
+
+    return stepped
 
 
 async def obey_guard(client: AsyncBackendClient, gate: BusRiskGate) -> None:

@@ -14,11 +14,11 @@ from typing import Any
 from node.execution import ExecutionLog
 from node.oracle.observation import Observation
 from node.oracle.worker import OracleParams, OracleWorker
-from node.runtime.guardian import GuardianDuties
+from node.runtime.guardian import GuardianDuties, guardian_duties
 from node.runtime.keys import NodeKey
 from node.runtime.network import OBSERVATIONS, Network, Verified
 from node.runtime.validator import ValidatorDuties, feed_contracts
-from node.settings import GuardianSettings, NodeSettings
+from node.settings import NodeSettings
 from node.sources.book import BookSimulator
 from node.sources.replay import INSTRUMENTS, ReplayClock, replay_sources
 from noderr.deployment import Deployment
@@ -44,7 +44,7 @@ class Duties(abc.ABC):
             return OracleDuties(network, replay_worker(log, seed), settings)
         if node_type is NodeType.VALIDATOR:
             return validator_duties(network, log, key, settings)
-        return GuardianDuties(network, log, GuardianSettings(), ObserverDuties(network))
+        return guardian_duties(network, log, key, settings, ObserverDuties(network))
 
 
 def validator_duties(network: Network, log: ExecutionLog, key: NodeKey,

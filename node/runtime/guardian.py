@@ -27,24 +27,25 @@ can therefore make a guardian verify one signature and sign one refusal per requ
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
 from node.bus import subjects
-from node.bus.envelope import Frame
+from node.bus.envelope import Frame, checksum, recover
 from node.bus.transport import Bus
 from node.bus.verify import Verifier
 from node.desk.records import Order
-from node.errors import FunctionInputError
+from node.errors import FunctionInputError, InvalidParameter
 from node.execution import ExecutionLog
 from node.guardian import orders as guardian_orders
 from node.guardian.compliance import Denylist, check_license_validity, screen_address_denylist
-from node.guardian.decisions import LimitDecision
+from node.guardian.decisions import LimitDecision, Trigger
 from node.guardian.limits import (
     TokenBucket,
     check_balance_sufficiency,
@@ -52,17 +53,38 @@ from node.guardian.limits import (
     check_order_rate_limit,
     check_position_limit,
 )
-from node.guardian.shutdown import TradingState, check_trading_state
+from node.guardian.risk import compute_drawdown
+from node.guardian.shutdown import (
+    TradingState,
+    check_trading_state,
+    evaluate_kill_switch,
+    set_trading_state,
+)
+from node.runtime.chain import AbiFunction, Chain
+from node.runtime.keys import NodeKey
 from node.runtime.network import Network, Verified
-from node.settings import GuardianSettings
+from node.settings import GuardianSettings, NodeSettings
+from noderr import jsonrpc
+from noderr.deployment import Deployment
 from noderr.domain import NodeType
+from noderr.halt_report import GUARD_CONTRACT, Halt, halt_args, halt_digest, sign_halt
+from noderr.settings import get_settings
 
 log = logging.getLogger("noderr.node.guardian")
 REQUESTS = subjects.subject("node", "risk", "requests")
 ANSWERS = subjects.subject("guardian", "risk", "answers")
 """Answers, one subject per request below it: `noderr.guardian.risk.answers.<request id>`."""
+EQUITY = subjects.subject("node", "desk", "equity")
+"""A guarded desk's equity after each step: {desk, run, equity, initial, at}."""
+HALT_SIGNATURES = subjects.subject("guardian", "halt", "signatures")
+"""Guardians' signatures of a NodeGuard halt: {desk, reason, deadline, nonce, signature}."""
 REQUEST_ID = re.compile(r"[0-9a-f]{8,64}")
 PASSED = "pre_trade"
+HALT_VALID_S = 600
+"""A halt is signed valid until the latest block's timestamp plus this."""
+SUBMIT_DELAY_S = 2.0
+"""Staged submission: each signer of a halt in address order, this much after the one before,
+sends it unless the guard is halted by then."""
 
 
 def answer_subject(request_id: str) -> str:
@@ -130,12 +152,15 @@ class GuardianDuties:
 
     def __init__(self, network: Network, log: ExecutionLog, settings: GuardianSettings,
                  observer: Listening,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 halting: GuardHalting | None = None) -> None:
         self.network, self.observer = network, observer
         self.log, self.settings, self.clock = log, settings, clock
         self.denylist = Denylist.of(settings.guardian_denylist)
         self.buckets: dict[str, TokenBucket] = {}
         self.listening = False
+        self.halting = halting
+        self.curves: dict[str, DeskCurve] = {}
 
     async def step(self) -> int:
         await self.observer.step()
@@ -146,8 +171,45 @@ class GuardianDuties:
                            SignedRequests(verifier.domain, verifier.membership,
                                           verifier.window_ms / 1000, verifier.clock))
             await requests.subscribe(REQUESTS, self._requested)
+            if self.halting is not None:
+                await self.network.subscribe(EQUITY, self._equity)
+                await self.network.subscribe(HALT_SIGNATURES, self.halting.on_signature)
             self.listening = True
         return 0
+
+    async def _equity(self, message: Verified) -> None:
+        try:
+            point = parse_equity(message.payload, message.sender)
+        except MalformedRequest as error:
+            log.warning("malformed equity point from %s: %s", message.sender, error)
+            return
+        curve = self.curves.get(point.desk)
+        if curve is None or curve.run != point.run:
+            curve = self.curves[point.desk] = DeskCurve(point.run, point.initial)
+        curve.equity.append(point.equity)
+        try:
+            triggers = self._triggers(curve)
+        except FunctionInputError as error:
+            log.warning("equity of %s not evaluated: %s", point.desk, error)
+            return
+        if curve.state is TradingState.ACTIVE and any(each.triggered for each in triggers):
+            with self.log.run("set_trading_state"):
+                curve.state = set_trading_state(curve.state, triggers, (), 1).state
+            reason = breach_reason(point.desk, triggers)
+            log.warning("breach at %s: %s", self.clock().isoformat(), reason)
+            if self.halting is not None:
+                self.halting.spawn(self.halting.breached(point.desk, reason))
+
+    def _triggers(self, curve: DeskCurve) -> list[Trigger]:
+        """The drawdown of the desk's curve and its loss since its start, each against
+        NODERR_GUARDIAN_MAX_DRAWDOWN (the kill switch's threshold: that fraction of the
+        initial equity, lost)."""
+        limit = self.settings.guardian_max_drawdown
+        with self.log.run("compute_drawdown"):
+            drawdown = compute_drawdown(curve.equity).current
+        with self.log.run("evaluate_kill_switch"):
+            kill = evaluate_kill_switch(curve.equity[-1] - curve.initial, -limit * curve.initial)
+        return [Trigger(drawdown >= limit, "max_drawdown", drawdown, limit), kill]
 
     async def _requested(self, message: Verified) -> None:
         request_id = message.payload.get("request_id")
@@ -189,7 +251,7 @@ class GuardianDuties:
             ("check_license_validity", lambda: self._license(requester, node_type)),
             ("screen_address_denylist", lambda: self._screen(requester)),
             ("set_trading_state",
-             lambda: check_trading_state(request.trading_state, held, order)),
+             lambda: check_trading_state(self._trading_state(requester, request), held, order)),
             ("check_order_notional_limit",
              lambda: check_order_notional_limit(order, request.price, notional)),
             ("check_position_limit",
@@ -200,6 +262,14 @@ class GuardianDuties:
                                                fee_rate=settings.guardian_fee_rate)),
             ("check_order_rate_limit", lambda: self._spend_token(requester)),
         ]
+
+    def _trading_state(self, requester: str, request: RiskRequest) -> TradingState:
+        """The stricter of the requester's own state and the one its equity led to here."""
+        curve = self.curves.get(requester)
+        if curve is None or curve.state is TradingState.ACTIVE:
+            return request.trading_state
+        return TradingState.HALTED if TradingState.HALTED in (
+            curve.state, request.trading_state) else TradingState.REDUCING
 
     def _license(self, requester: str, node_type: NodeType) -> LimitDecision:
         held = self.network.membership.types_of(requester)
@@ -222,3 +292,187 @@ class GuardianDuties:
         decision = check_order_rate_limit(bucket, now)
         self.buckets[requester] = decision.bucket
         return decision
+
+
+# emergency halt: a guarded desk's equity breaching the limit halts NodeGuard
+@dataclass(frozen=True)
+class DeskEquity:
+    desk: str
+    run: str
+    equity: float
+    initial: float
+    at: datetime
+
+
+@dataclass
+class DeskCurve:
+    """One run of a desk as followed here: its equity so far and the state it led to."""
+
+    run: str
+    initial: float
+    equity: list[float] = field(default_factory=list)
+    state: TradingState = TradingState.ACTIVE
+
+
+def parse_equity(payload: dict[str, Any], sender: str) -> DeskEquity:
+    """The point in a verified payload, published by the desk it names."""
+    try:
+        point = DeskEquity(checksum(bytes.fromhex(str(payload["desk"]).removeprefix("0x"))),
+                           str(payload["run"]), float(payload["equity"]),
+                           float(payload["initial"]), datetime.fromisoformat(payload["at"]))
+    except (KeyError, TypeError, ValueError) as error:
+        raise MalformedRequest(f"{type(error).__name__}: {error}") from None
+    if point.desk != sender:
+        raise MalformedRequest(f"{sender} published the equity of {point.desk}")
+    return point
+
+
+def breach_reason(desk: str, triggers: list[Trigger]) -> str:
+    """Why the network halts, within NodeGuard's 128 bytes: the desk and the crossed numbers."""
+    drawdown, kill = triggers
+    return (f"desk {desk} drawdown {drawdown.value:.2%} (max {drawdown.limit:.2%}), "
+            f"P&L {kill.value:.2f} (kill {kill.limit:.2f})")
+
+
+@dataclass(frozen=True)
+class Guard:
+    address: str
+    halt: AbiFunction
+    halt_nonce: AbiFunction
+    is_halted: AbiFunction
+    quorum: AbiFunction
+
+    @classmethod
+    def of(cls, deployment: Deployment) -> Guard | None:
+        record = deployment.contracts.get(GUARD_CONTRACT)
+        if record is None:
+            return None
+        return cls(record.address, *(AbiFunction.of(record.abi, name) for name in
+                                     ("halt", "halt_nonce", "is_halted", "quorum")))
+
+
+@dataclass
+class Proposal:
+    """One halt as signed, and the guardians' signatures of it gathered so far."""
+
+    desk: str
+    halt: Halt
+    signatures: dict[str, bytes] = field(default_factory=dict)
+    scheduled: bool = False
+
+
+class GuardHalting:
+    """Signs a halt on a breach (once per guard nonce), co-signs the halts other guardians
+    publish for a desk that breached here too, and once a halt holds quorum() signatures
+    submits it staged: the lowest signer address first, each next one SUBMIT_DELAY_S later if
+    the guard is still not halted."""
+
+    def __init__(self, network: Network, log: ExecutionLog, key: NodeKey, chain: Chain,
+                 guard: Guard) -> None:
+        self.network, self.log, self.key, self.chain, self.guard = network, log, key, chain, guard
+        self.breaches: set[str] = set()
+        self.proposed: set[int] = set()
+        self.proposals: dict[Halt, Proposal] = {}
+        self.tasks: set[asyncio.Task] = set()
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _read(self, function: AbiFunction) -> Any:
+        return (await self.chain.read(self.guard.address, function))[0]
+
+    async def breached(self, desk: str, reason: str) -> None:
+        try:
+            nonce = await self._read(self.guard.halt_nonce)
+            if await self._read(self.guard.is_halted) or nonce in self.proposed:
+                return
+            self.breaches.add(desk)
+            self.proposed.add(nonce)
+            theirs = [each for each in self.proposals.values()
+                      if each.desk == desk and each.halt.nonce == nonce]
+            for proposal in theirs:
+                await self._sign(proposal)
+            if not theirs:
+                deadline = await self.chain.latest_timestamp() + HALT_VALID_S
+                await self._sign(Proposal(desk, Halt(reason, deadline, nonce)))
+        except jsonrpc.JsonRpcError as error:
+            log.warning("halt for %s not signed: %s", desk, error)
+
+    async def on_signature(self, message: Verified) -> None:
+        try:
+            with self.log.run("validate_tx_signature"):
+                desk, halt, signature = self._checked(message.sender, message.payload)
+        except FunctionInputError as error:
+            log.warning("halt signature from %s refused: %s", message.sender, error)
+            return
+        proposal = self.proposals.setdefault(halt, Proposal(desk, halt))
+        proposal.signatures[message.sender] = signature
+        if desk in self.breaches and self.key.address not in proposal.signatures:
+            await self._sign(proposal)
+        else:
+            await self._schedule_if_quorum(proposal)
+
+    def _checked(self, sender: str, payload: dict[str, Any]) -> tuple[str, Halt, bytes]:
+        """The desk, halt and signature of a message, if the signature is the sender's."""
+        try:
+            halt = Halt(str(payload["reason"]), int(payload["deadline"]), int(payload["nonce"]))
+            signature = bytes.fromhex(str(payload["signature"]).removeprefix("0x"))
+            desk = str(payload["desk"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise InvalidParameter(f"malformed halt signature: {error}") from None
+        digest = halt_digest(self.chain.chain_id, self.guard.address, halt)
+        signer = recover(digest, signature) if len(signature) == 65 else None
+        if signer is None or checksum(signer) != sender:
+            raise InvalidParameter(f"halt signature of nonce {halt.nonce} is not {sender}'s")
+        return desk, halt, signature
+
+    async def _sign(self, proposal: Proposal) -> None:
+        halt = proposal.halt
+        signature = sign_halt(self.key.private_key, self.chain.chain_id, self.guard.address,
+                              halt)
+        proposal.signatures[self.key.address] = signature
+        self.proposals[halt] = proposal
+        await self.network.publish(HALT_SIGNATURES, {
+            "desk": proposal.desk, "reason": halt.reason, "deadline": halt.deadline,
+            "nonce": halt.nonce, "signature": "0x" + signature.hex()})
+        await self._schedule_if_quorum(proposal)
+
+    async def _schedule_if_quorum(self, proposal: Proposal) -> None:
+        if proposal.scheduled or self.key.address not in proposal.signatures:
+            return
+        try:
+            needed = await self._read(self.guard.quorum)
+        except jsonrpc.JsonRpcError as error:
+            log.warning("NodeGuard's quorum unreadable: %s", error)
+            return
+        if len(proposal.signatures) >= needed and not proposal.scheduled:
+            proposal.scheduled = True
+            self.spawn(self._submit_in_turn(proposal))
+
+    async def _submit_in_turn(self, proposal: Proposal) -> None:
+        signers = sorted(proposal.signatures, key=lambda address: int(address, 16))
+        await asyncio.sleep(signers.index(self.key.address) * SUBMIT_DELAY_S)
+        try:
+            if await self._read(self.guard.is_halted):
+                return
+            signatures = dict(proposal.signatures)
+            sent = await self.chain.send(self.guard.address, self.guard.halt.calldata(
+                *halt_args(proposal.halt, signatures)))
+            log.warning("halt submitted at %s with %d signature(s): %s (tx %s)",
+                        datetime.now(UTC).isoformat(), len(signatures), proposal.halt.reason,
+                        sent)
+        except jsonrpc.JsonRpcError as error:
+            log.warning("halt of nonce %s not submitted: %s", proposal.halt.nonce, error)
+
+
+def guardian_duties(network: Network, log: ExecutionLog, key: NodeKey,
+                    settings: NodeSettings, observer: Listening) -> GuardianDuties:
+    """Guardian duties halting the deployment's NodeGuard on a desk's breach (none in the
+    deployment file: no halting, the risk answers only)."""
+    chain_id = network.bus.signer.domain.chain_id
+    guard = Guard.of(Deployment.load(get_settings().deployment_path(chain_id)))
+    halting = None if guard is None else GuardHalting(
+        network, log, key, Chain(settings.rpc_url, key, chain_id), guard)
+    return GuardianDuties(network, log, GuardianSettings(), observer, halting=halting)

@@ -32,10 +32,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import coincurve
-from eth_abi import decode as abi_decode
-from eth_abi import encode as abi_encode
-from eth_account import Account
-from eth_utils import keccak
 
 from node.bus import subjects
 from node.bus.envelope import checksum, recover
@@ -46,6 +42,7 @@ from node.consensus.wire import Codec, InvalidMessage
 from node.errors import InvalidParameter, NonPositivePrice, StaleInput
 from node.execution import ExecutionLog
 from node.oracle.observation import InvalidObservation, Observation
+from node.runtime.chain import AbiFunction, Chain
 from node.runtime.keys import NodeKey
 from node.runtime.network import OBSERVATIONS, Network, Verified
 from node.settings import ValidatorSettings
@@ -70,37 +67,6 @@ decision caught up from its quorum of commits."""
 
 # chain adapter
 @dataclass(frozen=True)
-class AbiFunction:
-    """One contract function from its ABI entry: calldata in, return values out (eth_abi)."""
-
-    selector: bytes
-    inputs: tuple[str, ...]
-    outputs: tuple[str, ...]
-
-    @classmethod
-    def of(cls, abi: list[dict[str, Any]], name: str) -> AbiFunction:
-        entry = next(item for item in abi
-                     if item.get("type") == "function" and item["name"] == name)
-        inputs = tuple(abi_type(item) for item in entry["inputs"])
-        return cls(keccak(text=f"{name}({','.join(inputs)})")[:4], inputs,
-                   tuple(abi_type(item) for item in entry["outputs"]))
-
-    def calldata(self, *args: Any) -> str:
-        return "0x" + (self.selector + abi_encode(list(self.inputs), list(args))).hex()
-
-    def returned(self, data: str) -> tuple[Any, ...]:
-        return abi_decode(list(self.outputs), bytes.fromhex(data.removeprefix("0x")))
-
-
-def abi_type(entry: dict[str, Any]) -> str:
-    """The canonical type of an ABI parameter: a tuple as `(t1,t2)` with its array suffix."""
-    kind = entry["type"]
-    if kind.startswith("tuple"):
-        return "(" + ",".join(abi_type(item) for item in entry["components"]) + ")" + kind[5:]
-    return kind
-
-
-@dataclass(frozen=True)
 class FeedContract:
     feed_id: str
     address: str
@@ -116,40 +82,18 @@ def feed_contracts(deployment: Deployment) -> dict[str, FeedContract]:
         for name, record in deployment.contracts.items() if name.startswith(FEED_PREFIX)}
 
 
-class Chain:
-    """Reads a feed's latest round and sends `transmit` as a raw transaction signed with the
-    node key (JSON-RPC through noderr.jsonrpc, off the event loop). One transaction at a time
-    per node, so nonces never collide."""
-
-    def __init__(self, rpc_url: str, key: NodeKey, chain_id: int) -> None:
-        self.rpc_url, self.key, self.chain_id = rpc_url, key, chain_id
-        self._sending = asyncio.Lock()
-
-    async def _call(self, method: str, params: list[Any] | None = None) -> Any:
-        return await asyncio.to_thread(jsonrpc.call, self.rpc_url, method, params)
+class FeedChain(Chain):
+    """Reads a feed's latest round and sends its `transmit`."""
 
     async def latest_round(self, feed: FeedContract) -> int:
-        result = await self._call("eth_call", [{"to": feed.address,
-                                                "data": feed.latest_round.calldata()}, "latest"])
-        return feed.latest_round.returned(result)[0]
+        return (await self.read(feed.address, feed.latest_round))[0]
 
     async def transmit(self, feed: FeedContract, report: Report,
                        signatures: dict[str, bytes]) -> str:
         """Send the report with `signatures`; the transaction hash. JsonRpcError when the node
         refuses it (the estimate reverts: a stale round, a quorum not met)."""
-        data = feed.transmit.calldata(*transmit_args(report, signatures))
-        call = {"from": self.key.address, "to": feed.address, "data": data}
-        async with self._sending:
-            nonce = int(await self._call("eth_getTransactionCount",
-                                         [self.key.address, "pending"]), 16)
-            gas = int(await self._call("eth_estimateGas", [call]), 16)
-            gas_price = int(await self._call("eth_gasPrice"), 16)
-            signed = Account.sign_transaction(
-                {"to": feed.address, "data": data, "value": 0, "nonce": nonce,
-                 "gas": gas + gas // 5, "gasPrice": gas_price, "chainId": self.chain_id},
-                self.key.private_key)
-            return await self._call("eth_sendRawTransaction",
-                                    ["0x" + signed.raw_transaction.hex().removeprefix("0x")])
+        return await self.send(feed.address,
+                               feed.transmit.calldata(*transmit_args(report, signatures)))
 
 
 # membership and signatures
@@ -218,7 +162,7 @@ class Context:
     log: ExecutionLog
     key: NodeKey
     chain_id: int
-    chain: Chain
+    chain: FeedChain
     codec: Codec
     settings: ValidatorSettings
     round_interval: float
@@ -449,7 +393,7 @@ class ValidatorDuties:
                  settings: ValidatorSettings | None = None) -> None:
         settings = settings or ValidatorSettings()
         chain_id = network.bus.signer.domain.chain_id
-        self.context = Context(network, log, key, chain_id, Chain(rpc_url, key, chain_id),
+        self.context = Context(network, log, key, chain_id, FeedChain(rpc_url, key, chain_id),
                                consensus_codec(key, chain_id), settings, round_interval)
         self.drivers = {feed_id: FeedDriver(feed, self.context) for feed_id, feed in feeds.items()}
         self.started = 0

@@ -30,6 +30,7 @@ from node.desk.gate import RiskContext
 from node.desk.records import Order
 from node.guardian.decisions import LimitDecision
 from node.guardian.shutdown import TradingState
+from node.runtime.keys import anvil_account
 from node.runtime.network import Network as BusNetwork
 from node.runtime.risk_gate import BusRiskGate
 from noderr.domain import NodeType
@@ -39,10 +40,14 @@ from tests.node.runtime.conftest import Network, network  # noqa: F401
 from tests.node.runtime.processes import NodeProcess
 
 GUARDIANS = (3, 8)
+DESK_ACCOUNT = 4
 MAX_NOTIONAL = 10_000.0
 MAX_POSITION = 100.0
 PRICE = 1_000.0
 TIMEOUT_S = 3.0
+MAX_DRAWDOWN = 0.05
+"""Breached by the 2007-2008 replay of test_f_halt.py (8.6% deepest, 5% first reached on
+2007-12-06), not by test_desk_live.py's 2007 replays (3.5% at most)."""
 
 
 @dataclass
@@ -129,6 +134,7 @@ def guardian_network(network: Network) -> Iterator[GuardianNetwork]:  # noqa: F8
         network.ops.mint(network.account(account), NodeType.GUARDIAN, salt=os.urandom(4).hex())
     env = {"NODERR_GUARDIAN_MAX_NOTIONAL": str(MAX_NOTIONAL),
            "NODERR_GUARDIAN_MAX_POSITION": str(MAX_POSITION),
+           "NODERR_GUARDIAN_MAX_DRAWDOWN": str(MAX_DRAWDOWN),
            "NODERR_GUARDIAN_RATE_CAPACITY": "1000", "NODERR_GUARDIAN_RATE_PER_SECOND": "100",
            "NODERR_GUARDIAN_DENYLIST": f"{Account.create().address},{denied.account.address}"}
     guardians = {account: network.start_node(NodeType.GUARDIAN, account, **env)
@@ -139,3 +145,16 @@ def guardian_network(network: Network) -> Iterator[GuardianNetwork]:  # noqa: F8
     network.wait_until(lambda: guarded.ask(requester, [order()]).decisions[0].allowed,
                        "both guardians answering", timeout=60)
     yield guarded
+
+
+@pytest.fixture(scope="session")
+def desk_account(guardian_network: GuardianNetwork) -> int:
+    """anvil #4 with an Oracle license the guardians already count."""
+    stack = guardian_network.network
+    token = stack.ops.mint(stack.account(DESK_ACCOUNT), NodeType.ORACLE,
+                             salt=os.urandom(4).hex())
+    key = anvil_account(DESK_ACCOUNT, LOCAL_CHAIN_ID).private_key
+    desk = Requester(Account.from_key(key), token)
+    stack.wait_until(lambda: guardian_network.ask(desk, [order()]).decisions[0].allowed,
+                       "the guardians to count the desk's license", timeout=60)
+    return DESK_ACCOUNT

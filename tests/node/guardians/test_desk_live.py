@@ -10,16 +10,11 @@ This module runs before test_guardian_network.py, whose last test kills a guardi
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
-import pytest
-from eth_account import Account
-
 from client import BackendClient
 from node.runtime.keys import anvil_account
-from noderr.domain import NodeType
 from noderr.halt_report import GUARD_CONTRACT, Halt, halt_args, sign_halt
 from noderr.settings import LOCAL_CHAIN_ID
 from tests.node.guardians.conftest import (
@@ -27,11 +22,8 @@ from tests.node.guardians.conftest import (
     MAX_NOTIONAL,
     MAX_POSITION,
     GuardianNetwork,
-    Requester,
-    order,
 )
 
-DESK_ACCOUNT = 4
 UNLICENSED_ACCOUNT = 5
 REPLAY = ["trade", "paper", "--feed", "SP500", "--start", "2007-01-03", "--fee-bps", "0",
           "--json"]
@@ -49,19 +41,6 @@ def trade(guarded: GuardianNetwork, *args: str, **env: str) -> subprocess.Comple
 def summary(run: subprocess.CompletedProcess) -> dict:
     assert run.returncode == 0, run.stderr
     return json.loads(run.stdout)
-
-
-@pytest.fixture(scope="module")
-def desk_account(guardian_network: GuardianNetwork) -> int:
-    """anvil #4 with an Oracle license the guardians already count."""
-    network = guardian_network.network
-    token = network.ops.mint(network.account(DESK_ACCOUNT), NodeType.ORACLE,
-                             salt=os.urandom(4).hex())
-    key = anvil_account(DESK_ACCOUNT, LOCAL_CHAIN_ID).private_key
-    desk = Requester(Account.from_key(key), token)
-    network.wait_until(lambda: guardian_network.ask(desk, [order()]).decisions[0].allowed,
-                       "the guardians to count the desk's license", timeout=60)
-    return DESK_ACCOUNT
 
 
 def test_trade_paper_guardians__tight_limits__trades_as_the_guardians_allow(
