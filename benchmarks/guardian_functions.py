@@ -7,25 +7,25 @@ Ratio = ours / pandas (goal: <= 1 for every function). Before timing, each pair'
 compared ("agree"). Then the in-process pre-trade check set of one order (state gate, notional,
 position, rate, balance, deny list prepared once as a Denylist, license) as p50 / p99 latency.
 
-Each timing is the best of REPEAT runs of enough calls to last about TARGET_SECONDS. The whole
+Timed by benchmarks/per_call.py (best of a few runs of enough calls). The whole
 run takes about half a minute. Print only: the lead records the figures in docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from per_call import Case, close, per_call_us
+
 from node.guardian import compliance, integrity, limits, risk, shutdown
 from node.guardian.decisions import Trigger
 from node.guardian.orders import ClosedTrade, Fill, Order
@@ -34,36 +34,10 @@ from node.sources.replay import load_tape
 from noderr.domain import NodeType
 from tests.node.guardian import pandas_reference as pandas_impl
 
-REPEAT = 3
-TARGET_SECONDS = 0.15
 PRE_TRADE_ORDERS = 5_000
 NOW = datetime(2024, 1, 2, 12, 0, tzinfo=UTC)
 
 
-@dataclasses.dataclass(frozen=True)
-class Case:
-    name: str
-    ours: Callable[[], object]
-    pandas: Callable[[], object]
-    agree: Callable[[object, object], bool]
-
-
-def close(a: float, b: float) -> bool:
-    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
-
-
-def per_call_us(function: Callable[[], object]) -> float:
-    calls, began = 0, time.perf_counter()
-    while time.perf_counter() - began < TARGET_SECONDS / 5 or calls < 3:
-        function()
-        calls += 1
-    best = math.inf
-    for _ in range(REPEAT):
-        began = time.perf_counter()
-        for _ in range(calls * 5):
-            function()
-        best = min(best, (time.perf_counter() - began) / (calls * 5))
-    return best * 1e6
 
 
 def address(number: int) -> str:

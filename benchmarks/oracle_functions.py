@@ -6,24 +6,24 @@ the seeded book simulator. Ratio = ours / pandas (goal: <= 1 for every function)
 timing, each pair's answers are compared ("agree"). Then the cost of a whole round of the
 worker over the four replayed feeds (every function, the execution log included).
 
-Each timing is the best of REPEAT runs of enough calls to last about TARGET_SECONDS. The whole
+Timed by benchmarks/per_call.py (best of a few runs of enough calls). The whole
 run takes about half a minute. Print only: the lead records the figures in docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from per_call import Case, close, per_call_us
+
 from node.execution import ExecutionLog
 from node.oracle import aggregation, liquidity, market_data, order_book, quality
 from node.oracle.registry import ORACLE_FUNCTIONS
@@ -39,36 +39,10 @@ from node.sources.replay import (
 )
 from tests.node.oracle import pandas_reference as pandas_impl
 
-REPEAT = 3
-TARGET_SECONDS = 0.15
 ROUNDS = 60
 PARAMS = OracleParams()
 
 
-@dataclasses.dataclass(frozen=True)
-class Case:
-    name: str
-    ours: Callable[[], object]
-    pandas: Callable[[], object]
-    agree: Callable[[object, object], bool]
-
-
-def close(a: float, b: float) -> bool:
-    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
-
-
-def per_call_us(function: Callable[[], object]) -> float:
-    calls, began = 0, time.perf_counter()
-    while time.perf_counter() - began < TARGET_SECONDS / 5 or calls < 3:
-        function()
-        calls += 1
-    best = math.inf
-    for _ in range(REPEAT):
-        began = time.perf_counter()
-        for _ in range(calls * 5):
-            function()
-        best = min(best, (time.perf_counter() - began) / (calls * 5))
-    return best * 1e6
 
 
 def round_inputs() -> dict[str, object]:

@@ -5,15 +5,15 @@ execution logs and the licensed members. Anyone may call it, so each client is r
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
 from backend import network
+from backend.api.cursor import decode_time_cursor, encode_time_cursor
 from backend.api.deps import BackendDep
 from backend.api.rate_limits import PUBLIC, rate_limited
 from noderr.catalogue import BY_NAME
@@ -90,21 +90,6 @@ async def nodes(backend: BackendDep) -> list[NodeHealth]:
     return [NodeHealth(**row) for row in await network.nodes(backend)]
 
 
-def encode_cursor(item: ExecutionItem) -> str:
-    return base64.urlsafe_b64encode(f"{item.started_at.isoformat()}|{item.id}".encode()).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        moment, record = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        position = datetime.fromisoformat(moment), int(record)
-    except (ValueError, UnicodeDecodeError):
-        position = None
-    if position is None or position[0].tzinfo is None:
-        raise HTTPException(400, "bad cursor: pass next_cursor from a previous page")
-    return position
-
-
 @router.get("/network/executions")
 async def executions(
     backend: BackendDep,
@@ -119,13 +104,14 @@ async def executions(
         raise RequestValidationError([{
             "loc": ("query", "function"), "type": "value_error",
             "msg": f"{function!r} is not a function of the catalogue (GET /network/functions)"}])
-    before = decode_cursor(cursor) if cursor is not None else None
+    before = decode_time_cursor(cursor) if cursor is not None else None
     rows = await network.executions(
         backend.db, {"function": function, "address": node, "outcome": outcome}, before,
         limit + 1)
     items = [ExecutionItem(**row) for row in rows[:limit]]
+    last = items[-1] if len(rows) > limit else None
     return ExecutionPage(items=items,
-                         next_cursor=encode_cursor(items[-1]) if len(rows) > limit else None)
+                         next_cursor=encode_time_cursor(last.started_at, last.id) if last else None)
 
 
 @router.get("/network/members")

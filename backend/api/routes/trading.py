@@ -6,15 +6,15 @@ mirror shows it, which desks and nodes obey. The public reads are rate-limited p
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
 from backend import trading
+from backend.api.cursor import decode_time_cursor, encode_time_cursor
 from backend.api.deps import BackendDep, SignedInCaller
 from backend.api.openapi import problems, signed_in
 from backend.api.rate_limits import PUBLIC, rate_limited
@@ -137,21 +137,6 @@ async def positions(
                                                                    limit)]
 
 
-def encode_cursor(item: OrderItem) -> str:
-    return base64.urlsafe_b64encode(f"{item.created_at.isoformat()}|{item.id}".encode()).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        moment, record = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        position = datetime.fromisoformat(moment), int(record)
-    except (ValueError, UnicodeDecodeError):
-        position = None
-    if position is None or position[0].tzinfo is None:
-        raise HTTPException(400, "bad cursor: pass next_cursor from a previous page")
-    return position
-
-
 @public.get("/trading/orders", tags=["trading"])
 async def orders(
     backend: BackendDep,
@@ -163,13 +148,14 @@ async def orders(
 ) -> OrderPage:
     """PAPER trading (simulated fills). Orders of every desk, sent or refused, newest
     first, filtered; cursor pagination."""
-    before = decode_cursor(cursor) if cursor is not None else None
+    before = decode_time_cursor(cursor) if cursor is not None else None
     rows = await trading.orders(
         backend.db, {"desk": desk, "instrument": instrument, "status": status}, before,
         limit + 1)
     items = [OrderItem(**row) for row in rows[:limit]]
+    last = items[-1] if len(rows) > limit else None
     return OrderPage(items=items,
-                     next_cursor=encode_cursor(items[-1]) if len(rows) > limit else None)
+                     next_cursor=encode_time_cursor(last.created_at, last.id) if last else None)
 
 
 @public.get("/trading/pnl", tags=["trading"])
