@@ -128,7 +128,8 @@ def guarded(replay, keystore: Path | None, password_file: Path | None, account: 
         raise fail(str(error)) from None
     config = GuardedDeskConfig(key, chain_id, settings, GuardianSettings())
     try:
-        return asyncio.run(run_guarded(config, replay, _say_on_stderr))
+        return asyncio.run(run_guarded(config, replay, _say_on_stderr,
+                                       lambda desk: desk.records()))
     except DeskRefused as refused:
         raise fail(str(refused)) from None
 

@@ -71,6 +71,11 @@ class Membership:
     def holds(self, address: str | bytes, node_type: NodeType | int) -> bool:
         return node_type in self.types_of(address)
 
+    def holders(self, node_type: NodeType | int) -> tuple[bytes, ...]:
+        """The 20-byte addresses holding an active `node_type` license, in ascending order."""
+        return tuple(sorted(raw for raw, held in self._snapshot.types.items()
+                            if node_type in held))
+
     def token_id(self, address: str | bytes, node_type: NodeType | int) -> int | None:
         return self._snapshot.tokens.get((address_bytes(address), NodeType(node_type)))
 

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from node.desk.gate import RiskContext, RiskGate
 from node.desk.money import MONEY_CONTEXT, ZERO, decimal_of, price_of
@@ -86,6 +87,14 @@ class PaperDesk:
         point = self.portfolio.point(self.marks, at)
         self.equity_curve.append(point)
         return Step(tuple(sent), tuple(fills), tuple(rejections), point)
+
+    def records(self) -> list[dict[str, Any]]:
+        """Everything the run produced, as the backend stores it (POST /trading/records): each
+        record's to_dict() with its kind; orders before the fills that need them."""
+        return ([{"kind": "order", **order.to_dict()} for order in self.orders]
+                + [{"kind": "rejection", **item.to_dict()} for item in self.rejections]
+                + [{"kind": "fill", **fill.to_dict()} for fill in self.fills]
+                + [{"kind": "equity", **point.to_dict()} for point in self.equity_curve])
 
     def _next_id(self) -> str:
         return f"{self._name}-{next(self._ids)}"

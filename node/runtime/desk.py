@@ -18,7 +18,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from client import AsyncBackendClient, BackendError
 from client.models import HeldLicense, LicenseWatch
@@ -66,8 +66,10 @@ def no_license(watch: LicenseWatch) -> str:
 
 
 async def run_guarded(config: GuardedDeskConfig, replay: Replay[Result],
-                      say: Callable[[str], None]) -> Result:
-    """`replay(gate, stop)` in a worker thread, every order asked of the Guardian nodes;
+                      say: Callable[[str], None],
+                      records: Callable[[Result], list[dict[str, Any]]] | None = None) -> Result:
+    """`replay(gate, stop)` in a worker thread, every order asked of the Guardian nodes, then
+    the run's `records` stored by the backend (POST /trading/records) under a new run id;
     DeskRefused when the key cannot sign in, holds no active license or the bus is down."""
     client = AsyncBackendClient(config.settings.api_url)
     network: Network | None = None
@@ -89,8 +91,11 @@ async def run_guarded(config: GuardedDeskConfig, replay: Replay[Result],
         say(f"{config.key.address}: {chosen.node_type.label} license #{chosen.token_id} "
             f"active; every order asked of the Guardian nodes "
             f"({gate.required_answers} answer(s) within {gate.timeout_s:g} s)")
-        return await _replay_following(network, watch.indexed_block, config.settings,
-                                       gate, replay)
+        result = await _replay_following(network, watch.indexed_block, config.settings,
+                                         gate, replay)
+        if records is not None:
+            await store(client, records(result), say)
+        return result
     finally:
         if network is not None:
             await network.close()
@@ -122,6 +127,20 @@ async def _replay_following(network: Network, block: int | None, settings: NodeS
         following.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await following
+
+
+async def store(client: AsyncBackendClient, records: list[dict[str, Any]],
+                say: Callable[[str], None]) -> None:
+    """Store the run's records; a refusal is said, not fatal (the run itself is over)."""
+    run_id = f"run-{secrets.token_hex(8)}"
+    try:
+        counts = await client.record_trading(run_id, records)
+    except BackendError as error:
+        say(f"the run's records were not stored: {error}")
+        return
+    say(f"stored as {run_id}: {counts.orders} order(s), {counts.rejections} refusal(s), "
+        f"{counts.fills} fill(s), {counts.equity_points} equity point(s) "
+        f"(GET /trading/orders, /trading/pnl)")
 
 
 def equity_publisher(network: Network, loop: asyncio.AbstractEventLoop) -> Stepped:

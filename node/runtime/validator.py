@@ -99,10 +99,8 @@ class FeedChain(Chain):
 # membership and signatures
 def active_validators(membership: Membership) -> tuple[str, ...]:
     """The holders of an active Validator license in the snapshot, sorted as the replica
-    orders them. (Membership lists no holders publicly; it is read here.)"""
-    types = membership._snapshot.types
-    return tuple(sorted(checksum(raw) for raw, held in types.items()
-                        if NodeType.VALIDATOR in held))
+    orders them (by their checksummed text)."""
+    return tuple(sorted(checksum(raw) for raw in membership.holders(NodeType.VALIDATOR)))
 
 
 def quorum(active: int) -> int:

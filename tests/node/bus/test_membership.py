@@ -71,3 +71,13 @@ def test_update__not_an_address__refused(address: str | bytes):
 def test_update__unknown_node_type__refused():
     with pytest.raises(ValueError):
         Membership().update(1, [(ALICE, 9, 1)])
+
+
+def test_holders__by_type__ascending_addresses_of_that_type_only():
+    membership = Membership()
+    low, high = "0x" + "11" * 20, "0x" + "ee" * 20
+    membership.update(5, [(high, NodeType.VALIDATOR, 2), (low, NodeType.VALIDATOR, 1),
+                          ("0x" + "22" * 20, NodeType.ORACLE, 3)])
+    assert membership.holders(NodeType.VALIDATOR) == (bytes.fromhex("11" * 20),
+                                                     bytes.fromhex("ee" * 20))
+    assert membership.holders(NodeType.GUARDIAN) == ()

@@ -10,8 +10,10 @@ This module runs before test_guardian_network.py, whose last test kills a guardi
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+from decimal import Decimal
 
 from client import BackendClient
 from node.runtime.keys import anvil_account
@@ -58,6 +60,14 @@ def test_trade_paper_guardians__tight_limits__trades_as_the_guardians_allow(
     assert (f"{guardian_network.network.account(desk_account)}: Oracle license #"
             in live.stderr)
     assert "every order asked of the Guardian nodes (2 answer(s) within 5 s)" in live.stderr
+    run_id = re.search(r"stored as (run-[0-9a-f]+): ", live.stderr).group(1)
+    desk = guardian_network.network.account(desk_account).lower()
+    orders = guardian_network.network.api("/trading/orders", desk=desk, limit=1000)["items"]
+    mine = [item for item in orders if item["run_id"] == run_id]
+    assert len([o for o in mine if o["status"] != "rejected"]) == report["orders"]
+    assert len([o for o in mine if o["status"] == "rejected"]) == sum(report["refused"].values())
+    curve = guardian_network.network.api("/trading/pnl", desk=desk, run=run_id, limit=1000)
+    assert f"{Decimal(curve[-1]['equity']):.2f}" == report["final_equity"]
 
 
 def test_trade_paper_guardians__more_answers_required_than_guardians__every_order_refused(
