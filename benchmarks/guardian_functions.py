@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from per_call import Case, close, per_call_us
+from per_call import Case, close, compare
 
 from node.guardian import compliance, integrity, limits, risk, shutdown
 from node.guardian.decisions import Trigger
@@ -219,16 +219,7 @@ def main() -> int:
     data = inputs()
     table = cases(data)
     assert [case.name for case in table] == list(GUARDIAN_FUNCTIONS), "one case per function"
-    print(f"{'function':<38} {'ours µs':>9} {'pandas µs':>10} {'ratio':>7}  agree")
-    slower = []
-    for case in table:
-        agree = case.agree(case.ours(), case.pandas())
-        ours, pandas = per_call_us(case.ours), per_call_us(case.pandas)
-        ratio = ours / pandas
-        if ratio > 1:
-            slower.append(case.name)
-        print(f"{case.name:<38} {ours:>9.1f} {pandas:>10.1f} {ratio:>7.3f}  "
-              f"{'yes' if agree else 'NO'}")
+    slower = compare(table)
     p50, p99 = pre_trade_latency_us(data)
     print(f"\npre-trade check set (state, notional, position, rate, balance, prepared deny "
           f"list of {len(data.denylist)}, license among {len(data.membership)}): p50 {p50:.1f} µs, "

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from per_call import Case, close, per_call_us
+from per_call import Case, close, compare
 
 from node.execution import ExecutionLog
 from node.oracle import aggregation, liquidity, market_data, order_book, quality
@@ -170,16 +170,7 @@ def main() -> int:
     inputs = round_inputs()
     table = cases(inputs)
     assert [case.name for case in table] == list(ORACLE_FUNCTIONS), "one case per function"
-    print(f"{'function':<38} {'ours µs':>9} {'pandas µs':>10} {'ratio':>7}  agree")
-    slower = []
-    for case in table:
-        agree = case.agree(case.ours(), case.pandas())
-        ours, pandas = per_call_us(case.ours), per_call_us(case.pandas)
-        ratio = ours / pandas
-        if ratio > 1:
-            slower.append(case.name)
-        print(f"{case.name:<38} {ours:>9.1f} {pandas:>10.1f} {ratio:>7.3f}  "
-              f"{'yes' if agree else 'NO'}")
+    slower = compare(table)
     median, worst = round_milliseconds()
     print(f"\nworker round, 4 feeds x 5 sources, all 15 functions: median {median:.1f} ms, "
           f"worst {worst:.1f} ms over {ROUNDS} rounds (budget 100 ms)")

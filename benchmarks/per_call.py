@@ -38,3 +38,19 @@ def per_call_us(function: Callable[[], object]) -> float:
             function()
         best = min(best, (time.perf_counter() - began) / (calls * 5))
     return best * 1e6
+
+
+def compare(cases: list[Case]) -> list[str]:
+    """Print each case's µs per call beside its pandas baseline, their ratio and whether
+    their answers agree; the names of the cases slower than their baseline."""
+    print(f"{'function':<38} {'ours µs':>9} {'pandas µs':>10} {'ratio':>7}  agree")
+    slower = []
+    for case in cases:
+        agree = case.agree(case.ours(), case.pandas())
+        ours, pandas = per_call_us(case.ours), per_call_us(case.pandas)
+        ratio = ours / pandas
+        if ratio > 1:
+            slower.append(case.name)
+        print(f"{case.name:<38} {ours:>9.1f} {pandas:>10.1f} {ratio:>7.3f}  "
+              f"{'yes' if agree else 'NO'}")
+    return slower

@@ -12,7 +12,7 @@ import sys
 from enum import StrEnum
 from importlib.metadata import version
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -21,6 +21,9 @@ from noderr.catalogue import CATALOGUE
 from noderr.console import fail
 from noderr.domain import NodeType
 from noderr.jsonrpc import JsonRpcError, call
+
+if TYPE_CHECKING:
+    from node.runtime.keys import NodeKey
 
 node_app = typer.Typer(help="Run a node of the network; list the node functions.",
                        no_args_is_help=True)
@@ -43,23 +46,13 @@ def run(
         int | None, typer.Option(help="anvil development account N (chain 31337 only).")] = None,
 ) -> None:
     """Sign in, prove the license, then run the functions of the node's type until stopped."""
-    from node.runtime.keys import KeyLoadError, anvil_account, from_keystore
     from node.runtime.node import NodeConfig, run_node
 
     settings = get_node_settings()
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    by_account = account is not None and keystore is None and password_file is None
-    by_keystore = account is None and keystore is not None and password_file is not None
-    if not (by_account or by_keystore):
-        raise fail("give the node's key as --keystore FILE --password-file FILE (or, on the "
-                   "local chain only, --account N)")
-    chain_id = _chain_id(settings)
-    try:
-        key = (anvil_account(account, chain_id) if by_account
-               else from_keystore(keystore, password_file))  # type: ignore[arg-type]
-    except KeyLoadError as error:
-        raise fail(str(error)) from None
+    key, chain_id = key_and_chain(settings, keystore, password_file, account,
+                                  "give the node's key as")
     config = NodeConfig(NodeType[node_type.name.upper()], key, chain_id, settings,
                         version("noderr"))
     status = asyncio.run(run_node(config, _say))
@@ -69,6 +62,27 @@ def run(
 def _say(line: str) -> None:
     typer.echo(line)
     sys.stdout.flush()
+
+
+def key_and_chain(settings: NodeSettings, keystore: Path | None, password_file: Path | None,
+                  account: int | None, asking: str) -> tuple[NodeKey, int]:
+    """The key given exactly one way (keystore + password file, or an anvil account on the
+    local chain) and the chain's id; one `error:` line (starting with `asking` when the key is
+    not given exactly one way) otherwise."""
+    from node.runtime.keys import KeyLoadError, anvil_account, from_keystore
+
+    by_account = account is not None and keystore is None and password_file is None
+    by_keystore = account is None and keystore is not None and password_file is not None
+    if not (by_account or by_keystore):
+        raise fail(f"{asking} --keystore FILE --password-file FILE (or, on the local chain "
+                   "only, --account N)")
+    chain_id = _chain_id(settings)
+    try:
+        key = (anvil_account(account, chain_id) if by_account  # type: ignore[arg-type]
+               else from_keystore(keystore, password_file))  # type: ignore[arg-type]
+    except KeyLoadError as error:
+        raise fail(str(error)) from None
+    return key, chain_id
 
 
 def _chain_id(settings: NodeSettings) -> int:

@@ -19,7 +19,6 @@ from typing import Annotated
 import typer
 
 from noderr.console import fail
-from noderr.jsonrpc import JsonRpcError, call
 
 CENT = Decimal("0.01")
 trade_app = typer.Typer(help="PAPER trading: the desk the Guardians protect.",
@@ -107,26 +106,13 @@ def paper(
 def guarded(replay, keystore: Path | None, password_file: Path | None, account: int | None):
     """The replay with every order asked of the Guardian nodes; one line and exit 1 when the
     key does not load, cannot sign in, holds no active license or the bus is down."""
+    from node.cli import key_and_chain
     from node.runtime.desk import DeskRefused, GuardedDeskConfig, run_guarded
-    from node.runtime.keys import KeyLoadError, anvil_account, from_keystore
     from node.settings import GuardianSettings, get_node_settings
 
-    settings = get_node_settings()
-    by_account = account is not None and keystore is None and password_file is None
-    by_keystore = account is None and keystore is not None and password_file is not None
-    if not (by_account or by_keystore):
-        raise fail("--guardians needs the desk's key: --keystore FILE --password-file FILE (or, "
-                   "on the local chain only, --account N)")
-    try:
-        chain_id = int(call(settings.rpc_url, "eth_chainId"), 16)
-    except (JsonRpcError, TypeError, ValueError) as error:
-        raise fail(f"cannot read the chain id from {settings.rpc_url}: {error}") from None
-    try:
-        key = (anvil_account(account, chain_id) if by_account
-               else from_keystore(keystore, password_file))  # type: ignore[arg-type]
-    except KeyLoadError as error:
-        raise fail(str(error)) from None
-    config = GuardedDeskConfig(key, chain_id, settings, GuardianSettings())
+    key, chain_id = key_and_chain(get_node_settings(), keystore, password_file, account,
+                                  "--guardians needs the desk's key:")
+    config = GuardedDeskConfig(key, chain_id, get_node_settings(), GuardianSettings())
     try:
         return asyncio.run(run_guarded(config, replay, _say_on_stderr,
                                        lambda desk: desk.records()))
