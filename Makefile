@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(BIN):$(PATH)
 # ape-vyper finds the compiler through vvm in a folder of `vyper-<version>` binaries.
 export VVM_BINARY_PATH := $(CURDIR)/.vvm
 
-.PHONY: setup test test-contracts test-indexer lint demo bench-gas bench-feed-gas bench-indexer bench-api bench-vault bench-ml bench-bus bench-oracle bench-guardian bench-node db-upgrade clean
+.PHONY: setup test test-contracts test-indexer lint demo bench-gas bench-feed-gas bench-indexer bench-api bench-vault bench-ml bench-ml-device bench-bus bench-oracle bench-guardian bench-node db-upgrade clean
 
 setup: $(STAMP)
 
@@ -75,3 +75,7 @@ clean:
 
 bench-ml: setup
 	$(BIN)/python benchmarks/ml.py --write
+
+# On a machine with CUDA (the CPU columns alone elsewhere).
+bench-ml-device: setup
+	$(BIN)/python benchmarks/ml_device.py --write

@@ -129,8 +129,8 @@ def report(feature: dict, fits: dict[str, dict[str, float]], serving: dict,
         "## ML", "",
         f"`make bench-ml` (benchmarks/ml.py), {when}, {os.cpu_count()} cores shared with other "
         f"work (load average {load:.1f} at the end), torch {torch.__version__} on CPU with "
-        f"{threads} thread(s). No GPU was available to this run, so there is no CPU/GPU "
-        "comparison.", "",
+        f"{threads} thread(s). The CPU/GPU comparison is benchmarks/ml_device.py's section "
+        "below, \"ML on CPU and GPU\".", "",
         "| measurement | figure |", "|---|---:|",
         f"| features, ml.features ({feature['rows']:,} rows of S&P 500) | "
         f"{feature['ours_rows_s']:,.0f} rows/s |",

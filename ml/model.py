@@ -181,10 +181,12 @@ class VolatilityModel:
         yield net
         for _ in range(epochs):
             net.train()
-            for batch in torch.randperm(len(x), generator=generator).split(
-                    self.hyper.batch_size):
+            # One copy of the epoch's order to the device, not two per mini-batch: on a GPU
+            # the per-batch copies cost more than the step itself.
+            order = torch.randperm(len(x), generator=generator).to(self.device)
+            for batch in order.split(self.hyper.batch_size):
                 optimiser.zero_grad()
-                qlike_loss(net(x[batch.to(self.device)]), y[batch.to(self.device)]).backward()
+                qlike_loss(net(x[batch]), y[batch]).backward()
                 optimiser.step()
             yield net
 
