@@ -12,12 +12,12 @@ export VVM_BINARY_PATH := $(CURDIR)/.vvm
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml constraints.txt package.json package-lock.json ml/volatility.proto
+$(STAMP): pyproject.toml constraints.txt package.json package-lock.json client/volatility.proto
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	$(BIN)/python -m grpc_tools.protoc -I. --python_out=. --pyi_out=. --grpc_python_out=. \
-	  ml/volatility.proto
+	  client/volatility.proto
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p .vvm && ln -sf $(BIN)/vyper .vvm/vyper-0.4.3
 	test -x /usr/bin/chromium || (apt-get update -qq && \

@@ -33,8 +33,8 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
+from client.grpc_code import messages, services
 from ml import artifact, data, features
-from ml.grpc_code import messages, services
 from ml.model import Hyperparameters, VolatilityModel
 from ml.panel import build
 from ml.server import start

@@ -1,4 +1,4 @@
-"""The gRPC server of the volatility model (ml/volatility.proto) and the standard health
+"""The gRPC server of the volatility model (client/volatility.proto) and the standard health
 service. Every Predict/PredictBatch call is authorized by the license gate first; the health
 service answers anyone, as load balancers expect."""
 
@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
+from client.grpc_code import messages, services
 from ml import features
 from ml.artifact import Artifact
 from ml.data import DataError, validate
-from ml.grpc_code import messages, services
 from ml.license_gate import LicenseGate, Verdict, backend_nodes_me
 from ml.settings import MLSettings
 

@@ -13,35 +13,20 @@ import pandas as pd
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from client.grpc_code import messages, services
 from ml import artifact, features
-from ml.grpc_code import messages, services
 from ml.license_gate import LicenseGate, backend_nodes_me
 from ml.model import VolatilityModel
 from ml.panel import Panel
 from ml.server import SERVICE_NAME, start
 from ml.settings import MLSettings
-from tests.ml.fake_backend import SLOW, FakeBackend, fake_backend
+from tests.ml.fake_backend import SLOW, FakeBackend
 
 
 @pytest.fixture(scope="module")
-def backend() -> Iterator[FakeBackend]:
-    with fake_backend() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory,
-           small_model: VolatilityModel) -> artifact.Artifact:
-    return artifact.load(artifact.save(small_model, tmp_path_factory.mktemp("ml") / "served"))
-
-
-@pytest.fixture(scope="module")
-def channel(backend: FakeBackend, loaded: artifact.Artifact) -> Iterator[grpc.Channel]:
-    settings = MLSettings(api_url=backend.url, ml_auth_cache_seconds=60, ml_auth_timeout=5)
-    server, port = start(loaded, settings, "127.0.0.1", 0)
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as opened:
+def channel(served: int) -> Iterator[grpc.Channel]:
+    with grpc.insecure_channel(f"127.0.0.1:{served}") as opened:
         yield opened
-    server.stop(grace=None)
 
 
 @pytest.fixture(scope="module")
@@ -192,8 +177,8 @@ def test_missing_generated_code_says_how_to_build_it(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    script = ("import sys; sys.modules['ml.volatility_pb2'] = None\n"
-              "try:\n    import ml.grpc_code\nexcept ImportError as e:\n    print(e)")
+    script = ("import sys; sys.modules['client.volatility_pb2'] = None\n"
+              "try:\n    import client.grpc_code\nexcept ImportError as e:\n    print(e)")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).parents[2]).stdout
     assert "make setup" in out
