@@ -22,6 +22,8 @@ def train(
     data_source: str = typer.Option("sp500", "--data",
                                     help="sp500, nasdaq (arch's 1999-2018 daily) or an OHLCV CSV."),
     device: str = typer.Option("cpu", help="cpu or cuda."),
+    evaluation: bool = typer.Option(True, "--evaluation/--no-evaluation",
+                                    help="Skip the walk-forward (minutes): fit and save only."),
 ) -> None:
     """Walk-forward evaluation, then the model fitted on all the data, saved as an artifact."""
     settings = _prepared_settings()
@@ -31,10 +33,11 @@ def train(
 
     try:
         path, outcome = run_training(data_source, settings.artifact_dir(), seed=settings.ml_seed,
-                                     device=resolve_device(device))
+                                     device=resolve_device(device), evaluation=evaluation)
     except (data.DataError, ValueError) as error:
         raise fail(str(error)) from error
-    typer.echo(_table(outcome.table(), outcome.window()))
+    typer.echo(_table(outcome.table(), outcome.window()) if outcome
+               else "not evaluated (--no-evaluation): the artifact's metrics say so")
     typer.echo(f"artifact: {path}")
 
 

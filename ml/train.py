@@ -56,11 +56,12 @@ def walk_forward(frame: pd.DataFrame, seed: int = 0, device: str = "cpu",
 
 
 def train(source: str, root: Path, seed: int = 0, device: str = "cpu",
-          quiet: bool = False) -> tuple[Path, Outcome]:
-    """Evaluate walk-forward, then fit the model on every row and save it under `root`."""
+          quiet: bool = False, evaluation: bool = True) -> tuple[Path, Outcome | None]:
+    """Evaluate walk-forward (unless `evaluation` is off: the artifact then says it was not
+    evaluated), then fit the model on every row and save it under `root`."""
     frame = data.load(source)
-    outcome = walk_forward(frame, seed=seed, device=device, quiet=quiet)
-    panel = outcome.panel
+    outcome = walk_forward(frame, seed=seed, device=device, quiet=quiet) if evaluation else None
+    panel = outcome.panel if outcome else build(frame)
     model = VolatilityModel(seed=seed, device=device)
     model.fit(panel, panel.last)
     first = panel.first + model.span - 1
@@ -71,7 +72,8 @@ def train(source: str, root: Path, seed: int = 0, device: str = "cpu",
         training_window={"first": str(panel.dates[first].date()),
                          "last": str(panel.dates[panel.last].date()),
                          "rows": panel.last - first},
-        metrics={**outcome.window(), "models": outcome.table()})
+        metrics=({**outcome.window(), "models": outcome.table()} if outcome
+                 else {"evaluated": False}))
     return path, outcome
 
 

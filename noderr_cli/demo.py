@@ -1,6 +1,6 @@
 """`noderr demo`: the whole local stack in one command, stopped with Ctrl-C: anvil, the
-contracts, a fresh embedded database, the indexer, the backend API, the dashboard and the
-bus, a few applications seeded through the signed Typeform webhook, and a small node
+contracts, a fresh embedded database, the indexer, the backend API, the dashboard, the bus,
+the ML server, a few applications seeded through the signed Typeform webhook, and a small node
 network (noderr_cli/demo_network.py)."""
 
 from __future__ import annotations
@@ -27,11 +27,12 @@ from noderr_cli.deploy import run_deploy
 from noderr_cli.seed import seed
 from noderr_cli.services import (
     DEMO_FORM_ID,
+    ML_PORT,
     Services,
     accepts_connections,
-    answers,
     backend_services,
     ensure_vault_keyring,
+    ml_service,
     running,
 )
 from onchain.anvil import start_anvil
@@ -91,8 +92,8 @@ def check_ports_free(rpc_url: str, bus_url: str) -> None:
     if accepts_connections(bus_url):
         raise RuntimeError(f"something already listens at {bus_url}: stop it or set "
                            "NODERR_BUS_URL to a free local port")
-    for port in (8000, 8501):
-        if answers(f"http://127.0.0.1:{port}/"):
+    for port in (8000, 8501, ML_PORT):
+        if accepts_connections(f"tcp://127.0.0.1:{port}"):
             raise RuntimeError(f"something already listens on 127.0.0.1:{port}: stop it")
 
 
@@ -117,6 +118,11 @@ def run_demo(settings: Settings, log: Log, network: bool = True) -> None:
                 raise RuntimeError(f"seeding the demo applications failed: {error}") from None
             with contextlib.ExitStack() as nodes:
                 lines = summary(deployment, services)
+                log("Starting the ML server (the first demo trains its model: about a "
+                    "minute)…")
+                target = nodes.enter_context(ml_service(services, settings.data_dir / "logs"))
+                lines.append(f"ML         {target}  (gRPC volatility forecasts for licensed "
+                             "Oracle and Guardian nodes)")
                 if network:
                     log("Starting the node network (4 validators, 2 oracles, 2 guardians)…")
                     lines += nodes.enter_context(node_network(

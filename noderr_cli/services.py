@@ -137,3 +137,31 @@ def backend_services(services: Services, log_dir: Path,
             ["dashboard", "--port", str(services.dashboard_port)], services, logs["dashboard"])))
         wait_http(f"{services.dashboard_url}/_stcore/health", ui, logs["dashboard"])
         yield
+
+
+ML_PORT = 50051
+
+
+@contextlib.contextmanager
+def ml_service(services: Services, log_dir: Path, port: int = ML_PORT) -> Iterator[str]:
+    """The ML server on 127.0.0.1:`port`, yielding its gRPC target. Without an artifact in
+    NODERR_ML_DIR it first fits one on S&P 500 (no walk-forward: about a minute on one core);
+    later runs reuse it."""
+    from ml.settings import get_ml_settings
+
+    log_path = log_dir / "ml.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    if not any(get_ml_settings().artifact_dir().glob("*/manifest.json")):
+        with log_path.open("ab") as log:
+            subprocess.run([sys.executable, "-m", "noderr_cli", "ml", "train", "--data", "sp500",
+                            "--no-evaluation"], check=True, env=services.env(), stdout=log,
+                           stderr=subprocess.STDOUT)
+    target = f"127.0.0.1:{port}"
+    with running(start_service(["ml", "serve", "--port", str(port)], services,
+                               log_path)) as server:
+        deadline = time.monotonic() + 60
+        while not accepts_connections(f"grpc://{target}"):
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the ML server did not start on {target}; see {log_path}")
+            time.sleep(0.2)
+        yield target

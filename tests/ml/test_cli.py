@@ -90,6 +90,16 @@ def test_train_writes_a_loadable_artifact(short_csv: Path, ml_dir: Path, evaluat
     assert manifest["metrics"]["models"] == evaluated["models"]
 
 
+def test_train__no_evaluation_saves_an_artifact_that_says_so(short_csv: Path,
+                                                              ml_dir: Path) -> None:
+    result = runner.invoke(ml_app, ["train", "--data", str(short_csv), "--no-evaluation"])
+    assert result.exit_code == 0, result.output
+    assert "QLIKE" not in result.stdout and "not evaluated" in result.stdout
+    manifest = artifact.load(artifact.newest(ml_dir)).manifest
+    assert manifest["metrics"] == {"evaluated": False}
+    assert manifest["training_window"]["rows"] == 374
+
+
 def test_cuda_without_a_gpu_is_one_error_line(short_csv: Path, ml_dir: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     import torch
