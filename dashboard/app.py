@@ -25,7 +25,8 @@ def pages(ctx: Context) -> list[st.Page]:
                               url_path="applications"))
     if ctx.me:
         chosen += [st.Page(PAGES / f"{name}.py", title=name.title(), url_path=name)
-                   for name in ("licenses", "audit", "governance", "monitoring", "network")]
+                   for name in ("licenses", "audit", "governance", "monitoring", "network",
+                                "trading")]
     return chosen
 
 

@@ -1,19 +1,26 @@
 """Network: every node with its type, license, status and last heartbeat; the functions they
-ran, failures first; the catalogue of the 55 functions. All from the backend's public
-`/network/*` reads."""
+ran, failures first; each feed's recent on-chain rounds as a chart; the catalogue of the 55
+functions. All from the backend's public `/network/*` and `/events` reads."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import streamlit as st
 
-from client.models import ExecutionItem
+from client.endpoints import EventFilters
+from client.models import ChainEvent, ExecutionItem
 from dashboard import ui
 from dashboard.session import Context, context
+from noderr.feeds import FEED_DECIMALS
 
 EXECUTIONS_SHOWN = 1000
 OUTCOME_ORDER = {"error": 0, "rejected": 1, "ok": 2}
 """Failures first: an error before a refused input before a success."""
+FEED_WINDOW = timedelta(minutes=5)
+"""How far back the feed charts reach: four feeds at one round every two seconds stay within
+one page of events."""
 
 
 def nodes(ctx: Context) -> None:
@@ -66,6 +73,38 @@ def summary(items: list[ExecutionItem]) -> pd.DataFrame:
                               ascending=[False, False, True]).reset_index(drop=True)
 
 
+def feeds(ctx: Context) -> None:
+    st.subheader("Feeds on-chain")
+    since = datetime.now(UTC) - FEED_WINDOW
+    page = ui.attempt("Cannot list the feeds' rounds", lambda: ctx.client().events(
+        EventFilters(event="Transmitted", since=since), limit=1000))
+    if page is None:
+        return
+    if not page.events:
+        st.write(f"No round has landed on-chain in the last {FEED_WINDOW.seconds // 60} "
+                 "minutes.")
+        return
+    history = feed_history(page.events)
+    latest = history.groupby("feed").tail(1).reset_index(drop=True)
+    st.caption(f"Each feed's agreed answers, as NodeFeed's Transmitted events, over the last "
+               f"{FEED_WINDOW.seconds // 60} minutes.")
+    st.dataframe(latest, hide_index=True)
+    for feed, rows in history.groupby("feed"):
+        st.markdown(f"**{feed}**")
+        st.line_chart(rows.set_index("at")["answer"])
+
+
+def feed_history(events: list[ChainEvent]) -> pd.DataFrame:
+    """One row per landed round: feed, round, answer (in units), signers, block, time."""
+    return pd.DataFrame([{
+        "feed": event.contract_name.removeprefix("NodeFeed."),
+        "round": int(event.args["round"]),
+        "answer": int(event.args["answer"]) / 10 ** FEED_DECIMALS,
+        "signers": len(event.args["signers"]), "block": event.block_number,
+        "at": event.block_timestamp, "tx_hash": event.tx_hash}
+        for event in events if event.args and event.contract_name.startswith("NodeFeed.")])
+
+
 def catalogue(ctx: Context) -> None:
     functions = ui.attempt("Cannot read the catalogue", lambda: ctx.client().network_functions())
     if functions is None:
@@ -80,4 +119,5 @@ st.header("Network")
 st.button("Refresh", key="refresh_network")
 nodes(ctx)
 executions(ctx)
+feeds(ctx)
 catalogue(ctx)
