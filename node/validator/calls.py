@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import Any
 
 from eth_abi import decode, encode
+from eth_abi.exceptions import DecodingError
 from eth_utils import is_hex_address, keccak, to_checksum_address
 
 from node.errors import InvalidParameter
@@ -44,7 +45,7 @@ class Function:
             return None
         try:
             return tuple(decode(self.types, calldata[4:]))
-        except Exception:  # eth_abi raises several unrelated types for malformed data
+        except DecodingError:
             return None
 
 

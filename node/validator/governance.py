@@ -219,9 +219,10 @@ def tally_proposal(votes: Iterable[CastVote], core: ProposalCore, *, live_supply
                    grace_period: int) -> Tally:
     """NodeGovernor's count and state of a proposal, from its VoteCast events and its record:
     quorum = ceil(numerator * live Validator supply at the snapshot / 100), reached by For +
-    Abstain; success = quorum reached and For > Against; the state as `state()` reads it at
-    `block` (the current block) and `timestamp`. A token counted twice means a corrupt mirror
-    (the governor refuses a second vote): InvalidParameter."""
+    Abstain; success = quorum reached and For > Against; the state as `state()` reads it in
+    block `block` at `timestamp` (a call on the pending block: the head's number + 1). A
+    token counted twice means a corrupt mirror (the governor refuses a second vote):
+    InvalidParameter."""
     counts = {Support.FOR: 0, Support.AGAINST: 0, Support.ABSTAIN: 0}
     voters: set[int] = set()
     for vote in votes:

@@ -5,6 +5,7 @@ implementation independent of the node's coincurve recovery."""
 from __future__ import annotations
 
 from eth_keys import keys
+from eth_keys.exceptions import BadSignature, ValidationError
 
 from node.consensus.messages import Commit, OracleValue, Prepare, PrePrepare
 from node.consensus.proposals import propose
@@ -25,7 +26,7 @@ def eth_keys_recover(digest: bytes, signature: bytes) -> str | None:
     try:
         signed = keys.Signature(signature[:64] + bytes((signature[64] - 27,)))
         return signed.recover_public_key_from_msg_hash(digest).to_checksum_address()
-    except Exception:  # eth_keys raises BadSignature or ValidationError for garbage
+    except (BadSignature, ValidationError):
         return None
 
 
