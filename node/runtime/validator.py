@@ -43,9 +43,11 @@ from node.errors import InvalidParameter, NonPositivePrice, StaleInput
 from node.execution import ExecutionLog
 from node.oracle.observation import InvalidObservation, Observation
 from node.runtime.chain import AbiFunction, Chain
+from node.runtime.consensus_watch import ConsensusWatch, recover_signer
 from node.runtime.keys import NodeKey
 from node.runtime.network import OBSERVATIONS, Network, Verified
 from node.settings import ValidatorSettings
+from node.validator.stake import consensus_domain
 from noderr import jsonrpc
 from noderr.deployment import Deployment
 from noderr.domain import NodeType
@@ -115,12 +117,7 @@ def consensus_codec(key: NodeKey, chain_id: int) -> Codec:
         signature = private.sign_recoverable(digest, hasher=None)
         return signature[:64] + bytes((signature[64] + 27,))
 
-    def recovered(digest: bytes, signature: bytes) -> str | None:
-        signer = recover(digest, signature)
-        return None if signer is None else checksum(signer)
-
-    return Codec(key.address, b"noderr.consensus" + chain_id.to_bytes(32, "big"), sign,
-                 recovered)
+    return Codec(key.address, consensus_domain(chain_id), sign, recover_signer)
 
 
 class Liveness:
@@ -164,6 +161,7 @@ class Context:
     codec: Codec
     settings: ValidatorSettings
     round_interval: float
+    watch: ConsensusWatch
     liveness: Liveness = field(default_factory=Liveness)
     tasks: set[asyncio.Task] = field(default_factory=set)
 
@@ -241,9 +239,11 @@ class FeedDriver:
             message = self.context.codec.decode(verified.payload)
         except InvalidMessage as error:
             log.warning("consensus message from %s refused: %s", verified.sender, error)
+            self.context.watch.refused(self.feed.feed_id, verified)
             return
         members = self.members.get(message.round) or active_validators(
             self.context.network.membership)
+        self.context.watch.received(self.feed.feed_id, verified, message, members)
         if message.sender != verified.sender or message.sender not in members:
             return
         current = (message.round == self.replica.round
@@ -392,7 +392,8 @@ class ValidatorDuties:
         settings = settings or ValidatorSettings()
         chain_id = network.bus.signer.domain.chain_id
         self.context = Context(network, log, key, chain_id, FeedChain(rpc_url, key, chain_id),
-                               consensus_codec(key, chain_id), settings, round_interval)
+                               consensus_codec(key, chain_id), settings, round_interval,
+                               ConsensusWatch(log, chain_id, key.address))
         self.drivers = {feed_id: FeedDriver(feed, self.context) for feed_id, feed in feeds.items()}
         self.started = 0
         self.subscribed = False

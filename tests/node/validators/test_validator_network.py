@@ -16,7 +16,8 @@ from tests.node.validators.conftest import FeedNetwork
 
 CONSENSUS_FUNCTIONS = {"propose_batch", "vote_prepare", "vote_commit", "validate_tx_signature",
                        "validate_report_payload", "schedule_transmission",
-                       "validate_nonce_and_replay", "track_liveness"}
+                       "validate_nonce_and_replay", "track_liveness", "detect_double_sign",
+                       "score_peer"}
 
 
 def test_rounds__four_validators__land_once_each_within_the_replayed_range(
