@@ -63,6 +63,9 @@ class GuardianSettings(BaseSettings):
         1.0, gt=0, description="Orders per second a requester may send after the burst.")
     guardian_fee_rate: float = Field(
         0.0, ge=0, lt=1, description="Fee rate the balance check adds to an order's cost.")
+    guardian_price_band: float = Field(
+        0.10, gt=0, lt=1, description="Largest distance of an order's limit price from the "
+                                      "feed price it is quoted against, as a fraction.")
     guardian_denylist: CommaList = Field(
         default_factory=list, description="Addresses whose orders are refused.")
     guardian_max_drawdown: float = Field(

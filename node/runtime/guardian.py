@@ -12,6 +12,9 @@ ExecutionLog under its catalogue name, the first refusal being the answer:
   set_trading_state         the order may trade in the requester's trading state
                             (check_trading_state: REDUCING lets only reducing orders through)
   check_order_notional_limit, check_position_limit, check_balance_sufficiency
+  evaluate_circuit_breaker  the price band: the order's limit price within
+                            NODERR_GUARDIAN_PRICE_BAND of the request's price (check_price_band,
+                            the circuit breaker's band applied to one order, recorded under it)
   check_order_rate_limit    last, so only an order that passed the others spends a token of
                             the requester's bucket (the guardian's own clock, never the
                             requester's)
@@ -52,6 +55,7 @@ from node.guardian.limits import (
     check_order_notional_limit,
     check_order_rate_limit,
     check_position_limit,
+    check_price_band,
 )
 from node.guardian.risk import compute_drawdown
 from node.guardian.shutdown import (
@@ -260,6 +264,8 @@ class GuardianDuties:
              lambda: check_balance_sufficiency(request.free_balance, order, request.price,
                                                position=held,
                                                fee_rate=settings.guardian_fee_rate)),
+            ("evaluate_circuit_breaker",
+             lambda: check_price_band(order, request.price, settings.guardian_price_band)),
             ("check_order_rate_limit", lambda: self._spend_token(requester)),
         ]
 

@@ -83,10 +83,11 @@ def test_decide__within_limits__every_check_passes_and_is_recorded():
 
     decision = duties.decide(requester, NodeType.ORACLE, request)
 
-    assert (decision.allowed, decision.check, decision.value) == (True, "pre_trade", 7)
+    assert (decision.allowed, decision.check, decision.value) == (True, "pre_trade", 8)
     assert [execution.function for execution in log.drain()] == [
         "check_license_validity", "screen_address_denylist", "set_trading_state",
         "check_order_notional_limit", "check_position_limit", "check_balance_sufficiency",
+        "evaluate_circuit_breaker",
         "check_order_rate_limit"]
 
 
@@ -123,3 +124,15 @@ def test_decide__instrument_price_refused__answered_with_the_check_that_refused(
     assert (decision.allowed, decision.check) == (False, "check_order_notional_limit")
     assert decision.reason.startswith("refused: NonPositivePrice")
     assert log.drain()[-1].outcome == "rejected"
+
+
+def test_decide__limit_price_beyond_the_band__refused_with_the_deviation():
+    requester = Account.create().address
+    duties, log = guardian(requester, guardian_price_band=0.05)
+    request = parse_request(request_payload(REQUEST_ID, desk_order("2", "80"), desk_context()))
+
+    decision = duties.decide(requester, NodeType.ORACLE, request)
+
+    assert (decision.allowed, decision.check, decision.limit) == (False, "price_band", 0.05)
+    assert decision.value == pytest.approx(0.2)
+    assert log.drain()[-1].function == "evaluate_circuit_breaker"
