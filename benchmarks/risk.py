@@ -1,0 +1,193 @@
+"""Risk benchmark (`make bench-risk`): what guarding an order costs.
+
+1. The full pre-trade check set in process, per order, exactly as a Guardian node answers a
+   request (GuardianDuties.decide: license, deny list of 1,000, trading state, notional,
+   position, balance, price band, rate, each recorded in the execution log): p50 / p99 latency
+   and orders/s on one core, against the same checks written as a plain pandas loop
+   (tests/node/guardian/pandas_reference.py, one DataFrame or Series per check), both on the
+   same orders, whose decisions are compared first. Goal: p99 < 1 ms.
+2. End-to-end order latency with the guardian round trip over a real nats-server at 1 and 3
+   guardians, every answer required (benchmarks/risk_bus.py: guardian processes with a
+   membership built directly, no chain or backend).
+3. Halt propagation (breach -> halt transaction -> indexed -> desk stopped) needs the whole
+   stack (anvil, indexer, backend); it is not re-measured here: the figure quoted is
+   tests/node/guardians/test_f_halt.py's.
+
+Print only: the lead records the figures in docs/benchmarks.md. About a minute in all."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pandas as pd
+from eth_account import Account
+from tqdm import tqdm
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from risk_bus import NoObserver, round_trips
+
+from node.bus.membership import Membership
+from node.desk.records import Order
+from node.execution import ExecutionLog
+from node.guardian.decisions import LimitDecision
+from node.guardian.shutdown import TradingState
+from node.runtime.guardian import GuardianDuties, RiskRequest
+from node.settings import GuardianSettings
+from noderr.domain import NodeType
+from tests.node.guardian import pandas_reference as pandas_impl
+
+IN_PROCESS_ORDERS = 20_000
+PANDAS_ORDERS = 1_000
+BUS_ORDERS = 300
+NOW = datetime(2024, 1, 2, 12, 0, tzinfo=UTC)
+REQUESTER = Account.from_key(bytes([7]) * 32).address
+MEMBERS = {Account.from_key(bytes([30 + i]) * 32).address: {NodeType(1 + i % 3)}
+           for i in range(49)} | {REQUESTER: {NodeType.ORACLE}}
+DENYLIST = [f"0x{10_000 + i:040x}" for i in range(1_000)]
+SETTINGS: dict[str, object] = {
+    "guardian_max_notional": 20_000.0, "guardian_max_position": 100.0,
+    "guardian_rate_capacity": 1e9, "guardian_rate_per_second": 1e9, "guardian_fee_rate": 1e-4,
+    "guardian_price_band": 0.05, "guardian_denylist": DENYLIST}
+HALT_PROPAGATION_S = 0.96
+"""tests/node/guardians/test_f_halt.py: the guardians' breach to the halt in the mirror."""
+
+
+def requests(count: int) -> list[RiskRequest]:
+    """Orders of 1 to 5 units at 5,000 around a position of 4: every 7th over the notional cap,
+    every 11th a limit order beyond the price band, the rest allowed."""
+    made = []
+    for number in range(count):
+        quantity = 5.0 if number % 7 == 0 else 1.0 + number % 4
+        limit = 5_500.0 if number % 11 == 0 else None
+        order = Order(f"bench-{number}", "SP500", "buy" if number % 2 else "sell",
+                      Decimal(quantity), NOW, "limit" if limit else "market",
+                      None if limit is None else Decimal(limit)).for_guardian()
+        made.append(RiskRequest(f"{number:08x}", order, NOW + timedelta(microseconds=number),
+                                5_000.0, {"SP500": 4.0}, 1e6, TradingState.ACTIVE))
+    return made
+
+
+def guardian() -> GuardianDuties:
+    membership = Membership()
+    membership.update(1, [(address, kind, index) for index, (address, kinds)
+                          in enumerate(MEMBERS.items()) for kind in kinds])
+    return GuardianDuties(SimpleNamespace(membership=membership), ExecutionLog(),
+                          GuardianSettings(**SETTINGS), NoObserver())
+
+
+class PandasChecks:
+    """The guardian's checks in its order, each the plain pandas way; the rate bucket kept in a
+    pandas Series as tests/node/guardian/pandas_reference.rate_limit_admitted keeps it."""
+
+    def __init__(self) -> None:
+        self.bucket = pd.Series({"tokens": SETTINGS["guardian_rate_capacity"], "at": NOW})
+
+    def __call__(self, request: RiskRequest) -> tuple[bool, str]:
+        order, cap = request.order, SETTINGS["guardian_max_notional"]
+        held = request.positions.get(order.instrument, 0.0)
+        for allowed, check in (
+            (lambda: pandas_impl.license_valid(REQUESTER, NodeType.ORACLE, MEMBERS),
+             "license_validity"),
+            (lambda: not pandas_impl.denylist_hits([REQUESTER], DENYLIST), "address_denylist"),
+            (lambda: self.state_allows(request.trading_state, held, order.signed_quantity),
+             "trading_state"),
+            (lambda: pandas_impl.order_notional_allowed(order, request.price,
+                                                        {order.instrument: cap}),
+             "order_notional"),
+            (lambda: pandas_impl.position_allowed(request.positions, order, {
+                order.instrument: SETTINGS["guardian_max_position"]}), "position"),
+            (lambda: pandas_impl.balance_required(order, request.price, held, SETTINGS[
+                "guardian_fee_rate"]) <= request.free_balance, "balance"),
+            (lambda: pandas_impl.price_band_deviation(order, request.price)
+             <= SETTINGS["guardian_price_band"], "price_band"),
+            (lambda: self.spend_token(request.at), "order_rate"),
+        ):
+            if not allowed():
+                return False, check
+        return True, "pre_trade"
+
+    @staticmethod
+    def state_allows(state: TradingState, held: float, signed: float) -> bool:
+        book = pd.Series({"held": held, "after": held + signed})
+        reducing = book.abs()["after"] < book.abs()["held"] and book.prod() >= 0
+        return state is TradingState.ACTIVE or (state is TradingState.REDUCING and reducing)
+
+    def spend_token(self, at: datetime) -> bool:
+        elapsed = (at - self.bucket["at"]).total_seconds()
+        tokens = min(SETTINGS["guardian_rate_capacity"],
+                     self.bucket["tokens"] + elapsed * SETTINGS["guardian_rate_per_second"])
+        allowed = tokens >= 1
+        self.bucket = pd.Series({"tokens": tokens - 1 if allowed else tokens, "at": at})
+        return allowed
+
+
+def timed(decide: Callable[[RiskRequest], object], batch: list[RiskRequest],
+          label: str) -> tuple[list[float], float]:
+    """Each request's latency in µs, and the orders per second of the whole loop."""
+    latencies = []
+    began = time.perf_counter()
+    for request in tqdm(batch, desc=label, unit="order", mininterval=0.5):
+        start = time.perf_counter()
+        decide(request)
+        latencies.append((time.perf_counter() - start) * 1e6)
+    return latencies, len(batch) / (time.perf_counter() - began)
+
+
+def ours(duties: GuardianDuties) -> Callable[[RiskRequest], LimitDecision]:
+    def decide(request: RiskRequest) -> LimitDecision:
+        decision = duties.decide(REQUESTER, NodeType.ORACLE, request)
+        duties.log.drain()
+        return decision
+    return decide
+
+
+def percentiles(latencies: list[float]) -> tuple[float, float]:
+    quantiles = statistics.quantiles(latencies, n=100)
+    return quantiles[49], quantiles[98]
+
+
+def in_process() -> bool:
+    batch = requests(IN_PROCESS_ORDERS)
+    decide, baseline = ours(guardian()), PandasChecks()
+    agreeing = sum(((d := decide(r)).allowed, d.check) == baseline(r)
+                   for r in batch[:PANDAS_ORDERS])
+    fresh, baseline = ours(guardian()), PandasChecks()
+    latencies, rate = timed(fresh, batch, "in process, GuardianDuties.decide")
+    pandas_latencies, pandas_rate = timed(baseline, batch[:PANDAS_ORDERS], "plain pandas loop")
+    (p50, p99), (pandas_p50, pandas_p99) = percentiles(latencies), percentiles(pandas_latencies)
+    print(f"\nfull pre-trade check set, in process ({len(batch)} orders; pandas "
+          f"{len(pandas_latencies)}; decisions agree on {agreeing}/{PANDAS_ORDERS}):")
+    print(f"  ours   p50 {p50:8.1f} µs  p99 {p99:8.1f} µs  {rate:10,.0f} orders/s on one core")
+    print(f"  pandas p50 {pandas_p50:8.1f} µs  p99 {pandas_p99:8.1f} µs  {pandas_rate:10,.0f} "
+          f"orders/s")
+    print(f"  ratio ours/pandas: p50 {p50 / pandas_p50:.3f}, p99 {p99 / pandas_p99:.3f}, "
+          f"throughput x{rate / pandas_rate:.1f}; goal p99 < 1000 µs: "
+          f"{'met' if p99 < 1000 else 'MISSED'}")
+    return agreeing == PANDAS_ORDERS and p99 < 1000
+
+
+def over_the_bus() -> None:
+    trips = [round_trips(count, BUS_ORDERS, SETTINGS) for count in (1, 3)]
+    print("\nend-to-end order latency, desk -> guardians -> desk over nats-server:")
+    for each in trips:
+        print(f"  {each.summary()}")
+
+
+def main() -> int:
+    passed = in_process()
+    over_the_bus()
+    print(f"\nhalt propagation (breach -> halt tx -> indexed -> desk stopped): not re-measured "
+          f"here (needs the whole stack); tests/node/guardians/test_f_halt.py measured "
+          f"{HALT_PROPAGATION_S} s from the breach to the halt in the mirror")
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
