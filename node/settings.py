@@ -63,12 +63,19 @@ class GuardianSettings(BaseSettings):
         1.0, gt=0, description="Orders per second a requester may send after the burst.")
     guardian_fee_rate: float = Field(
         0.0, ge=0, lt=1, description="Fee rate the balance check adds to an order's cost.")
+    guardian_price_band: float = Field(
+        0.10, gt=0, lt=1, description="Largest distance of an order's limit price from the "
+                                      "feed price it is quoted against, as a fraction.")
     guardian_denylist: CommaList = Field(
         default_factory=list, description="Addresses whose orders are refused.")
     guardian_max_drawdown: float = Field(
         0.25, gt=0, lt=1, description="Drawdown of a guarded desk's equity (a fraction of its "
                                       "peak), or loss since its start (of its initial "
                                       "equity), at which the guardians halt the network.")
+    guardian_max_var: float = Field(
+        0.05, gt=0, description="99% value at risk of a guarded desk's equity over one step "
+                                "(historical and EWMA), as a fraction of the equity, above "
+                                "which the guardians let only risk-reducing orders through.")
     guardian_answers_required: int = Field(
         1, ge=1, description="Guardian answers a desk waits for before an order may trade.")
     guardian_answer_timeout: float = Field(

@@ -18,6 +18,7 @@ from node.guardian.limits import (
     check_order_notional_limit,
     check_order_rate_limit,
     check_position_limit,
+    check_price_band,
 )
 from node.guardian.shutdown import TradingState, check_trading_state
 
@@ -40,19 +41,22 @@ RiskGate = Callable[[Order, RiskContext], LimitDecision]
 
 class LocalRiskGate:
     """The Guardian pre-trade checks in process, in order: trading state, notional per order,
-    position cap, balance, then the submit rate (last, so that only an order that passed the
+    position cap, balance, price band (a limit price within `price_band` of the feed price),
+    then the submit rate (last, so that only an order that passed the
     others spends a token). The first that refuses is the answer; else an allowing decision
     of check "pre_trade" whose value is the number of checks passed."""
 
-    CHECKS = 5
+    CHECKS = 6
 
     def __init__(self, notional_limits: Mapping[str, float],
                  position_limits: Mapping[str, float], *, rate_capacity: float = 10.0,
-                 rate_per_second: float = 1.0, fee_rate: float = 0.0) -> None:
+                 rate_per_second: float = 1.0, fee_rate: float = 0.0,
+                 price_band: float = 0.10) -> None:
         self._notional_limits = dict(notional_limits)
         self._position_limits = dict(position_limits)
         self._rate = (rate_capacity, rate_per_second)
         self._fee_rate = fee_rate
+        self._price_band = price_band
         self._bucket: TokenBucket | None = None
 
     def __call__(self, order: Order, context: RiskContext) -> LimitDecision:
@@ -64,6 +68,7 @@ class LocalRiskGate:
             lambda: check_position_limit(context.positions, checked, self._position_limits),
             lambda: check_balance_sufficiency(context.free_balance, checked, context.price,
                                               position=held, fee_rate=self._fee_rate),
+            lambda: check_price_band(checked, context.price, self._price_band),
             lambda: self._spend_token(context.at),
         ):
             decision = decide()

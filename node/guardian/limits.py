@@ -1,8 +1,10 @@
 """Position limit enforcement: the pre-trade checks of one order, as nautilus_trader's
 RiskEngine makes them (max notional per order per instrument, a submit rate throttle) plus a
-position cap and a balance check. Each answers a LimitDecision naming the check and its
-numbers. An instrument without a configured limit is refused (UnknownInstrument): the desk
-fails closed on a refusal, so a missing limit never lets an order through."""
+position cap, a balance check and a price band (the exchanges' price collar: a limit price too
+far from the reference price is refused, a fat finger caught before the venue). Each answers a
+LimitDecision naming the check and its numbers. An instrument without a configured limit is
+refused (UnknownInstrument): the desk fails closed on a refusal, so a missing limit never lets
+an order through."""
 
 from __future__ import annotations
 
@@ -115,3 +117,19 @@ def check_balance_sufficiency(free_balance: float, order: Order, price: float, *
     allowed = required <= balance
     return LimitDecision(allowed, "balance", required, balance,
                          f"order needs {required:.2f}, free balance {balance:.2f}")
+
+
+def check_price_band(order: Order, reference: float, band: float) -> LimitDecision:
+    """|order price - reference| / reference against `band` (a fraction in (0, 1)): the order's
+    limit price against the reference price (the agreed feed value the order is priced from).
+    A market order trades at the reference and is always within."""
+    checked = guardian_checks.order(order)
+    mark = checks.positive_scalar("reference", reference)
+    checks.require(0 < band < 1, f"band must be in (0, 1), got {band}")
+    price = _execution_price(checked, mark)
+    deviation = abs(price - mark) / mark
+    allowed = deviation <= band
+    return LimitDecision(allowed, "price_band", deviation, band,
+                         f"price {price:g} is {deviation:.2%} from "
+                         f"the reference {mark:g}, {'within' if allowed else 'beyond'} the "
+                         f"{band:.2%} band")

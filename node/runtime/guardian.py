@@ -12,6 +12,9 @@ ExecutionLog under its catalogue name, the first refusal being the answer:
   set_trading_state         the order may trade in the requester's trading state
                             (check_trading_state: REDUCING lets only reducing orders through)
   check_order_notional_limit, check_position_limit, check_balance_sufficiency
+  evaluate_circuit_breaker  the price band: the order's limit price within
+                            NODERR_GUARDIAN_PRICE_BAND of the request's price (check_price_band,
+                            the circuit breaker's band applied to one order, recorded under it)
   check_order_rate_limit    last, so only an order that passed the others spends a token of
                             the requester's bucket (the guardian's own clock, never the
                             requester's)
@@ -30,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -52,14 +55,13 @@ from node.guardian.limits import (
     check_order_notional_limit,
     check_order_rate_limit,
     check_position_limit,
+    check_price_band,
 )
-from node.guardian.risk import compute_drawdown
 from node.guardian.shutdown import (
     TradingState,
     check_trading_state,
-    evaluate_kill_switch,
-    set_trading_state,
 )
+from node.guardian.watch import PortfolioWatch, RiskLimits
 from node.runtime.chain import AbiFunction, Chain
 from node.runtime.keys import NodeKey
 from node.runtime.network import Network, Verified
@@ -160,7 +162,9 @@ class GuardianDuties:
         self.buckets: dict[str, TokenBucket] = {}
         self.listening = False
         self.halting = halting
-        self.curves: dict[str, DeskCurve] = {}
+        self.limits = RiskLimits(max_drawdown=settings.guardian_max_drawdown,
+                                 max_var=settings.guardian_max_var)
+        self.desks: dict[str, DeskRun] = {}
 
     async def step(self) -> int:
         await self.observer.step()
@@ -171,45 +175,37 @@ class GuardianDuties:
                            SignedRequests(verifier.domain, verifier.membership,
                                           verifier.window_ms / 1000, verifier.clock))
             await requests.subscribe(REQUESTS, self._requested)
+            await self.network.subscribe(EQUITY, self.on_equity)
             if self.halting is not None:
-                await self.network.subscribe(EQUITY, self._equity)
                 await self.network.subscribe(HALT_SIGNATURES, self.halting.on_signature)
             self.listening = True
         return 0
 
-    async def _equity(self, message: Verified) -> None:
+    async def on_equity(self, message: Verified) -> None:
+        """A desk's equity point: watched, the desk's state moved, the halt called for once."""
         try:
             point = parse_equity(message.payload, message.sender)
         except MalformedRequest as error:
             log.warning("malformed equity point from %s: %s", message.sender, error)
             return
-        curve = self.curves.get(point.desk)
-        if curve is None or curve.run != point.run:
-            curve = self.curves[point.desk] = DeskCurve(point.run, point.initial)
-        curve.equity.append(point.equity)
+        desk = self.desks.get(point.desk)
+        if desk is None or desk.run != point.run:
+            desk = self.desks[point.desk] = DeskRun(point.run,
+                                                    PortfolioWatch(point.initial, self.limits))
         try:
-            triggers = self._triggers(curve)
+            assessment = desk.watch.observe(point.equity, run=self.log.run)
         except FunctionInputError as error:
             log.warning("equity of %s not evaluated: %s", point.desk, error)
             return
-        if curve.state is TradingState.ACTIVE and any(each.triggered for each in triggers):
-            with self.log.run("set_trading_state"):
-                curve.state = set_trading_state(curve.state, triggers, (), 1).state
-            reason = breach_reason(point.desk, triggers)
+        if assessment.state is not assessment.previous:
+            log.warning("desk %s %s -> %s: %s (ES %s)", point.desk, assessment.previous.value,
+                        assessment.state.value, assessment.reason(),
+                        ", ".join(f"{name} {es:.2%}" for name, es in assessment.es.items()))
+        if desk.watch.calls_for_halt(assessment):
+            reason = breach_reason(point.desk, assessment.triggers)
             log.warning("breach at %s: %s", self.clock().isoformat(), reason)
             if self.halting is not None:
                 self.halting.spawn(self.halting.breached(point.desk, reason))
-
-    def _triggers(self, curve: DeskCurve) -> list[Trigger]:
-        """The drawdown of the desk's curve and its loss since its start, each against
-        NODERR_GUARDIAN_MAX_DRAWDOWN (the kill switch's threshold: that fraction of the
-        initial equity, lost)."""
-        limit = self.settings.guardian_max_drawdown
-        with self.log.run("compute_drawdown"):
-            drawdown = compute_drawdown(curve.equity).current
-        with self.log.run("evaluate_kill_switch"):
-            kill = evaluate_kill_switch(curve.equity[-1] - curve.initial, -limit * curve.initial)
-        return [Trigger(drawdown >= limit, "max_drawdown", drawdown, limit), kill]
 
     async def _requested(self, message: Verified) -> None:
         request_id = message.payload.get("request_id")
@@ -260,16 +256,18 @@ class GuardianDuties:
              lambda: check_balance_sufficiency(request.free_balance, order, request.price,
                                                position=held,
                                                fee_rate=settings.guardian_fee_rate)),
+            ("evaluate_circuit_breaker",
+             lambda: check_price_band(order, request.price, settings.guardian_price_band)),
             ("check_order_rate_limit", lambda: self._spend_token(requester)),
         ]
 
     def _trading_state(self, requester: str, request: RiskRequest) -> TradingState:
         """The stricter of the requester's own state and the one its equity led to here."""
-        curve = self.curves.get(requester)
-        if curve is None or curve.state is TradingState.ACTIVE:
+        desk = self.desks.get(requester)
+        if desk is None or desk.watch.state is TradingState.ACTIVE:
             return request.trading_state
         return TradingState.HALTED if TradingState.HALTED in (
-            curve.state, request.trading_state) else TradingState.REDUCING
+            desk.watch.state, request.trading_state) else TradingState.REDUCING
 
     def _license(self, requester: str, node_type: NodeType) -> LimitDecision:
         held = self.network.membership.types_of(requester)
@@ -304,14 +302,12 @@ class DeskEquity:
     at: datetime
 
 
-@dataclass
-class DeskCurve:
-    """One run of a desk as followed here: its equity so far and the state it led to."""
+@dataclass(frozen=True)
+class DeskRun:
+    """One run of a desk as followed here: the watch of its equity."""
 
     run: str
-    initial: float
-    equity: list[float] = field(default_factory=list)
-    state: TradingState = TradingState.ACTIVE
+    watch: PortfolioWatch
 
 
 def parse_equity(payload: dict[str, Any], sender: str) -> DeskEquity:
@@ -327,9 +323,10 @@ def parse_equity(payload: dict[str, Any], sender: str) -> DeskEquity:
     return point
 
 
-def breach_reason(desk: str, triggers: list[Trigger]) -> str:
-    """Why the network halts, within NodeGuard's 128 bytes: the desk and the crossed numbers."""
-    drawdown, kill = triggers
+def breach_reason(desk: str, triggers: Sequence[Trigger]) -> str:
+    """Why the network halts, within NodeGuard's 128 bytes: the desk and the crossed numbers
+    (the drawdown and kill switch readings, the first two of an assessment's triggers)."""
+    drawdown, kill = triggers[:2]
     return (f"desk {desk} drawdown {drawdown.value:.2%} (max {drawdown.limit:.2%}), "
             f"P&L {kill.value:.2f} (kill {kill.limit:.2f})")
 

@@ -6,8 +6,9 @@ from decimal import Decimal
 import pytest
 
 from node.desk.desk import PaperDesk, run_feed
-from node.desk.gate import LocalRiskGate
+from node.desk.gate import LocalRiskGate, RiskContext
 from node.desk.portfolio import Portfolio
+from node.desk.records import Order
 from node.desk.strategy import VolTargetTrend
 from node.desk.venue import SimulatedVenue
 from node.guardian.shutdown import TradingState
@@ -139,3 +140,16 @@ def test_run_feed__same_seed_gives_the_same_run(sp500_300_days):
 
     assert run(5) == run(5)
     assert run(5) != run(6)
+
+
+def test_local_gate__limit_price_beyond_the_band__refused_with_the_deviation():
+    gate = LocalRiskGate(ROOMY, ROOMY, price_band=0.05)
+    far = Order("paper-1", "SP500", "buy", Decimal("1"), AT, "limit", Decimal("110"))
+    near = Order("paper-2", "SP500", "buy", Decimal("1"), AT, "limit", Decimal("104"))
+    context = RiskContext(AT, 100.0, {"SP500": 0.0}, 1e6, TradingState.ACTIVE)
+
+    refused, allowed = gate(far, context), gate(near, context)
+
+    assert (refused.allowed, refused.check, refused.limit) == (False, "price_band", 0.05)
+    assert refused.value == pytest.approx(0.10)
+    assert (allowed.allowed, allowed.check, allowed.value) == (True, "pre_trade", 6)

@@ -59,6 +59,12 @@ def order_notional_allowed(order: Order, price: float, limits: Mapping[str, floa
     return bool((orders["quantity"] * orders["price"] <= orders["cap"]).iloc[0])
 
 
+def price_band_deviation(order: Order, reference: float) -> float:
+    orders = pd.DataFrame([{"price": order.price if order.price is not None else reference,
+                            "reference": reference}])
+    return float((orders["price"] / orders["reference"] - 1).abs().iloc[0])
+
+
 def position_allowed(positions: Mapping[str, float], order: Order,
                      limits: Mapping[str, float]) -> bool:
     book = pd.Series(positions, dtype=float)

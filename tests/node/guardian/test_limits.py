@@ -16,6 +16,7 @@ from node.guardian.limits import (
     check_order_notional_limit,
     check_order_rate_limit,
     check_position_limit,
+    check_price_band,
 )
 from node.guardian.orders import Order
 from node.oracle.refusals import MalformedInput
@@ -193,3 +194,39 @@ def test_balance__refuses_bad_input() -> None:
         check_balance_sufficiency(1.0, order(), -1.0)
     with pytest.raises(NonFiniteInput):
         check_balance_sufficiency(1.0, order(), 1.0, position=math.inf)
+
+
+def test_price_band__limit_price_within_and_beyond_the_band_carry_the_numbers() -> None:
+    within = check_price_band(order(price=105.0), 100.0, 0.05)
+    beyond = check_price_band(order(side="sell", price=94.0), 100.0, 0.05)
+    assert (within.allowed, within.check, within.limit) == (True, "price_band", 0.05)
+    assert within.value == pytest.approx(0.05)
+    assert (beyond.allowed, beyond.check, beyond.limit) == (False, "price_band", 0.05)
+    assert beyond.value == pytest.approx(0.06)
+    assert "beyond the 5.00% band" in beyond.reason
+
+
+def test_price_band__a_market_order_trades_at_the_reference() -> None:
+    decision = check_price_band(order(), 100.0, 0.01)
+    assert (decision.allowed, decision.value) == (True, 0.0)
+
+
+@PROPERTIES
+@given(st.floats(1e-2, 1e4), st.floats(1e-2, 1e4), st.floats(1e-3, 0.99))
+def test_price_band__agrees_with_pandas(price, mark, band) -> None:
+    checked = order(price=price)
+    decision = check_price_band(checked, mark, band)
+    deviation = reference.price_band_deviation(checked, mark)
+    assert math.isclose(decision.value, deviation, rel_tol=1e-12, abs_tol=1e-15)
+    assert decision.allowed == (decision.value <= band)
+
+
+@pytest.mark.parametrize(("reference_price", "band", "error"), [
+    (0.0, 0.05, NonPositivePrice),
+    (math.nan, 0.05, NonFiniteInput),
+    (100.0, 0.0, InvalidParameter),
+    (100.0, 1.0, InvalidParameter),
+])
+def test_price_band__refuses_bad_input(reference_price, band, error) -> None:
+    with pytest.raises(error):
+        check_price_band(order(price=100.0), reference_price, band)

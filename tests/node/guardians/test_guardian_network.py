@@ -31,6 +31,7 @@ from tests.node.guardians.conftest import (
 )
 
 PRE_TRADE_FUNCTIONS = {"check_license_validity", "screen_address_denylist", "set_trading_state",
+                       "evaluate_circuit_breaker",
                        "check_order_notional_limit", "check_position_limit",
                        "check_balance_sufficiency", "check_order_rate_limit"}
 
