@@ -1,5 +1,6 @@
 """The Trading page (a desk's stored PAPER run, NodeGuard's halt with its reason and signers)
-and the Network page's feed chart (a round transmitted on-chain), on the live stack."""
+and the Network page's feed chart (a round transmitted on-chain), on the live stack: through
+AppTest, then in Debian's chromium (screenshots in test-artifacts/dashboard)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct
+from playwright.sync_api import Browser, expect
 
 from client import BackendClient
 from client.endpoints import EventFilters
@@ -19,6 +21,7 @@ from node.runtime.keys import anvil_account
 from noderr.domain import NodeType
 from noderr.feed_report import Report, sign_report, transmit_args
 from noderr.halt_report import GUARD_CONTRACT, Halt, halt_args, sign_halt
+from tests.dashboard.browser import go_to, open_page, provider_script, shot, sign_in
 from tests.dashboard.conftest import LiveStack, signed_in, texts
 from tests.fixtures_chain import GENESIS_VALIDATOR
 
@@ -151,3 +154,20 @@ def test_network_page__charts_the_feeds_landed_rounds(make_app, live, landed_rou
     row = latest.set_index("feed").loc["SP500"]
     assert (row["round"], row["answer"], row["signers"]) == (1, pytest.approx(landed_round,
                                                                               rel=1e-4), 1)
+
+
+def test_browser__network_and_trading_pages_show_feeds_and_the_halt(
+        browser: Browser, live: LiveStack, halted, desk_run, landed_round):
+    page = open_page(browser, live.services.dashboard_url,
+                     provider_script(live.services.rpc_url, live.admin))
+    sign_in(page)
+    go_to(page, "Network")
+    expect(page.get_by_text("Feeds on-chain")).to_be_visible()
+    expect(page.get_by_text("SP500", exact=True).first).to_be_visible()
+    assert page.get_by_test_id("stAlertContentError").all_inner_texts() == []
+    shot(page, "20-network-feeds")
+    go_to(page, "Trading")
+    expect(page.get_by_text("HALTED", exact=True)).to_be_visible()
+    expect(page.get_by_text(HALT_REASON).first).to_be_visible()
+    expect(page.get_by_text("Refused before the venue, by check")).to_be_visible()
+    shot(page, "21-trading-halted")
