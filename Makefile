@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(BIN):$(PATH)
 # ape-vyper finds the compiler through vvm in a folder of `vyper-<version>` binaries.
 export VVM_BINARY_PATH := $(CURDIR)/.vvm
 
-.PHONY: setup test test-contracts test-indexer lint demo bench-gas bench-feed-gas bench-indexer bench-api bench-vault bench-ml bench-ml-device bench-bus bench-oracle bench-guardian bench-risk bench-node db-upgrade clean
+.PHONY: setup test test-contracts test-indexer lint demo bench-gas bench-feed-gas bench-indexer bench-api bench-vault bench-ml bench-ml-device bench-bus bench-oracle bench-guardian bench-risk bench-network bench-node db-upgrade clean
 
 setup: $(STAMP)
 
@@ -69,6 +69,9 @@ bench-vault: setup
 
 bench-risk: setup
 	$(BIN)/python benchmarks/risk.py
+
+bench-network: setup
+	$(BIN)/python benchmarks/network_load.py --write
 
 bench-node: setup
 	$(BIN)/python benchmarks/node_lifecycle.py --write
