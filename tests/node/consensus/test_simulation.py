@@ -31,7 +31,8 @@ def test_simulation__n7_two_faulty__safe_and_live():
         first, second = seed % 7, (seed + 1 + seed // 7) % 7
         if first == second:
             second = (second + 1) % 7
-        faults = ((first, KINDS[seed % 4]), (second, KINDS[(seed // 4) % 4]))
+        faults = ((first, KINDS[seed % len(KINDS)]),
+                  (second, KINDS[(seed // len(KINDS)) % len(KINDS)]))
         run(Scenario(seed=seed, n=7, faults=faults, drop_rate=(0.05, 0.2)[seed % 2]))
 
 
