@@ -42,6 +42,7 @@ from node.consensus.wire import Codec, InvalidMessage
 from node.errors import InvalidParameter, NonPositivePrice, StaleInput
 from node.execution import ExecutionLog
 from node.oracle.observation import InvalidObservation, Observation
+from node.runtime.attendance import Attendance
 from node.runtime.chain import AbiFunction, Chain
 from node.runtime.consensus_watch import ConsensusWatch, recover_signer
 from node.runtime.keys import NodeKey
@@ -204,6 +205,7 @@ class FeedDriver:
         self.agreed: dict[int, Agreed] = {}
         self.early: dict[int, dict[str, tuple[Report, bytes]]] = {}
         self.landed = 0
+        self.attendance = Attendance(feed.feed_id, self.me, context.log)
         self._epoch = time.monotonic()
 
     def now(self) -> int:
@@ -225,10 +227,12 @@ class FeedDriver:
             kept[oracle] = (observation.round_id, observation.value, frame)
 
     async def start(self, round_number: int) -> None:
+        self._close_round()
         members = active_validators(self.context.network.membership)
         if self.me not in members:
             return
         self.members[round_number] = members
+        self.attendance.open(round_number, members)
         observations = [OracleValue(oracle, value, frame) for oracle, (_, value, frame)
                         in sorted(self.observations.get(round_number, {}).items())]
         leading = members[round_number % len(members)] == self.me
@@ -251,6 +255,7 @@ class FeedDriver:
         self.context.watch.received(self.feed.feed_id, verified, message, members)
         if message.sender != verified.sender or message.sender not in members:
             return
+        self.attendance.heard_from(message.sender)
         current = (message.round == self.replica.round
                    and self.replica.decision(message.round) is None)
         function = VOTES_ON_RECEIPT.get(type(message)) if current else None
@@ -286,6 +291,11 @@ class FeedDriver:
             raise InvalidParameter(f"report signature of round {report.round} is not "
                                    f"{sender}'s")
         return report, signature
+
+    def _close_round(self) -> None:
+        """The round ending now says why it was not decided, if a quorum did not answer."""
+        ending = self.attendance.round
+        self.attendance.close(ending is not None and self.replica.decision(ending) is not None)
 
     def _wake(self) -> None:
         self.context.spawn(self.on_timer())
