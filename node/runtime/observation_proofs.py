@@ -12,7 +12,8 @@ accepts it when:
   - its value is the value the proposal uses;
   - it is fresh: its oracle round is one that the consensus round covers
     ((c - 1) * every, c * every], so a signed observation of an earlier round is no proof.
-Each check is a signature recovery (about 60 µs); the replica checks a proposal once per round
+One check (a signature recovery, the payload parsed) takes about 0.2 ms on this loaded
+2-core machine, for a frame of about 270 bytes; the replica checks a proposal once per round
 whatever the number of certificates that carry it."""
 
 from __future__ import annotations
