@@ -1,6 +1,6 @@
 """The replicas over the seeded simulated network: safety after every decision, liveness once
 healed, over many seeds. Seed counts are sized for under 30 s on a loaded 2-core machine
-(about 12 s idle): 800 runs at n = 4 with one fault (200 per kind), 300 at n = 7 with two
+(about 15 s idle): 1,000 runs at n = 4 with one fault (200 per kind), 300 at n = 7 with two
 faults, 150 at n = 5 with an equivocator, losing a validator from round 2. A failure names
 the Scenario that replays it exactly."""
 
