@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -55,7 +55,9 @@ class Dropped(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """A verified message: signed by `sender`, who holds an active `node_type` license."""
+    """A verified message: signed by `sender`, who holds an active `node_type` license.
+    `frame` is the signed frame as received, for a receiver that relays the message as proof
+    of what `sender` said (a validator relays oracles' observations in its proposals)."""
 
     sender: str
     node_type: NodeType
@@ -63,6 +65,7 @@ class Message:
     timestamp_ms: int
     subject: str
     payload: dict[str, Any]
+    frame: bytes = field(default=b"", repr=False)
 
 
 class Verifier:
@@ -93,7 +96,7 @@ class Verifier:
             raise Dropped(DropReason.BAD_SIGNATURE, envelope.sender)
         node_type = self._licensed_type(frame)
         return Message(checksum(envelope.sender), node_type, envelope.sequence,
-                       envelope.timestamp_ms, subject, _payload(frame))
+                       envelope.timestamp_ms, subject, _payload(frame), data)
 
     def _licensed_type(self, frame: Frame) -> NodeType:
         envelope = frame.envelope

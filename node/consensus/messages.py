@@ -2,24 +2,30 @@
 
 Every message names its `sender`. Nothing here is signed: the bus envelope signs each message and
 the transport checks the signer (and every message embedded in a certificate) before the core
-sees it, so the core trusts `sender`. A certificate is a tuple of the signed messages themselves,
-which is what lets a replica that never saw them check a claim ("this value was prepared").
+sees it, so the core trusts `sender`. An oracle's value is different: the leader relays it, so
+it travels with the oracle's own signed observation (`OracleValue.proof`, opaque here), which
+the replica has checked by a callable the runtime injects. A certificate is a tuple of the
+signed messages themselves, which is what lets a replica that never saw them check a claim
+("this value was prepared").
 
 Values are the oracles' prices scaled by 10**8 (integers: no float for what goes on-chain)."""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 
 @dataclass(frozen=True)
 class OracleValue:
-    """One oracle's signed observation for the round, as the proposal carries it."""
+    """One oracle's observation for the round, as the proposal carries it: the value and
+    `proof`, the oracle's signed observation it comes from (for the runtime, the bus frame the
+    oracle published), without which a leader could make values up."""
 
     oracle: str
     value: int
+    proof: bytes = field(default=b"", repr=False)
 
 
 @dataclass(frozen=True)
@@ -32,9 +38,11 @@ class Proposal:
 
     @cached_property
     def digest(self) -> str:
-        """sha256 of the canonical text of the proposal (round, value, observations in order)."""
+        """sha256 of the canonical text of the proposal (round, value, observations in order,
+        each with the sha256 of its proof: a vote binds the evidence, not only the values)."""
         text = f"{self.round}|{self.value}|" + ";".join(
-            f"{item.oracle}={item.value}" for item in self.observations)
+            f"{item.oracle}={item.value}#{hashlib.sha256(item.proof).hexdigest()}"
+            for item in self.observations)
         return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -12,7 +12,9 @@ Rules (n members, f = (n - 1) // 3, quorum n - f, which is the chain's floor(2n 
 2f + 1 when n = 3f + 1; at other n two sets of 2f + 1 need not share an honest member: the
 simulation found a split decision at n = 5 with one equivocator when the quorum was 2f + 1):
 - the leader of the round's first view pre-prepares a proposal; a pre-prepare from anyone else,
-  for another view, or whose value is not the median of the observations it carries is ignored;
+  for another view, whose value is not the median of the observations it carries, or carrying
+  an observation that fails the injected check (the oracle's signature, license, freshness) is
+  ignored, and the view times out to the next leader;
 - a replica prepares (one prepare per view) after a valid pre-prepare, commits after a quorum of
   matching prepares, and decides after a quorum of matching commits for a proposal it knows;
 - when its view timer expires it asks for view v + 1 (ViewChange with its highest prepared
@@ -47,6 +49,7 @@ from node.consensus.messages import (
     Proposal,
     ViewChange,
 )
+from node.consensus.proposals import ObservationCheck
 
 MAX_BACKOFF = 16
 FUTURE_MESSAGES_PER_SENDER = 32
@@ -96,6 +99,9 @@ class _Round:
     mine: list[Message] = field(default_factory=list)
     view_deadline: int = 0
     retransmit_deadline: int = 0
+    valid: set[str] = field(default_factory=set)
+    """Digests of the proposals checked valid in this round (a proposal comes back in every
+    certificate and view change; its observations' signatures are checked once)."""
 
     @property
     def f(self) -> int:
@@ -120,7 +126,8 @@ class Replica:
     carry out the actions they return (the transport signs and sends, the caller wakes it)."""
 
     def __init__(self, me: str, *, timeout_ticks: int, retransmit_ticks: int,
-                 min_observations: int, history: int = 64) -> None:
+                 min_observations: int, check_observation: ObservationCheck,
+                 history: int = 64) -> None:
         if min(timeout_ticks, retransmit_ticks, min_observations, history) < 1:
             raise ValueError("timeout_ticks, retransmit_ticks, min_observations and history "
                              "must be >= 1")
@@ -128,6 +135,7 @@ class Replica:
         self.timeout_ticks = timeout_ticks
         self.retransmit_ticks = retransmit_ticks
         self.min_observations = min_observations
+        self.check_observation = check_observation
         self._history_size = history
         self._state: _Round | None = None
         self._history: OrderedDict[int, _Evidence] = OrderedDict()
@@ -149,18 +157,21 @@ class Replica:
     def start_round(self, round_number: int, members: Iterable[str],
                     observations: Iterable[OracleValue], now: int) -> list[Action]:
         """Open `round_number` among `members` (the round's validators; sorted here) with the
-        observations this replica holds (used if it leads a view of the round)."""
+        observations this replica holds (used if it leads a view of the round; those failing
+        the observation check are left out, as every other replica would refuse them)."""
         ordered = tuple(sorted(set(members)))
         if self.me not in ordered:
             raise ValueError(f"{self.me} is not a member of round {round_number}")
         if self._state is not None and round_number <= self._state.number:
             raise ValueError(f"round {round_number} is not after round {self._state.number}")
-        state = _Round(round_number, ordered, tuple(observations), view=round_number)
+        checked = tuple(item for item in observations
+                        if self.check_observation(round_number, item))
+        state = _Round(round_number, ordered, checked, view=round_number)
         self._state = state
         actions = self._arm_view_timer(state, now)
         if state.leader(state.view) == self.me and self._can_propose(state):
             proposal = proposals.propose(round_number, state.observations)
-            if proposals.is_valid(proposal, round_number, self.min_observations):
+            if self._valid_proposal(state, proposal):
                 actions += self._broadcast(state, PrePrepare(
                     self.me, round_number, state.view, proposal.digest, proposal), now)
         for message in self._take_future(round_number):
@@ -289,7 +300,7 @@ class Replica:
                 or not senders <= set(state.members) or len(views) != 1
                 or any(commit.round != state.number or commit.digest != proposal.digest
                        for commit in message.commits)
-                or not proposals.is_valid(proposal, state.number, self.min_observations)):
+                or not self._valid_proposal(state, proposal)):
             return []
         return self._decide(state, proposal, message.commits)
 
@@ -342,7 +353,7 @@ class Replica:
             return []
         proposal = (carried.pre_prepare.proposal if carried is not None
                     else proposals.propose(state.number, state.observations))
-        if not proposals.is_valid(proposal, state.number, self.min_observations):
+        if not self._valid_proposal(state, proposal):
             return []
         pre_prepare = PrePrepare(self.me, state.number, view, proposal.digest, proposal)
         return self._broadcast(state, NewView(self.me, state.number, view, chosen, pre_prepare),
@@ -389,7 +400,16 @@ class Replica:
         return (message.round == state.number and message.view >= state.number
                 and message.sender == state.leader(message.view)
                 and message.digest == message.proposal.digest
-                and proposals.is_valid(message.proposal, state.number, self.min_observations))
+                and self._valid_proposal(state, message.proposal))
+
+    def _valid_proposal(self, state: _Round, proposal: Proposal) -> bool:
+        if proposal.digest in state.valid:
+            return True
+        if not proposals.is_valid(proposal, state.number, self.min_observations,
+                                  self.check_observation):
+            return False
+        state.valid.add(proposal.digest)
+        return True
 
     def _valid_certificate(self, state: _Round, certificate: PreparedCertificate) -> bool:
         pre_prepare = certificate.pre_prepare

@@ -9,9 +9,14 @@ replicas run the honest code and tamper with what it sends:
 - `equivocate`: as leader, sends a different valid proposal (the median of the observations
   without the lowest one) to every other member, and votes for that one towards them;
 - `wrong_digest`: votes for a digest nobody proposed, and hides its prepared certificate;
+- `fabricate`: as leader, proposes (and votes for) a report over oracle values it made up, the
+  round deciding how: unsigned, "signed" by oracles that hold no license, or each a real
+  oracle's signature over another value;
 - `silent`: never sends anything; `crash`: honest until its crash tick, then nothing.
 Byzantine replicas do not forge other members' messages (the transport checks every signature,
-embedded ones included). Several equivocators collude: they split the members the same way.
+embedded ones included), nor the oracles' signatures, which `seal` stands in for (a digest of
+oracle, round and value) and `oracle_check` verifies as the runtime's check does. Several
+equivocators collude: they split the members the same way.
 
 After every decision the run checks SAFETY (no two non-Byzantine replicas decide different
 values for a round, and every decided value is the median of genuine observations); at the end
@@ -19,8 +24,10 @@ it checks LIVENESS (every live honest member decided every round by `liveness_de
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import random
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from itertools import count
 
@@ -35,11 +42,27 @@ from node.consensus.messages import (
     Proposal,
     ViewChange,
 )
+from node.consensus.proposals import ObservationCheck
 from node.consensus.replica import Decide, Replica, Send, StartTimer
 
-BYZANTINE = frozenset({"equivocate", "wrong_digest", "silent"})
+BYZANTINE = frozenset({"equivocate", "wrong_digest", "silent", "fabricate"})
 FAULTS = BYZANTINE | {"crash"}
 FOREIGN_DIGEST = "f" * 64
+
+
+def seal(oracle: str, round_number: int, value: int) -> bytes:
+    """The simulation's stand-in for `oracle`'s signature over its observation of a round."""
+    return hashlib.sha256(f"{oracle}|{round_number}|{value}".encode()).digest()
+
+
+def oracle_check(oracles: Iterable[str]) -> ObservationCheck:
+    """Accepts an observation sealed by one of the licensed `oracles` for its round and value."""
+    licensed = frozenset(oracles)
+
+    def check(round_number: int, item: OracleValue) -> bool:
+        return item.oracle in licensed and item.proof == seal(item.oracle, round_number,
+                                                               item.value)
+    return check
 
 
 class SafetyViolation(AssertionError):
@@ -120,15 +143,22 @@ class _Run:
         self.crash_at = {address: (0 if kind == "silent" else self.random.randrange(
             scenario.heal_tick)) for address, kind in self.kinds.items()
             if kind in ("crash", "silent")}
+        check = oracle_check(self.oracles)
         self.replicas = {address: Replica(
             address, timeout_ticks=scenario.timeout_ticks,
             retransmit_ticks=scenario.retransmit_ticks,
-            min_observations=scenario.min_observations) for address in self.addresses}
-        self.observations = [self._genuine_observations() for _ in range(scenario.rounds)]
+            min_observations=scenario.min_observations, check_observation=check)
+            for address in self.addresses}
+        self.observations = [self._genuine_observations(round_number)
+                             for round_number in range(scenario.rounds)]
         self.partitions = self._partitions() if scenario.partitions else []
         self.queue: list[tuple[int, int, str, str, object]] = []
         self.sequence = count()
         self.result = Result(scenario)
+
+    @property
+    def oracles(self) -> tuple[str, ...]:
+        return tuple(f"oracle-{index}" for index in range(self.scenario.oracles))
 
     def members(self, round_number: int) -> tuple[str, ...]:
         removed = self.scenario.removed
@@ -199,7 +229,9 @@ class _Run:
     def _tamper(self, sender: str, message: Message, recipient: str) -> Message | None:
         kind = self.kinds.get(sender)
         if kind == "equivocate" and self._misled(recipient):
-            return self._equivocation(message)
+            return self._substituted(message, self._other_proposal)
+        if kind == "fabricate":
+            return self._substituted(message, self._fabricated_proposal)
         if kind == "wrong_digest":
             if isinstance(message, Prepare | Commit):
                 return replace(message, digest=FOREIGN_DIGEST)
@@ -211,10 +243,12 @@ class _Run:
         """The honest members that the colluding equivocators lie to (every other one)."""
         return recipient not in self.kinds and self.addresses.index(recipient) % 2 == 1
 
-    def _equivocation(self, message: Message) -> Message:
+    def _substituted(self, message: Message, proposal_of: Callable[[int], Proposal]
+                     ) -> Message:
+        """`message` as it would be for the proposal `proposal_of` its round."""
         if not 0 <= message.round < self.scenario.rounds:
             return message
-        other = self._other_proposal(message.round)
+        other = proposal_of(message.round)
         if isinstance(message, PrePrepare):
             return replace(message, digest=other.digest, proposal=other)
         if isinstance(message, NewView):
@@ -227,6 +261,21 @@ class _Run:
     def _other_proposal(self, round_number: int) -> Proposal:
         genuine = sorted(self.observations[round_number], key=lambda item: item.value)
         return proposals.propose(round_number, genuine[1:])
+
+    def _fabricated_proposal(self, round_number: int) -> Proposal:
+        """Every value doubled: unsigned (round % 3 == 0), sealed by unlicensed oracles (1),
+        or carrying the real oracle's seal of its genuine value (2)."""
+        made_up = []
+        for item in self.observations[round_number]:
+            value = 2 * item.value
+            if round_number % 3 == 0:
+                made_up.append(OracleValue(item.oracle, value))
+            elif round_number % 3 == 1:
+                intruder = item.oracle.replace("oracle", "intruder")
+                made_up.append(OracleValue(intruder, value, seal(intruder, round_number, value)))
+            else:
+                made_up.append(OracleValue(item.oracle, value, item.proof))
+        return proposals.propose(round_number, made_up)
 
     def _decided(self, address: str, action: Decide, tick: int) -> None:
         self._check_safety(address, action)
@@ -270,10 +319,12 @@ class _Run:
     def _schedule(self, tick: int, kind: str, address: str, payload: object) -> None:
         heapq.heappush(self.queue, (tick, next(self.sequence), kind, address, payload))
 
-    def _genuine_observations(self) -> tuple[OracleValue, ...]:
+    def _genuine_observations(self, round_number: int) -> tuple[OracleValue, ...]:
         centre = self.random.randint(90, 110) * 10**8
-        return tuple(OracleValue(f"oracle-{index}", centre + self.random.randint(-10**6, 10**6))
-                     for index in range(self.scenario.oracles))
+        values = [(oracle, centre + self.random.randint(-10**6, 10**6))
+                  for oracle in self.oracles]
+        return tuple(OracleValue(oracle, value, seal(oracle, round_number, value))
+                     for oracle, value in values)
 
     def _observations_of(self, round_number: int) -> tuple[OracleValue, ...]:
         """What this replica heard from the oracles: a random subset, at least the minimum."""

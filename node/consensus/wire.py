@@ -18,7 +18,8 @@ pure: no crypto library, no I/O).
 A replica builds its certificates from the very messages it received, so the codec keeps each
 verified message's signature (by value, for the rounds still open) to re-embed it.
 Integers that go on-chain travel as decimal strings (JSON readers that map numbers to doubles
-round integers above 2**53)."""
+round integers above 2**53). A proposal's observations travel as [oracle, value, "0x<proof>"],
+the proof being the oracle's signed observation (opaque here; the replica's check verifies it)."""
 
 from __future__ import annotations
 
@@ -139,6 +140,12 @@ def _int(value: Any) -> int:
     return int(value)
 
 
+def _hex_bytes(value: Any) -> bytes:
+    if not isinstance(value, str) or not value.startswith("0x"):
+        raise InvalidMessage(f"expected 0x-hex bytes, got {value!r:.60}")
+    return bytes.fromhex(value[2:])
+
+
 def _digest_text(value: Any) -> str:
     if not isinstance(value, str) or len(value) != 64:
         raise InvalidMessage("a digest is 64 hex characters")
@@ -148,13 +155,14 @@ def _digest_text(value: Any) -> str:
 
 def _proposal_body(proposal: Proposal) -> dict[str, Any]:
     return {"round": proposal.round, "value": str(proposal.value),
-            "observations": [[item.oracle, str(item.value)] for item in proposal.observations]}
+            "observations": [[item.oracle, str(item.value), "0x" + item.proof.hex()]
+                             for item in proposal.observations]}
 
 
 def _proposal(body: dict[str, Any]) -> Proposal:
     return Proposal(_int(body["round"]), tuple(
-        OracleValue(_address(oracle), _int(value)) for oracle, value in body["observations"]),
-        _int(body["value"]))
+        OracleValue(_address(oracle), _int(value), _hex_bytes(proof))
+        for oracle, value, proof in body["observations"]), _int(body["value"]))
 
 
 def _vote_body(message: Prepare | Commit | PrePrepare) -> dict[str, Any]:

@@ -42,10 +42,12 @@ from node.consensus.wire import Codec, InvalidMessage
 from node.errors import InvalidParameter, NonPositivePrice, StaleInput
 from node.execution import ExecutionLog
 from node.oracle.observation import InvalidObservation, Observation
+from node.runtime.attendance import Attendance
 from node.runtime.chain import AbiFunction, Chain
 from node.runtime.consensus_watch import ConsensusWatch, recover_signer
 from node.runtime.keys import NodeKey
 from node.runtime.network import OBSERVATIONS, Network, Verified
+from node.runtime.observation_proofs import ObservationProofs
 from node.settings import ValidatorSettings
 from node.validator.stake import consensus_domain
 from noderr import jsonrpc
@@ -190,15 +192,20 @@ class FeedDriver:
         self.me = context.key.address
         self.replica = Replica(self.me, timeout_ticks=settings.validator_view_timeout_ticks,
                                retransmit_ticks=settings.validator_retransmit_ticks,
-                               min_observations=settings.validator_min_observations)
+                               min_observations=settings.validator_min_observations,
+                               check_observation=ObservationProofs.of_feed(
+                                   feed.feed_id, context.network,
+                                   settings.validator_round_every))
         self.consensus_subject = f"{CONSENSUS}.{feed.feed_id}"
         self.signatures_subject = f"{SIGNATURES}.{feed.feed_id}"
-        self.observations: dict[int, dict[str, tuple[int, int]]] = {}
-        """Per consensus round, per oracle: (oracle round, value) of its latest observation."""
+        self.observations: dict[int, dict[str, tuple[int, int, bytes]]] = {}
+        """Per consensus round, per oracle: (oracle round, value, signed frame) of its latest
+        observation."""
         self.members: dict[int, tuple[str, ...]] = {}
         self.agreed: dict[int, Agreed] = {}
         self.early: dict[int, dict[str, tuple[Report, bytes]]] = {}
         self.landed = 0
+        self.attendance = Attendance(feed.feed_id, self.me, context.log)
         self._epoch = time.monotonic()
 
     def now(self) -> int:
@@ -206,7 +213,7 @@ class FeedDriver:
                    .validator_tick_ms)
 
     # inputs
-    def observed(self, oracle: str, observation: Observation) -> None:
+    def observed(self, oracle: str, observation: Observation, frame: bytes) -> None:
         """Keep each oracle's latest observation among the oracle rounds a consensus round
         covers ((c - 1) * every, c * every]: an oracle whose loop skipped round c * every (its
         rounds follow the wall clock) still counts with the one before."""
@@ -217,14 +224,16 @@ class FeedDriver:
         kept = self.observations.setdefault(round_number, {})
         known = kept.get(oracle)
         if known is None or observation.round_id > known[0]:
-            kept[oracle] = (observation.round_id, observation.value)
+            kept[oracle] = (observation.round_id, observation.value, frame)
 
     async def start(self, round_number: int) -> None:
+        self._close_round()
         members = active_validators(self.context.network.membership)
         if self.me not in members:
             return
         self.members[round_number] = members
-        observations = [OracleValue(oracle, value) for oracle, (_, value)
+        self.attendance.open(round_number, members)
+        observations = [OracleValue(oracle, value, frame) for oracle, (_, value, frame)
                         in sorted(self.observations.get(round_number, {}).items())]
         leading = members[round_number % len(members)] == self.me
         with executing(self.context.log, "propose_batch" if leading else None):
@@ -246,6 +255,7 @@ class FeedDriver:
         self.context.watch.received(self.feed.feed_id, verified, message, members)
         if message.sender != verified.sender or message.sender not in members:
             return
+        self.attendance.heard_from(message.sender)
         current = (message.round == self.replica.round
                    and self.replica.decision(message.round) is None)
         function = VOTES_ON_RECEIPT.get(type(message)) if current else None
@@ -281,6 +291,11 @@ class FeedDriver:
             raise InvalidParameter(f"report signature of round {report.round} is not "
                                    f"{sender}'s")
         return report, signature
+
+    def _close_round(self) -> None:
+        """The round ending now says why it was not decided, if a quorum did not answer."""
+        ending = self.attendance.round
+        self.attendance.close(ending is not None and self.replica.decision(ending) is not None)
 
     def _wake(self) -> None:
         self.context.spawn(self.on_timer())
@@ -439,4 +454,4 @@ class ValidatorDuties:
             return
         driver = self.drivers.get(observation.feed_id)
         if driver is not None:
-            driver.observed(message.sender, observation)
+            driver.observed(message.sender, observation, message.frame)

@@ -7,7 +7,7 @@ import pytest
 from node.consensus import proposals
 from node.consensus.messages import Commit, Decided, NewView, Prepare, PrePrepare, ViewChange
 from node.consensus.replica import Replica, StartTimer
-from tests.node.consensus.conftest import RETRANSMIT, TIMEOUT
+from tests.node.consensus.conftest import CHECK, RETRANSMIT, TIMEOUT, observed
 from tests.node.consensus.helpers import (
     certificate,
     commit,
@@ -21,7 +21,7 @@ from tests.node.consensus.helpers import (
 
 def test_start_round__leader__pre_prepares_the_median(members, observations):
     leader = Replica(members[0], timeout_ticks=TIMEOUT, retransmit_ticks=RETRANSMIT,
-                     min_observations=3)
+                     min_observations=3, check_observation=CHECK)
     actions = leader.start_round(0, members, observations, now=0)
     [sent_pre_prepare] = sent(actions, PrePrepare)
     assert sent_pre_prepare.proposal.value == 103
@@ -31,7 +31,7 @@ def test_start_round__leader__pre_prepares_the_median(members, observations):
 
 def test_start_round__not_a_member__raises(members, observations):
     outsider = Replica("0x" + "9" * 40, timeout_ticks=TIMEOUT, retransmit_ticks=RETRANSMIT,
-                       min_observations=3)
+                       min_observations=3, check_observation=CHECK)
     with pytest.raises(ValueError, match="not a member"):
         outsider.start_round(0, members, observations, now=0)
 
@@ -213,21 +213,21 @@ def test_decided__fewer_than_quorum_commits__ignored(replica_at, members, propos
 def test_start_round__messages_of_that_round_received_early__replayed(members, observations,
                                                                       proposal):
     replica = Replica(members[1], timeout_ticks=TIMEOUT, retransmit_ticks=RETRANSMIT,
-                      min_observations=3)
+                      min_observations=3, check_observation=CHECK)
     assert replica.on_message(pre_prepare(members[0], proposal), now=0) == []
     actions = replica.start_round(0, members, observations, now=1)
     assert sent(actions, Prepare) == [prepare(members[1], proposal)]
 
 
-def test_start_round__removed_validator__its_votes_no_longer_count(observations):
+def test_start_round__removed_validator__its_votes_no_longer_count():
     """Membership comes per round from the license registry: a validator removed before round 1
     is not among round 1's members, so its prepare does not complete the quorum."""
     five = tuple(f"0x{index:040x}" for index in range(1, 6))
     remaining = five[:4]
     replica = Replica(five[2], timeout_ticks=TIMEOUT, retransmit_ticks=RETRANSMIT,
-                      min_observations=3)
-    replica.start_round(1, remaining, observations, now=0)
-    next_proposal = proposals.propose(1, observations)
+                      min_observations=3, check_observation=CHECK)
+    replica.start_round(1, remaining, observed(1), now=0)
+    next_proposal = proposals.propose(1, observed(1))
     replica.on_message(pre_prepare(remaining[1 % 4], next_proposal, view=1), now=1)
     replica.on_message(prepare(remaining[1], next_proposal, view=1), now=2)
     assert sent(replica.on_message(prepare(five[4], next_proposal, view=1), now=3), Commit) == []
@@ -240,7 +240,7 @@ def test_decide__five_members__needs_four_commits(observations):
     one member, who may be the faulty one."""
     five = tuple(f"0x{index:040x}" for index in range(1, 6))
     replica = Replica(five[1], timeout_ticks=TIMEOUT, retransmit_ticks=RETRANSMIT,
-                      min_observations=3)
+                      min_observations=3, check_observation=CHECK)
     replica.start_round(0, five, observations, now=0)
     proposal = proposals.propose(0, observations)
     replica.on_message(pre_prepare(five[0], proposal), now=1)

@@ -40,6 +40,7 @@ class Network:
     w3: Web3
     ops: LicenseOps
     folder: Path
+    bus: NatsServer
     nodes: list[NodeProcess] = field(default_factory=list)
 
     def account(self, index: int) -> str:
@@ -95,7 +96,7 @@ def network(artifacts: dict[str, Artifact], pg_server: str,  # noqa: F811
         ensure_vault_keyring(services, services.vault_key_file, folder / "logs" / "vault.log")
         with backend_services(services, folder / "logs", dashboard=False):
             ops = LicenseOps(w3, deployment, rpc_url, services.database_url)
-            network = Network(services, deployment, w3, ops, folder)
+            network = Network(services, deployment, w3, ops, folder, bus)
             try:
                 yield network
             finally:

@@ -31,7 +31,8 @@ def codecs(chain_id: int = CHAIN) -> list[Codec]:
 
 def certificate_and_messages():
     a, b, c, d = (key.address for key in KEYS)
-    proposal = propose(8, [OracleValue("0x" + "11" * 20, 100), OracleValue("0x" + "22" * 20, 90)])
+    proposal = propose(8, [OracleValue("0x" + "11" * 20, 100, b"\x01signed frame"),
+                           OracleValue("0x" + "22" * 20, 90, b"\x01another")])
     pre_prepare = PrePrepare(a, 8, 8, proposal.digest, proposal)
     prepares = tuple(Prepare(sender, 8, 8, proposal.digest) for sender in (a, b, c))
     commits = tuple(Commit(sender, 8, 8, proposal.digest) for sender in (a, b, c))
