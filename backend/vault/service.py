@@ -1,5 +1,8 @@
-"""Vault operations: each one runs in a transaction that also appends its audit entry, so an
-operation whose entry cannot be written does not happen (fail closed).
+"""Vault operations: a change runs in a transaction that also appends its audit entry, so a
+change whose entry cannot be written does not happen (fail closed). A read fetches its key and
+secret with the reads arriving alongside it (store.GroupFetch: one query per batch), and
+returns the value only once its entry is committed through the audit group commit; when the
+entry cannot be written the read fails (fail closed).
 
 A data key is destroyed only for a revocation or a change of owner that a reorg can no longer
 undo: at least `shred_depth` blocks below the indexed block. Until then the license is
