@@ -62,8 +62,8 @@ class VaultRequest:
 def vault_request(request: Request, response: Response) -> VaultRequest:
     """The backend, the vault and the request id (see given_request_id, echoed in the
     response). Called by the routes themselves, not declared as dependencies: FastAPI solves
-    each dependency on every request, and the three this replaces cost about a tenth of a
-    vault read's CPU time."""
+    each declared dependency on every request, and the three this replaces made a vault read
+    four dependency solves where it is now one."""
     rid = given_request_id(request)
     response.headers["X-Request-ID"] = rid
     return VaultRequest(request.app.state.backend, request.app.state.vault, rid)
