@@ -46,7 +46,7 @@ ROUTERS = (health.router, vault.router, nodes.router, auth.router, batch.router,
 """Every route of the API, in matching order. FastAPI tries routes one by one: the vault's
 routes (no other path starts with /vault/) come second, so a vault read no longer walks the
 thirty routes before them. With the vault last, route matching was 23% of a read's time in a
-cProfile of `make bench-vault`'s reads; second, 11% (of which /healthz's router is one)."""
+cProfile of `make bench-vault`'s reads; second, 11%."""
 
 
 class BodyLimit:
