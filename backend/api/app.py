@@ -41,9 +41,12 @@ from backend.siwe_auth import SiweConfig
 from indexer.settings import IndexerSettings
 from noderr.deployment import Deployment
 
-ROUTERS = (health.router, nodes.router, auth.router, batch.router, applications.router,
-           typeform.router, auditor.router, network.router, trading.router, vault.router)
-"""Every route of the API, in matching order."""
+ROUTERS = (health.router, vault.router, nodes.router, auth.router, batch.router,
+           applications.router, typeform.router, auditor.router, network.router, trading.router)
+"""Every route of the API, in matching order. FastAPI tries routes one by one: the vault's
+routes (no other path starts with /vault/) come second, so a vault read no longer walks the
+thirty routes before them. With the vault last, route matching was 23% of a read's time in a
+cProfile of `make bench-vault`'s reads; second, 11%."""
 
 
 class BodyLimit:
