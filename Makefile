@@ -11,6 +11,7 @@ export VVM_BINARY_PATH := $(CURDIR)/.vvm
 .PHONY: setup test test-contracts test-indexer lint demo bench-gas bench-feed-gas bench-indexer bench-api bench-vault bench-ml bench-bus bench-oracle bench-guardian bench-node db-upgrade clean
 
 setup: $(STAMP)
+	tools/install_promtool.sh
 
 $(STAMP): pyproject.toml constraints.txt package.json package-lock.json ml/volatility.proto
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
