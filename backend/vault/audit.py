@@ -27,11 +27,16 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
+from prometheus_client import Counter
 
 ZERO_HASH = bytes(32)
 PREIMAGE_PREFIX = "noderr-vault-audit/v1"
 FIELDS = ("seq", "at", "actor", "token_id", "secret_name", "action", "outcome", "request_id",
           "detail", "prev_hash", "hash")
+
+
+NOT_WRITTEN = Counter("noderr_vault_audit_failures", "Audit entries that could not be written: "
+                      "the operation each recorded was refused.")
 
 
 class AuditUnavailable(Exception):
@@ -80,6 +85,7 @@ async def append(conn: psycopg.AsyncConnection, event: Event) -> int:
              event.request_id, event.detail))
         row = await cursor.fetchone()
     except psycopg.Error as error:
+        NOT_WRITTEN.inc()
         raise AuditUnavailable(f"audit entry not written ({type(error).__name__})") from None
     return int(_value(row, "seq", 0))
 
@@ -139,6 +145,7 @@ class GroupCommit:
 
 
 def _fail(batch: list[tuple[Event, asyncio.Future[int]]], failure: AuditUnavailable) -> None:
+    NOT_WRITTEN.inc(len(batch))
     for _, waiter in batch:
         if not waiter.done():
             waiter.set_exception(failure)
