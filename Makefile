@@ -11,6 +11,7 @@ export VVM_BINARY_PATH := $(CURDIR)/.vvm
 .PHONY: setup test test-contracts test-indexer lint demo bench-gas bench-feed-gas bench-indexer bench-api bench-vault bench-ml bench-ml-device bench-bus bench-oracle bench-guardian bench-risk bench-network bench-node db-upgrade clean
 
 setup: $(STAMP)
+	tools/install_promtool.sh
 
 $(STAMP): pyproject.toml constraints.txt package.json package-lock.json client/volatility.proto
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -77,7 +78,7 @@ bench-node: setup
 	$(BIN)/python benchmarks/node_lifecycle.py --write
 
 clean:
-	rm -rf $(VENV) node_modules .vvm .build .noderr
+	rm -rf $(VENV) node_modules .vvm .build .noderr .tools
 
 bench-ml: setup
 	$(BIN)/python benchmarks/ml.py --write

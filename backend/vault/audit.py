@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
+from prometheus_client import Counter
 
 from backend.vault.batching import Batcher, batcher
 
@@ -32,6 +33,10 @@ ZERO_HASH = bytes(32)
 PREIMAGE_PREFIX = "noderr-vault-audit/v1"
 FIELDS = ("seq", "at", "actor", "token_id", "secret_name", "action", "outcome", "request_id",
           "detail", "prev_hash", "hash")
+
+
+NOT_WRITTEN = Counter("noderr_vault_audit_failures", "Audit entries that could not be written: "
+                      "the operation each recorded was refused.")
 
 
 class AuditUnavailable(Exception):
@@ -80,6 +85,7 @@ async def append(conn: psycopg.AsyncConnection, event: Event) -> int:
              event.request_id, event.detail))
         row = await cursor.fetchone()
     except psycopg.Error as error:
+        NOT_WRITTEN.inc()
         raise AuditUnavailable(f"audit entry not written ({type(error).__name__})") from None
     return int(_value(row, "seq", 0))
 
@@ -111,6 +117,8 @@ class GroupCommit(Batcher[Event, int]):
         return list(range(last - len(events) + 1, last + 1))
 
     def failure(self, error: BaseException) -> Exception:
+        """Called once per entry of the failed batch."""
+        NOT_WRITTEN.inc()
         return AuditUnavailable(f"audit entry not written ({type(error).__name__})")
 
     def expected(self, error: BaseException) -> bool:

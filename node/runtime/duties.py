@@ -14,6 +14,7 @@ from typing import Any
 from node.execution import ExecutionLog
 from node.oracle.observation import Observation
 from node.oracle.worker import OracleParams, OracleWorker
+from node.runtime import metrics
 from node.runtime.guardian import GuardianDuties, guardian_duties
 from node.runtime.keys import NodeKey
 from node.runtime.network import OBSERVATIONS, Network, Verified
@@ -53,8 +54,11 @@ def validator_duties(network: Network, log: ExecutionLog, key: NodeKey,
     contracts; none: the validator takes part in no round)."""
     chain_id = network.bus.signer.domain.chain_id
     deployment = Deployment.load(get_settings().deployment_path(chain_id))
-    return ValidatorDuties(network, log, key, feed_contracts(deployment), settings.rpc_url,
-                           settings.node_round_interval)
+    duties = ValidatorDuties(network, log, key, feed_contracts(deployment), settings.rpc_url,
+                             settings.node_round_interval)
+    metrics.validating(list(duties.drivers), settings.node_round_interval
+                       * duties.context.settings.validator_round_every)
+    return duties
 
 
 def replay_worker(log: ExecutionLog, seed: int) -> OracleWorker:

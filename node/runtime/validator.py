@@ -42,6 +42,7 @@ from node.consensus.wire import Codec, InvalidMessage
 from node.errors import InvalidParameter, NonPositivePrice, StaleInput
 from node.execution import ExecutionLog
 from node.oracle.observation import InvalidObservation, Observation
+from node.runtime import metrics
 from node.runtime.attendance import Attendance
 from node.runtime.chain import AbiFunction, Chain
 from node.runtime.consensus_watch import ConsensusWatch, recover_signer
@@ -316,6 +317,7 @@ class FeedDriver:
                 await self._decided(action)
 
     async def _decided(self, decision: Decide) -> None:
+        metrics.decided(self.feed.feed_id)
         observed_at = (decision.round * self.context.settings.validator_round_every
                        * self.context.round_interval)
         report = Report(decision.round, decision.value, int(observed_at))
