@@ -23,6 +23,7 @@ from backend.api.routes import (
     health,
     network,
     nodes,
+    rounds,
     trading,
     typeform,
     vault,
@@ -42,7 +43,8 @@ from indexer.settings import IndexerSettings
 from noderr.deployment import Deployment
 
 ROUTERS = (health.router, nodes.router, auth.router, batch.router, applications.router,
-           typeform.router, auditor.router, network.router, trading.router, vault.router)
+           typeform.router, auditor.router, network.router, rounds.router, trading.router,
+           vault.router)
 """Every route of the API, in matching order."""
 
 
