@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from backend import mirror
 from client import endpoints
 from client.models import RoundReport
 from noderr.domain import NodeType
@@ -278,3 +279,24 @@ def test_client_calls__report_and_read_back(client, ops, feed, validator):
     assert (item.round, item.status, item.value, page.next_cursor) == \
         (2, "transmitted", ANSWER, None)
     assert item.transmit_tx_hash is not None
+
+
+@pytest.fixture
+def many_transmitted(db, many_rounds):
+    db.execute(
+        "INSERT INTO chain_events (chain_id, block_number, block_hash, block_timestamp, tx_hash,"
+        " tx_index, log_index, contract_name, contract_address, event_name, args, topics, data)"
+        " SELECT 31337, g, '0x', now(), '0x' || md5(g::text), 0, 0, 'NodeFeed.F', '0xfeed',"
+        " 'Transmitted', jsonb_build_object('round', g, 'answer', '1', 'observed_at', g,"
+        " 'transmitter', '0xabc', 'signers', jsonb_build_array('0xabc')), '{}', '0x'"
+        " FROM generate_series(1, %s) g", (ROUNDS,))
+    db.execute("ANALYZE chain_events")
+
+
+@pytest.mark.parametrize("where", ["", "WHERE r.round > 19000", "WHERE t.tx_hash IS NOT NULL"])
+def test_listing__transmitted_event_found_by_the_args_index(db, many_transmitted, where):
+    query = mirror.ROUNDS_SQL.format(where=where).replace("%(chain_id)s", "31337") \
+        .replace("%(limit)s", "101")
+    row = db.execute(f"EXPLAIN (FORMAT JSON) {query}").fetchone()
+    chosen = json.dumps(row[0])
+    assert "Seq Scan" not in chosen and "chain_events_args" in chosen, chosen
