@@ -25,6 +25,7 @@ from backend.api.routes import (
     metrics,
     network,
     nodes,
+    rounds,
     trading,
     typeform,
     vault,
@@ -45,7 +46,7 @@ from noderr.deployment import Deployment
 
 ROUTERS = (health.router, vault.router, metrics.router, nodes.router, auth.router,
            batch.router, applications.router, typeform.router, auditor.router, network.router,
-           trading.router)
+           rounds.router, trading.router)
 """Every route of the API, in matching order. FastAPI tries routes one by one: the vault's
 routes (no other path starts with /vault/) come second, so a vault read no longer walks the
 thirty routes before them. With the vault last, route matching was 23% of a read's time in a

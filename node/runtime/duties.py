@@ -18,6 +18,7 @@ from node.runtime import metrics
 from node.runtime.guardian import GuardianDuties, guardian_duties
 from node.runtime.keys import NodeKey
 from node.runtime.network import OBSERVATIONS, Network, Verified
+from node.runtime.reporting import RoundLog
 from node.runtime.validator import ValidatorDuties, feed_contracts
 from node.settings import NodeSettings
 from node.sources.book import BookSimulator
@@ -40,22 +41,23 @@ class Duties(abc.ABC):
     @staticmethod
     def for_type(node_type: NodeType, network: Network, log: ExecutionLog,
                  credentials: dict[str, dict[str, Any]], settings: NodeSettings,
-                 seed: int, key: NodeKey) -> Duties | ValidatorDuties | GuardianDuties:
+                 seed: int, key: NodeKey, rounds: RoundLog | None = None
+                 ) -> Duties | ValidatorDuties | GuardianDuties:
         if node_type is NodeType.ORACLE:
             return OracleDuties(network, replay_worker(log, seed), settings)
         if node_type is NodeType.VALIDATOR:
-            return validator_duties(network, log, key, settings)
+            return validator_duties(network, log, key, settings, rounds)
         return guardian_duties(network, log, key, settings, ObserverDuties(network))
 
 
 def validator_duties(network: Network, log: ExecutionLog, key: NodeKey,
-                     settings: NodeSettings) -> ValidatorDuties:
+                     settings: NodeSettings, rounds: RoundLog | None = None) -> ValidatorDuties:
     """Consensus and transmission for the feeds of the deployment file (its `NodeFeed.<FEED>`
     contracts; none: the validator takes part in no round)."""
     chain_id = network.bus.signer.domain.chain_id
     deployment = Deployment.load(get_settings().deployment_path(chain_id))
     duties = ValidatorDuties(network, log, key, feed_contracts(deployment), settings.rpc_url,
-                             settings.node_round_interval)
+                             settings.node_round_interval, rounds=rounds)
     metrics.validating(list(duties.drivers), settings.node_round_interval
                        * duties.context.settings.validator_round_every)
     return duties

@@ -51,7 +51,8 @@ class FeedNetwork:
     def transmitted(self, after_block: int = -1) -> list[dict]:
         """The Transmitted events mined after `after_block`."""
         events = self.feed.events.Transmitted().get_logs(from_block=max(after_block, 0))
-        return [{**event["args"], "block": event["blockNumber"]} for event in events
+        return [{**event["args"], "block": event["blockNumber"],
+                 "tx_hash": event["transactionHash"].to_0x_hex()} for event in events
                 if event["blockNumber"] > after_block]
 
     def wait_rounds(self, count: int, after_block: int = -1, timeout: float = 60) -> list[dict]:
