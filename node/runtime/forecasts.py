@@ -6,8 +6,9 @@ time (`daily_history`, at most HISTORY_BARS of them); the answer, its forecast s
 next bar's return, is cached per instrument until the replay moves to a new bar, so a node
 asks once per day and instrument however many equity points or orders arrive in it. Every
 call has a deadline (NODERR_ML_DEADLINE). A refusal or a timeout is no answer: the caller falls
-back to its EWMA, the log line names the gRPC status and the server's reason, `fallbacks`
-keeps it, and that day is not asked again (the next bar is). Nothing here waits on the ML
+back to its EWMA, the log line names the gRPC status and the server's reason (a warning when
+the status is new, at debug level while it repeats), `fallbacks` keeps it, and that day is not
+asked again (the next bar is). Nothing here waits on the ML
 service longer than the deadline, and a guardian calls it off its event loop
 (`sigma_async`), so order checks never wait on it."""
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -33,6 +35,8 @@ HISTORY_BARS = 250
 MAX_FALLBACKS_KEPT = 100
 NO_SESSION = "NO_SESSION"
 """The fallback code when the node holds no session token to present."""
+UNUSABLE = "UNUSABLE_FORECAST"
+"""The fallback code of an answer that is not a finite volatility >= 0."""
 
 
 def bars_until(instrument: str, at: datetime) -> int:
@@ -68,6 +72,7 @@ class VolatilityForecasts:
         self.fallbacks: deque[Fallback] = deque(maxlen=MAX_FALLBACKS_KEPT)
         """The latest fallbacks; `answered` and `fell_back` count them all."""
         self.answered = self.fell_back = 0
+        self._failing: str | None = None
         self._latest: dict[str, tuple[int, float | None]] = {}
         self._client: tuple[str, ForecastClient] | None = None
         self._lock = threading.Lock()
@@ -105,7 +110,12 @@ class VolatilityForecasts:
         except ForecastError as error:
             self._fell_back(Fallback(instrument, bar, error.code, error.detail))
             return None
+        if not (math.isfinite(forecast.volatility) and forecast.volatility >= 0):
+            self._fell_back(Fallback(instrument, bar, UNUSABLE, f"volatility "
+                                     f"{forecast.volatility} from {forecast.model_version}"))
+            return None
         self.answered += 1
+        self._failing = None
         return forecast.volatility
 
     def _client_for(self, token: str) -> ForecastClient:
@@ -118,7 +128,7 @@ class VolatilityForecasts:
     def _fell_back(self, fallback: Fallback) -> None:
         self.fell_back += 1
         self.fallbacks.append(fallback)
-        log.warning("no ML forecast of %s (bar %d) from %s: %s %s; EWMA volatility used",
-                    fallback.instrument, fallback.bar, self.target, fallback.code,
-                    fallback.reason)
-        return None
+        level = logging.DEBUG if fallback.code == self._failing else logging.WARNING
+        self._failing = fallback.code
+        log.log(level, "no ML forecast of %s (bar %d) from %s: %s %s; EWMA volatility used",
+                fallback.instrument, fallback.bar, self.target, fallback.code, fallback.reason)
