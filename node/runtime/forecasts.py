@@ -26,6 +26,8 @@ from datetime import datetime
 import numpy as np
 
 from client.forecasts import OHLCV, ForecastClient, ForecastError, History
+from node.oracle.observation import Observation, to_scaled
+from node.settings import NodeSettings
 from node.sources.market import to_ns
 from node.sources.replay import load_tape
 
@@ -37,6 +39,10 @@ NO_SESSION = "NO_SESSION"
 """The fallback code when the node holds no session token to present."""
 UNUSABLE = "UNUSABLE_FORECAST"
 """The fallback code of an answer that is not a finite volatility >= 0."""
+VOLATILITY_FEED_SUFFIX = "_VOL"
+"""An Oracle's forecast volatility of INSTRUMENT goes out as feed INSTRUMENT_VOL (a name of
+noderr.feeds.FEED_NAME's pattern, distinct from every price feed)."""
+VOLATILITY_SOURCE = "ml"
 
 
 def bars_until(instrument: str, at: datetime) -> int:
@@ -50,6 +56,21 @@ def daily_history(instrument: str, at: datetime, bars: int = HISTORY_BARS) -> Hi
     stop = bars_until(instrument, at)
     window = load_tape(instrument).bars.slice(max(stop - bars, 0), stop)
     return {name: getattr(window, name).tolist() for name in OHLCV}
+
+
+def volatility_feed(instrument: str) -> str:
+    return f"{instrument}{VOLATILITY_FEED_SUFFIX}"
+
+
+def volatility_observation(instrument: str, round_id: int, sigma: float,
+                           now: datetime) -> Observation | None:
+    """The forecast sigma as an Oracle observation of feed INSTRUMENT_VOL (scaled by 10**8, as
+    prices are; no confidence of its own), None when it rounds to zero."""
+    value = to_scaled(sigma)
+    if value <= 0:
+        return None
+    return Observation(volatility_feed(instrument), round_id, value, 0, (VOLATILITY_SOURCE,),
+                       now)
 
 
 @dataclass(frozen=True)
@@ -132,3 +153,11 @@ class VolatilityForecasts:
         self._failing = fallback.code
         log.log(level, "no ML forecast of %s (bar %d) from %s: %s %s; EWMA volatility used",
                 fallback.instrument, fallback.bar, self.target, fallback.code, fallback.reason)
+
+
+def node_forecasts(settings: NodeSettings,
+                   token: Callable[[], str | None]) -> VolatilityForecasts | None:
+    """The forecasts of a node configured with NODERR_ML_TARGET, None without it."""
+    if not settings.ml_target:
+        return None
+    return VolatilityForecasts(settings.ml_target, token, settings.ml_deadline)

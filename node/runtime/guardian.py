@@ -63,7 +63,7 @@ from node.guardian.shutdown import (
 )
 from node.guardian.watch import Assessment, PortfolioWatch, RiskLimits, forecast_sigma
 from node.runtime.chain import AbiFunction, Chain
-from node.runtime.forecasts import VolatilityForecasts
+from node.runtime.forecasts import VolatilityForecasts, node_forecasts
 from node.runtime.keys import NodeKey
 from node.runtime.network import Network, Verified
 from node.settings import GuardianSettings, NodeSettings
@@ -503,7 +503,5 @@ def guardian_duties(network: Network, log: ExecutionLog, key: NodeKey,
     guard = Guard.of(Deployment.load(get_settings().deployment_path(chain_id)))
     halting = None if guard is None else GuardHalting(
         network, log, key, Chain(settings.rpc_url, key, chain_id), guard)
-    forecasts = VolatilityForecasts(settings.ml_target, lambda: network.client.token,
-                                    settings.ml_deadline) if settings.ml_target else None
     return GuardianDuties(network, log, GuardianSettings(), observer, halting=halting,
-                          forecasts=forecasts)
+                          forecasts=node_forecasts(settings, lambda: network.client.token))
