@@ -14,16 +14,19 @@ import json
 import sys
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from noderr.console import fail
+
+if TYPE_CHECKING:
+    from node.runtime.forecasts import VolatilityForecasts
 
 CENT = Decimal("0.01")
 trade_app = typer.Typer(help="PAPER trading: the desk the Guardians protect.",
@@ -53,11 +56,13 @@ def paper(
         "--guardians", help="Ask the Guardian nodes over the bus instead of checking in "
                             "process (their limits apply; needs a licensed key).")] = False,
     keystore: Annotated[Path | None, typer.Option(
-        help="With --guardians: encrypted JSON keystore of the desk's licensed key.")] = None,
+        help="With --guardians or --ml: encrypted JSON keystore of the desk's licensed key.")]
+    = None,
     password_file: Annotated[Path | None, typer.Option(
-        help="With --guardians: file holding the keystore's password.")] = None,
+        help="With --guardians or --ml: file holding the keystore's password.")] = None,
     account: Annotated[int | None, typer.Option(
-        help="With --guardians: anvil development account N (chain 31337 only).")] = None,
+        help="With --guardians or --ml: anvil development account N (chain 31337 only).")]
+    = None,
     ml: Annotated[str | None, typer.Option(
         "--ml", metavar="HOST:PORT",
         help="Size positions from the ML service's volatility forecasts (EWMA when it has "
@@ -147,7 +152,7 @@ def guarded(replay, keystore: Path | None, password_file: Path | None, account: 
         raise fail(str(refused)) from None
 
 
-def ml_forecasts(target: str, token):
+def ml_forecasts(target: str, token: Callable[[], str | None]) -> VolatilityForecasts:
     from node.runtime.forecasts import VolatilityForecasts
     from node.settings import get_node_settings
 
@@ -180,8 +185,8 @@ def signed_in(keystore: Path | None, password_file: Path | None,
                 client.logout()
 
 
-def ml_summary(forecasts) -> str:
-    codes = Counter(fallback.code for fallback in forecasts.fallbacks)
+def ml_summary(forecasts: VolatilityForecasts) -> str:
+    codes = forecasts.fallback_codes
     why = f" ({', '.join(f'{code} x{count}' for code, count in codes.items())})" if codes else ""
     return (f"ML {forecasts.target}: {forecasts.answered} forecast(s), "
             f"{forecasts.fell_back} EWMA fallback(s){why}")

@@ -18,7 +18,7 @@ import asyncio
 import logging
 import math
 import threading
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -91,8 +91,9 @@ class VolatilityForecasts:
     def __init__(self, target: str, token: Callable[[], str | None], deadline: float) -> None:
         self.target, self.token, self.deadline = target, token, deadline
         self.fallbacks: deque[Fallback] = deque(maxlen=MAX_FALLBACKS_KEPT)
-        """The latest fallbacks; `answered` and `fell_back` count them all."""
-        self.answered = self.fell_back = 0
+        """The latest fallbacks; `fallback_codes` counts them all by code."""
+        self.fallback_codes: Counter[str] = Counter()
+        self.answered = 0
         self._failing: str | None = None
         self._latest: dict[str, tuple[int, float | None]] = {}
         self._client: tuple[str, ForecastClient] | None = None
@@ -109,6 +110,10 @@ class VolatilityForecasts:
             answer = self._ask(instrument, bar, at)
             self._latest[instrument] = (bar, answer)
             return answer
+
+    @property
+    def fell_back(self) -> int:
+        return self.fallback_codes.total()
 
     async def sigma_async(self, instrument: str, at: datetime) -> float | None:
         """`sigma` in a worker thread, leaving the event loop free while the service answers."""
@@ -147,7 +152,7 @@ class VolatilityForecasts:
         return self._client[1]
 
     def _fell_back(self, fallback: Fallback) -> None:
-        self.fell_back += 1
+        self.fallback_codes[fallback.code] += 1
         self.fallbacks.append(fallback)
         level = logging.DEBUG if fallback.code == self._failing else logging.WARNING
         self._failing = fallback.code
