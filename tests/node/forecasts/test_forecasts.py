@@ -4,10 +4,12 @@ service or a missing session is no answer, with the gRPC status named."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
 
+from client import AsyncBackendClient
 from client.forecasts import ForecastClient
 from node.runtime.forecasts import (
     HISTORY_BARS,
@@ -87,3 +89,16 @@ def test_sigma__not_signed_in__none_without_asking(target: str):
 
     assert forecasts.sigma("SP500", sp500_time(BAR)) is None
     assert forecasts.fallbacks[-1].code == NO_SESSION
+
+
+def test_sigma__node_clients_session__presented_until_it_logs_out(target: str):
+    client = AsyncBackendClient("http://127.0.0.1:9")
+    client.use_token("guardian")
+    forecasts = VolatilityForecasts(target, lambda: client.token, DEADLINE_S)
+
+    assert forecasts.sigma("SP500", sp500_time(BAR)) is not None
+    client.use_token(None)
+    assert forecasts.sigma("SP500", sp500_time(BAR + 1)) is None
+    assert forecasts.fallbacks[-1].code == NO_SESSION
+    forecasts.close()
+    asyncio.run(client.aclose())
