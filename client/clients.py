@@ -261,6 +261,12 @@ class AsyncBackendClient:
         """Send `token` as the session from now on (None: no session)."""
         _bearer(self._http.headers, token)
 
+    @property
+    def token(self) -> str | None:
+        """The session token this client sends (None before sign-in and after logout)."""
+        scheme, _, token = self._http.headers.get("Authorization", "").partition(" ")
+        return token if scheme == "Bearer" and token else None
+
     # auth and node identity
     async def nonce(self) -> str:
         return await self.call(endpoints.nonce())
