@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(BIN):$(PATH)
 # ape-vyper finds the compiler through vvm in a folder of `vyper-<version>` binaries.
 export VVM_BINARY_PATH := $(CURDIR)/.vvm
 
-.PHONY: setup test test-contracts test-indexer lint demo bench-gas bench-feed-gas bench-indexer bench-api bench-vault bench-ml bench-ml-device bench-bus bench-oracle bench-guardian bench-risk bench-network bench-node db-upgrade clean
+.PHONY: setup test test-contracts test-indexer lint demo bench-gas bench-feed-gas bench-indexer bench-api bench-vault bench-ml bench-ml-device bench-bus bench-oracle bench-guardian bench-risk bench-network bench-consensus bench-node db-upgrade clean
 
 setup: $(STAMP)
 	tools/install_promtool.sh
@@ -73,6 +73,9 @@ bench-risk: setup
 
 bench-network: setup
 	$(BIN)/python benchmarks/network_load.py --write
+
+bench-consensus: setup
+	$(BIN)/python benchmarks/consensus.py --write
 
 bench-node: setup
 	$(BIN)/python benchmarks/node_lifecycle.py --write
