@@ -24,14 +24,18 @@ Screenshots go to test-artifacts/dashboard/journey-*.png."""
 
 from __future__ import annotations
 
+import asyncio
+import re
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import httpx
 import psycopg
 import pytest
+from eth_account import Account
 from eth_utils import keccak
 from playwright.sync_api import Browser, Page, expect
 from web3.contract import Contract
@@ -39,8 +43,10 @@ from web3.contract import Contract
 from client import BackendClient
 from client.forecasts import ForecastClient, ForecastError
 from ml import data
+from node.runtime.keys import anvil_account
 from noderr.domain import NodeType
 from noderr.halt_report import GUARD_CONTRACT
+from noderr.settings import LOCAL_CHAIN_ID
 from noderr_cli.seed import Applicant, seed, sign_in
 from noderr_cli.services import DEMO_FORM_ID
 from tests.dashboard.browser import click as press
@@ -59,6 +65,7 @@ from tests.node.guardians.test_desk_live import REPLAY, summary
 from tests.node.guardians.test_f_halt import CRASH
 from tests.node.runtime.conftest import Network
 from tests.node.runtime.processes import NodeProcess
+from tests.node.runtime.test_node_bus import SUBJECT, publish, signer
 from tests.node.validators.conftest import FEED, VALIDATOR_ENV, only_feed
 from tests.vault.helpers import audit_rows
 from tests.vault.test_finality import data_keys
@@ -82,6 +89,8 @@ class Walk:
     tokens: dict[NodeType, int] = field(default_factory=dict)
     nodes: dict[NodeType, NodeProcess] = field(default_factory=dict)
     feed: Contract | None = None
+    genesis: NodeProcess | None = None
+    """The genesis validator's node (anvil #9)."""
 
     @property
     def network(self) -> Network:
@@ -232,12 +241,13 @@ def test_3_vault_credentials__nodes_load_them_and_activate(walk: Walk):
             NodeType.ORACLE: {}}
     walk.nodes = {node_type: walk.network.start_node(node_type, account, **envs[node_type])
                   for node_type, account in OPERATORS.items()}
-    genesis = walk.network.start_node(NodeType.VALIDATOR, GENESIS_VALIDATOR, **VALIDATOR_ENV)
+    walk.genesis = walk.network.start_node(NodeType.VALIDATOR, GENESIS_VALIDATOR,
+                                           **VALIDATOR_ENV)
     for node_type, node in walk.nodes.items():
         _, line = node.wait_for("node activated", timeout=90)
         assert (f"{node_type.label} license #{walk.tokens[node_type]} active" in line
                 and "1 vault credential(s) loaded" in line)
-    genesis.wait_for("node activated", timeout=90)
+    walk.genesis.wait_for("node activated", timeout=90)
 
 
 def test_4_network_runs__rounds_land_and_the_ml_server_answers_the_guardian(walk: Walk):
@@ -325,3 +335,23 @@ def test_6_resume_and_revoke__oracle_node_exits_and_its_secrets_are_shredded(
             "license revoked: data key and 1 secret versions destroyed"]
     members = {member["token_id"] for member in walk.network.api("/network/members")["members"]}
     assert token not in members and walk.tokens[NodeType.GUARDIAN] in members
+    the_others_drop_the_revoked_oracle(walk)
+
+
+def the_others_drop_the_revoked_oracle(walk: Walk) -> None:
+    """An observation still signed with the revoked operator's key is dropped as unlicensed by
+    every running node (it keeps publishing until each has re-read the membership)."""
+    key = Account.from_key(anvil_account(OPERATORS[NodeType.ORACLE], LOCAL_CHAIN_ID).private_key)
+    as_revoked = signer(key, NodeType.ORACLE)
+    others = [walk.genesis, walk.nodes[NodeType.VALIDATOR], walk.nodes[NodeType.GUARDIAN]]
+    starts = [len(node.lines) for node in others]
+    dropped = rf"bus dropped a message on {SUBJECT} from {key.address}: unlicensed$"
+
+    def every_other_node_drops() -> bool:
+        frame = as_revoked.seal(SUBJECT, b'{"value": "1"}')
+        with ThreadPoolExecutor(1) as loop_free:  # Playwright's loop runs in this thread
+            loop_free.submit(asyncio.run, publish(walk.journey.services.bus_url, [frame])).result()
+        return all(any(re.search(dropped, line) for _, line in node.lines[start:])
+                   for node, start in zip(others, starts, strict=True))
+    walk.network.wait_until(every_other_node_drops, "every node dropping the revoked oracle")
+    assert all(node.process.poll() is None for node in others)
