@@ -5,23 +5,28 @@ JetStream, the vault's master key, the ML server serving a small artifact, and C
 
 The pieces are the ones the other live tests use (tests/node/runtime/conftest.py's
 `Network`, tests/dashboard's browser), composed here with the dashboard and the ML server,
-which no other stack runs together with the nodes."""
+which no other stack runs together with the nodes. `Walk` carries what one step hands the
+next: the journey is one story, its steps run in file order on the one stack."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import pytest
 from web3 import Web3
+from web3.contract import Contract
 
 from ml import artifact, data
 from ml.model import Hyperparameters, VolatilityModel
 from ml.panel import build
 from ml.settings import get_ml_settings
 from node.bus.server import NatsServer
+from noderr.domain import NodeType
+from noderr_cli.seed import Applicant, sign_in
 from noderr_cli.services import Services, backend_services, ensure_vault_keyring, ml_service
 from onchain.anvil import free_port, start_anvil
 from onchain.compile import Artifact
@@ -31,8 +36,13 @@ from tests.backend.helpers import GENEROUS_RATE_LIMIT_ENV
 from tests.dashboard.conftest import browser, fresh_database  # noqa: F401
 from tests.fixtures_chain import GOVERNANCE, artifacts, pg_server  # noqa: F401
 from tests.node.runtime.conftest import Network
+from tests.node.runtime.processes import NodeProcess
 
 TYPEFORM_SECRET = "journey-secret"  # noqa: S105 - test value
+# anvil accounts: the admin (MINTER/REVOKER/PAUSER), the paper desk, the genesis validator, a
+# key with no license; and the operators of the journey's three applications.
+ADMIN, DESK, GENESIS_VALIDATOR, STRANGER = 0, 4, 9, 6
+OPERATORS = {NodeType.ORACLE: 1, NodeType.GUARDIAN: 2, NodeType.VALIDATOR: 3}
 
 
 @dataclass
@@ -95,3 +105,54 @@ def stop_nodes(network: Network) -> None:
     for node in network.nodes:
         with contextlib.suppress(Exception):
             node.stop()
+
+
+@dataclass
+class Walk:
+    """What the steps hand on: the applications, the licenses, the running nodes."""
+
+    journey: Journey
+    applications: dict[NodeType, tuple[Applicant, str]] = field(default_factory=dict)
+    tokens: dict[NodeType, int] = field(default_factory=dict)
+    nodes: dict[NodeType, NodeProcess] = field(default_factory=dict)
+    feed: Contract | None = None
+    genesis: NodeProcess | None = None
+    """The genesis validator's node (anvil #9)."""
+
+    @property
+    def network(self) -> Network:
+        return self.journey.network
+
+    def wallet(self, account: int) -> str:
+        return self.network.account(account)
+
+    def session(self, account: int) -> str:
+        services = self.journey.services
+        return sign_in(services.api_url, services.rpc_url, self.wallet(account))
+
+    def request(self, account: int, method: str, path: str, **kwargs) -> httpx.Response:
+        return httpx.request(method, f"{self.journey.services.api_url}{path}", timeout=10,
+                             headers={"Authorization": f"Bearer {self.session(account)}"},
+                             **kwargs)
+
+    def application(self, node_type: NodeType) -> dict:
+        _, app_id = self.applications[node_type]
+        response = self.request(OPERATORS[node_type], "GET", f"/applications/{app_id}")
+        response.raise_for_status()
+        return response.json()
+
+    def contract(self, name: str) -> Contract:
+        record = self.network.deployment.contracts[name]
+        return self.network.w3.eth.contract(address=record.address, abi=record.abi)
+
+    def send_from(self, account: int, transaction: dict) -> dict:
+        w3 = self.network.w3
+        receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction(
+            {"from": self.wallet(account), "to": transaction["to"], "data": transaction["data"]}))
+        assert receipt["status"] == 1
+        return receipt
+
+
+@pytest.fixture(scope="module")
+def walk(journey: Journey) -> Walk:
+    return Walk(journey)

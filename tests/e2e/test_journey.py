@@ -30,15 +30,12 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 
-import httpx
 import psycopg
 import pytest
 from eth_account import Account
 from eth_utils import keccak
 from playwright.sync_api import Browser, Page, expect
-from web3.contract import Contract
 
 from client import BackendClient
 from client.forecasts import ForecastClient, ForecastError
@@ -47,7 +44,7 @@ from node.runtime.keys import anvil_account
 from noderr.domain import NodeType
 from noderr.halt_report import GUARD_CONTRACT
 from noderr.settings import LOCAL_CHAIN_ID
-from noderr_cli.seed import Applicant, seed, sign_in
+from noderr_cli.seed import seed
 from noderr_cli.services import DEMO_FORM_ID
 from tests.dashboard.browser import click as press
 from tests.dashboard.browser import go_to, open_page, pick, provider_script, shot, type_into
@@ -58,77 +55,30 @@ from tests.dashboard.test_e2e_browser import (
     license_action,
     send_and_confirm,
 )
-from tests.e2e.conftest import TYPEFORM_SECRET, Journey
+from tests.e2e.conftest import (
+    ADMIN,
+    DESK,
+    GENESIS_VALIDATOR,
+    OPERATORS,
+    STRANGER,
+    TYPEFORM_SECRET,
+    Walk,
+)
 from tests.ml.test_forecast_client import columns
 from tests.node.guardians.conftest import MAX_DRAWDOWN, MAX_NOTIONAL, MAX_POSITION
 from tests.node.guardians.test_desk_live import REPLAY, summary
 from tests.node.guardians.test_f_halt import CRASH
-from tests.node.runtime.conftest import Network
-from tests.node.runtime.processes import NodeProcess
 from tests.node.runtime.test_node_bus import SUBJECT, publish, signer
 from tests.node.validators.conftest import FEED, VALIDATOR_ENV, only_feed
 from tests.vault.helpers import audit_rows
 from tests.vault.test_finality import data_keys
 
-ADMIN, DESK, GENESIS_VALIDATOR, STRANGER = 0, 4, 9, 6
-OPERATORS = {NodeType.ORACLE: 1, NodeType.GUARDIAN: 2, NodeType.VALIDATOR: 3}
 GUARDIAN_ENV = {"NODERR_GUARDIAN_MAX_NOTIONAL": str(MAX_NOTIONAL),
                 "NODERR_GUARDIAN_MAX_POSITION": str(MAX_POSITION),
                 "NODERR_GUARDIAN_MAX_DRAWDOWN": str(MAX_DRAWDOWN),
                 "NODERR_GUARDIAN_RATE_CAPACITY": "1000",
                 "NODERR_GUARDIAN_RATE_PER_SECOND": "100"}
 CREDENTIAL = {"api_key": "journey-key", "api_secret": "journey-secret"}
-
-
-@dataclass
-class Walk:
-    """What the steps hand on: the applications, the licenses, the running nodes."""
-
-    journey: Journey
-    applications: dict[NodeType, tuple[Applicant, str]] = field(default_factory=dict)
-    tokens: dict[NodeType, int] = field(default_factory=dict)
-    nodes: dict[NodeType, NodeProcess] = field(default_factory=dict)
-    feed: Contract | None = None
-    genesis: NodeProcess | None = None
-    """The genesis validator's node (anvil #9)."""
-
-    @property
-    def network(self) -> Network:
-        return self.journey.network
-
-    def wallet(self, account: int) -> str:
-        return self.network.account(account)
-
-    def session(self, account: int) -> str:
-        services = self.journey.services
-        return sign_in(services.api_url, services.rpc_url, self.wallet(account))
-
-    def request(self, account: int, method: str, path: str, **kwargs) -> httpx.Response:
-        return httpx.request(method, f"{self.journey.services.api_url}{path}", timeout=10,
-                             headers={"Authorization": f"Bearer {self.session(account)}"},
-                             **kwargs)
-
-    def application(self, node_type: NodeType) -> dict:
-        _, app_id = self.applications[node_type]
-        response = self.request(OPERATORS[node_type], "GET", f"/applications/{app_id}")
-        response.raise_for_status()
-        return response.json()
-
-    def contract(self, name: str) -> Contract:
-        record = self.network.deployment.contracts[name]
-        return self.network.w3.eth.contract(address=record.address, abi=record.abi)
-
-    def send_from(self, account: int, transaction: dict) -> dict:
-        w3 = self.network.w3
-        receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction(
-            {"from": self.wallet(account), "to": transaction["to"], "data": transaction["data"]}))
-        assert receipt["status"] == 1
-        return receipt
-
-
-@pytest.fixture(scope="module")
-def walk(journey: Journey) -> Walk:
-    return Walk(journey)
 
 
 def admin_page(browser: Browser, walk: Walk) -> Page:
