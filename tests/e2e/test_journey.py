@@ -204,10 +204,15 @@ def test_4_network_runs__rounds_land_and_the_ml_server_answers_the_guardian(walk
     oracle = walk.nodes[NodeType.ORACLE]
     oracle.wait_for("first round done", timeout=60)
     first = walk.feed.functions.latest_round().call()
-    walk.network.wait_until(lambda: walk.feed.functions.latest_round().call() > first,
-                            f"NodeFeed.{FEED}'s latest round to advance", timeout=90)
-    _, answer, *_ = walk.feed.functions.latestRoundData().call()
-    assert answer > 0
+    from_block = walk.network.w3.eth.block_number
+    latest = walk.network.wait_until(
+        lambda: (now := walk.feed.functions.latest_round().call()) > first and now,
+        f"NodeFeed.{FEED}'s latest round to advance", timeout=90)
+    round_id, answer, *_ = walk.feed.functions.latestRoundData().call()
+    assert round_id >= latest and answer > 0
+    landed = walk.feed.events.Transmitted().get_logs(from_block=from_block)
+    validators = {walk.wallet(GENESIS_VALIDATOR), walk.wallet(OPERATORS[NodeType.VALIDATOR])}
+    assert landed and all(set(event["args"]["signers"]) == validators for event in landed)
 
     history = columns(data.load("sp500").iloc[600:801])
     guardian = walk.session(OPERATORS[NodeType.GUARDIAN])
