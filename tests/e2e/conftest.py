@@ -13,16 +13,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 import pytest
 from web3 import Web3
 from web3.contract import Contract
 
-from ml import artifact, data
-from ml.model import Hyperparameters, VolatilityModel
-from ml.panel import build
 from ml.settings import get_ml_settings
 from node.bus.server import NatsServer
 from noderr.domain import NodeType
@@ -35,6 +31,7 @@ from tests.backend.chain_helpers import LicenseOps
 from tests.backend.helpers import GENEROUS_RATE_LIMIT_ENV
 from tests.dashboard.conftest import browser, fresh_database  # noqa: F401
 from tests.fixtures_chain import GOVERNANCE, artifacts, pg_server  # noqa: F401
+from tests.ml.artifacts import save_small_artifact
 from tests.node.runtime.conftest import Network
 from tests.node.runtime.processes import NodeProcess
 
@@ -56,15 +53,6 @@ class Journey:
         return self.network.services
 
 
-def small_artifact(ml_dir: Path) -> None:
-    """One small trained model in `ml_dir`, as an earlier demo run leaves it (seconds, not the
-    minute a full fit takes)."""
-    model = VolatilityModel(Hyperparameters(hidden=8, max_epochs=2, patience=1, ensemble=1))
-    panel = build(data.load("sp500").iloc[:400])
-    model.fit(panel, panel.last)
-    artifact.save(model, ml_dir / "journey")
-
-
 @pytest.fixture(scope="module")
 def journey(artifacts: dict[str, Artifact], pg_server: str,  # noqa: F811
             tmp_path_factory: pytest.TempPathFactory) -> Iterator[Journey]:
@@ -80,7 +68,7 @@ def journey(artifacts: dict[str, Artifact], pg_server: str,  # noqa: F811
         patch.setenv("NODERR_ML_DIR", str(folder / "ml"))
         get_ml_settings.cache_clear()
         stack.callback(get_ml_settings.cache_clear)
-        small_artifact(folder / "ml")
+        save_small_artifact(folder / "ml", "journey")
         rpc_url = f"http://127.0.0.1:{port}"
         w3 = Web3(Web3.HTTPProvider(rpc_url))
         deployment = deploy_all(w3, w3.eth.accounts[0], GOVERNANCE.model_copy(deep=True),
