@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(BIN):$(PATH)
 # ape-vyper finds the compiler through vvm in a folder of `vyper-<version>` binaries.
 export VVM_BINARY_PATH := $(CURDIR)/.vvm
 
-.PHONY: setup test test-contracts test-indexer lint demo bench-gas bench-feed-gas bench-indexer bench-api bench-vault bench-ml bench-ml-device bench-bus bench-oracle bench-guardian bench-risk bench-network bench-consensus bench-node db-upgrade clean
+.PHONY: setup test test-contracts test-indexer lint demo bench-gas bench-feed-gas bench-indexer bench-api bench-vault bench-ml bench-ml-device bench-bus bench-oracle bench-guardian bench-risk bench-halt bench-network bench-consensus bench-node db-upgrade clean
 
 setup: $(STAMP)
 	tools/install_promtool.sh
@@ -70,6 +70,9 @@ bench-vault: setup
 
 bench-risk: setup
 	$(BIN)/python benchmarks/risk.py
+
+bench-halt: setup
+	$(BIN)/python benchmarks/halt_propagation.py --write
 
 bench-network: setup
 	$(BIN)/python benchmarks/network_load.py --write
