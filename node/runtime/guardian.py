@@ -429,7 +429,7 @@ class GuardHalting:
 
     async def on_signature(self, message: Verified) -> None:
         try:
-            with self.log.run("validate_tx_signature"):
+            with self.log.run("verify_report_signatures"):
                 desk, halt, signature = self._checked(message.sender, message.payload)
         except FunctionInputError as error:
             log.warning("halt signature from %s refused: %s", message.sender, error)
@@ -482,8 +482,9 @@ class GuardHalting:
         signers = sorted(proposal.signatures, key=lambda address: int(address, 16))
         await asyncio.sleep(signers.index(self.key.address) * SUBMIT_DELAY_S)
         try:
-            if await self._read(self.guard.is_halted):
-                return
+            if (await self._read(self.guard.is_halted)
+                    or await self._read(self.guard.halt_nonce) != proposal.halt.nonce):
+                return  # halted already, or halted and resumed since: this halt is spent
             signatures = dict(proposal.signatures)
             sent = await self.chain.send(self.guard.address, self.guard.halt.calldata(
                 *halt_args(proposal.halt, signatures)))

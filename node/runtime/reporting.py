@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from client import AsyncBackendClient, BackendError
 from client.models import ExecutionRecord, RoundReport
-from node.execution import ExecutionLog
+from node.execution import Execution, ExecutionLog
 from node.runtime import metrics
 from node.runtime.network import Network
 from node.settings import NodeSettings
@@ -106,19 +106,41 @@ class Reporter:
             self.rounds.requeue(pending)
 
     async def ship_executions(self) -> None:
-        """Send pending execution records; what the backend does not take is kept for later."""
+        """Send pending execution records; what the backend cannot take now is kept for later.
+        A batch refused for good (409/422) is sent again one record at a time, so the records
+        the backend takes are stored and only those it refuses are dropped, each named: a bad
+        record never blocks the ones behind it."""
         pending = self.log.drain()
         for start in range(0, len(pending), BATCH):
             batch = pending[start:start + BATCH]
-            records = [ExecutionRecord.model_validate(item) for item in batch]
             try:
-                await self.client.report_executions(int(self.node_type), self.token_id, records)
+                await self._report(batch)
             except BackendError as error:
-                log.warning("execution records kept for later (%d): %s",
-                            len(pending) - start, error)
-                self.log.requeue(pending[start:])
-                return
-            metrics.count(batch)
+                unsent = (await self._one_by_one(batch) if error.status in REFUSED_FOR_GOOD
+                          else batch)
+                if unsent:
+                    log.warning("execution records kept for later (%d): %s",
+                                len(unsent) + len(pending) - start - len(batch), error)
+                    self.log.requeue(unsent + pending[start + BATCH:])
+                    return
+
+    async def _one_by_one(self, batch: list[Execution]) -> list[Execution]:
+        """Each record of `batch` alone; those refused for good are dropped. The records not
+        yet sent when the backend stops answering."""
+        for index, item in enumerate(batch):
+            try:
+                await self._report([item])
+            except BackendError as error:
+                if error.status not in REFUSED_FOR_GOOD:
+                    return batch[index:]
+                log.warning("execution record of %s refused, dropped: %s", item.function,
+                            error)
+        return []
+
+    async def _report(self, batch: list[Execution]) -> None:
+        records = [ExecutionRecord.model_validate(item) for item in batch]
+        await self.client.report_executions(int(self.node_type), self.token_id, records)
+        metrics.count(batch)
 
     async def final(self, state: str) -> None:
         await self.ship()
