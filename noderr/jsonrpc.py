@@ -15,10 +15,14 @@ def request_body(method: str, params: list[Any] | None = None, request_id: int =
     return {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params or []}
 
 
-def call(url: str, method: str, params: list[Any] | None = None, timeout: float = 10.0) -> Any:
-    """`method(params)` at `url`; its result, or JsonRpcError naming the method and reason."""
+def call(url: str, method: str, params: list[Any] | None = None, timeout: float = 10.0,
+         client: httpx.Client | None = None) -> Any:
+    """`method(params)` at `url`; its result, or JsonRpcError naming the method and reason.
+    A caller that calls often passes its `client`: a new connection per call measured 73 ms
+    against 3.9 ms over a kept one on the shared 2-core machine."""
     try:
-        body = httpx.post(url, json=request_body(method, params), timeout=timeout).json()
+        body = (client or httpx).post(url, json=request_body(method, params),
+                                      timeout=timeout).json()
     except (httpx.HTTPError, ValueError) as error:
         raise JsonRpcError(f"no JSON-RPC answer from {url} to {method}: {error}") from None
     if not isinstance(body, dict):

@@ -9,6 +9,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_account import Account
@@ -56,9 +57,11 @@ class Chain:
     def __init__(self, rpc_url: str, key: NodeKey, chain_id: int) -> None:
         self.rpc_url, self.key, self.chain_id = rpc_url, key, chain_id
         self._sending = asyncio.Lock()
+        self._http = httpx.Client()  # kept across calls, and thread-safe: see jsonrpc.call
 
     async def _call(self, method: str, params: list[Any] | None = None) -> Any:
-        return await asyncio.to_thread(jsonrpc.call, self.rpc_url, method, params)
+        return await asyncio.to_thread(jsonrpc.call, self.rpc_url, method, params,
+                                       client=self._http)
 
     async def read(self, address: str, function: AbiFunction, *args: Any) -> tuple[Any, ...]:
         """`function(*args)` of the contract at `address`, by eth_call at the latest block."""
