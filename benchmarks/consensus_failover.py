@@ -89,6 +89,7 @@ class Run:
     bound_s: float
     idle_periods_s: list[float] = field(default_factory=list)
     idle_latency_s: list[float] = field(default_factory=list)
+    idle_view_changes: list[int] = field(default_factory=list)
     kills: list[Kill] = field(default_factory=list)
     never_landed: list[int] = field(default_factory=list)
 
@@ -165,14 +166,20 @@ def wait_all_sign(w3: Web3, feed, members: int) -> None:
                        f"{RECOVERY_TIMEOUT_S:.0f} s after the restart")
 
 
-def measure_idle(run: Run, feed, clock: Clock, rounds: int) -> None:
+def measure_idle(run: Run, stack_: Stack, clock: Clock, rounds: int) -> None:
+    feed = stack_.feeds[run.feed]
     landed, seen = wait_landed(feed, latest_round(feed) + 1)
+    first = landed + 1
     for _ in tqdm(range(rounds), desc="idle rounds", unit="round", file=sys.stderr):
         following, at = wait_landed(feed, landed + 1)
         if following == landed + 1:
             run.idle_periods_s.append(at - seen)
         run.idle_latency_s.append(at - clock.opens(following))
         landed, seen = following, at
+    for round_number in range(first, landed + 1):
+        changes = view_changes(stack_.services.api_url, run.feed, round_number)
+        if changes is not None:
+            run.idle_view_changes.append(changes)
 
 
 def view_changes(api_url: str, feed_id: str, round_number: int) -> int | None:
@@ -210,7 +217,7 @@ def measure(stack_: Stack, kills: int, idle_rounds: int) -> Run:
     clock = Clock(node.node_round_interval, settings.validator_round_every)
     view_timeout_s = settings.validator_view_timeout_ticks * settings.validator_tick_ms / 1e3
     run = Run(REPLAYED_INSTRUMENTS[0], 2 * view_timeout_s)
-    measure_idle(run, stack_.feeds[run.feed], clock, idle_rounds)
+    measure_idle(run, stack_, clock, idle_rounds)
     with contextlib.ExitStack() as exits:
         validators = Validators(stack_, exits)
         progress = tqdm(range(kills), desc="leader kills", unit="kill", file=sys.stderr)
@@ -249,7 +256,9 @@ def report(run: Run, started: datetime) -> str:
         f"{POLL_S * 1e3:.0f} ms), restarts the validator and waits for a round signed by all "
         f"4. Bound (issue 13): 2 × the view timeout = {run.bound_s:.1f} s. Baseline, same run, "
         f"all up ({len(run.idle_latency_s)} rounds): {period:.2f} s between landings, "
-        f"{idle_latency:.2f} s from a round's opening to its landing.", "",
+        f"{idle_latency:.2f} s from a round's opening to its landing; "
+        f"{sum(change > 0 for change in run.idle_view_changes)} of "
+        f"{len(run.idle_view_changes)} of these rounds decided after a view change.", "",
         "| figure | p50 | p95 | max | p50 / bound | p50 / idle period |",
         "|---|---:|---:|---:|---:|---:|"]
     for name, values in rows:
@@ -263,6 +272,11 @@ def report(run: Run, started: datetime) -> str:
               "Opening → landing with the leader killed against all up: "
               f"{statistics.median(opened) / idle_latency:.2f} × (medians). Restart → a round "
               f"signed by all 4: median {statistics.median(recovery):.1f} s."]
+    lines += ["", "| kill | round | leader | kill → landing (s) | round landed | view changes |",
+              "|---:|---:|---:|---:|---:|---:|"]
+    lines += [f"| {number} | {kill.round} | #{kill.leader} | {kill.kill_to_land_s:.2f} | "
+              f"{kill.landed_round} | {'' if kill.view_changes is None else kill.view_changes} |"
+              for number, kill in enumerate(run.kills, 1)]
     if run.never_landed:
         lines += ["", f"**No report within {LAND_TIMEOUT_S:.0f} s** after killing the leader "
                   f"of round(s) {', '.join(map(str, run.never_landed))}."]
@@ -274,11 +288,15 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=10, help="leader kills (at least 10 for "
                                                               "issue 13's median)")
     parser.add_argument("--idle-rounds", type=int, default=10, help="baseline rounds, all up")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the run's folder (the nodes' logs) and print its path")
     parser.add_argument("--write", action="store_true", help="record in docs/benchmarks.md")
     args = parser.parse_args()
     started = datetime.now(UTC)
-    with tempfile.TemporaryDirectory(prefix="noderr-failover-") as directory:
-        print("starting the demo-sized network …", file=sys.stderr)
+    with contextlib.ExitStack() as folders:
+        directory = (tempfile.mkdtemp(prefix="noderr-failover-") if args.keep else
+                     folders.enter_context(tempfile.TemporaryDirectory(prefix="noderr-failover-")))
+        print(f"starting the demo-sized network in {directory} …", file=sys.stderr)
         with stack(Path(directory)) as running_stack:
             run = measure(running_stack, args.kills, args.idle_rounds)
     text = report(run, started)
