@@ -1,0 +1,309 @@
+"""Consensus failover (issue 13's chaos benchmark): on the demo-sized network (four genesis
+validators as `noderr node run` processes, two oracles, two guardians, four replayed feeds,
+anvil, embedded PostgreSQL, NATS, indexer, API; benchmarks/network_load.py's stack), kill the
+leader of a feed's next consensus round with SIGKILL just before that round opens, and time
+how long until the feed's next report lands on-chain; then restart the killed validator (a new
+`noderr node run` with the same account) and wait until a round lands signed by all four
+again before the next kill.
+
+The leader of round c is `members[c % n]`, the active validators sorted by checksum address
+(round c opens in view c; docs/consensus.md), and round c opens at
+((c * NODERR_VALIDATOR_ROUND_EVERY) + 1.2) * NODERR_NODE_ROUND_INTERVAL on the unix clock.
+A landing is seen by polling the feed's `latest_round` every POLL_S. The bound is issue 13's:
+the next report lands within 2 * the round (view) timeout,
+NODERR_VALIDATOR_VIEW_TIMEOUT_TICKS * NODERR_VALIDATOR_TICK_MS. The baseline, measured first
+in the same run with every validator up: the period between consecutive landings and a
+round's latency from its opening to its landing. That latency is part of every kill-to-landing
+time, so the table also gives what the kill adds: the killed round's opening-to-landing minus
+the idle median (the cost of the view change and of the next transmitter).
+With --write, the figures go in docs/benchmarks.md, section "Consensus failover".
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psutil
+from tqdm import tqdm
+from web3 import Web3
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from network_load import Stack, pct, stack
+from report import write_section
+
+from client import BackendClient
+from node.settings import NodeSettings, ValidatorSettings
+from noderr.feeds import REPLAYED_INSTRUMENTS
+from noderr_cli.demo_network import START_TIMEOUT_S, VALIDATORS, wait_activated
+from noderr_cli.services import running, start_service
+
+POLL_S = 0.05
+KILL_LEAD_S = 0.1
+LAND_TIMEOUT_S = 60.0
+RECOVERY_TIMEOUT_S = 120.0
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The validators' shared round clock (node/runtime/validator.py, ValidatorDuties)."""
+
+    interval: float
+    every: int
+
+    def opens(self, round_number: int) -> float:
+        return (round_number * self.every + 1) * self.interval + self.interval / 5
+
+    def next_round(self, after: float) -> int:
+        round_number = int((after - self.interval * 1.2) // (self.every * self.interval))
+        while self.opens(round_number) < after:
+            round_number += 1
+        return round_number
+
+
+@dataclass
+class Kill:
+    round: int
+    leader: int
+    kill_to_land_s: float
+    open_to_land_s: float
+    landed_round: int
+    view_changes: int | None
+    recovery_s: float
+
+
+@dataclass
+class Run:
+    feed: str
+    bound_s: float
+    idle_periods_s: list[float] = field(default_factory=list)
+    idle_latency_s: list[float] = field(default_factory=list)
+    idle_view_changes: list[int] = field(default_factory=list)
+    kills: list[Kill] = field(default_factory=list)
+    never_landed: list[int] = field(default_factory=list)
+
+
+class Validators:
+    """The validators' processes: the network's own and the restarts this benchmark starts."""
+
+    def __init__(self, stack_: Stack, exits: contextlib.ExitStack) -> None:
+        self.stack, self.exits, self.restarts = stack_, exits, 0
+        accounts = stack_.w3.eth.accounts
+        self.by_address = {accounts[number]: number for number in VALIDATORS}
+
+    def members(self) -> list[str]:
+        return sorted(Web3.to_checksum_address(address) for address in self.by_address)
+
+    def leader(self, round_number: int) -> int:
+        members = self.members()
+        return self.by_address[members[round_number % len(members)]]
+
+    def kill(self, account: int) -> None:
+        process = self._process(account)
+        os.kill(process.pid, signal.SIGKILL)
+
+    def restart(self, account: int) -> None:
+        self.restarts += 1
+        log = self.stack.folder / "logs" / f"node-validator-{account}-restart-{self.restarts}.log"
+        self.exits.enter_context(running(start_service(
+            ["node", "run", "--type", "validator", "--account", str(account)],
+            self.stack.services, log)))
+        wait_activated(log, time.monotonic() + START_TIMEOUT_S)
+
+    @staticmethod
+    def _process(account: int) -> psutil.Process:
+        for process in psutil.Process().children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                line = process.cmdline()
+                if (process.status() != psutil.STATUS_ZOMBIE and "validator" in line
+                        and line[line.index("--account") + 1] == str(account)):
+                    return process
+        raise RuntimeError(f"no running validator process for account #{account}")
+
+
+def latest_round(feed) -> int:
+    return feed.functions.latest_round().call()
+
+
+def wait_landed(feed, round_number: int, timeout_s: float = LAND_TIMEOUT_S) -> tuple[int, float]:
+    """The first latest_round at or past `round_number`, and the time it was seen."""
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        landed = latest_round(feed)
+        if landed >= round_number:
+            return landed, time.time()
+        time.sleep(POLL_S)
+    raise TimeoutError(f"round {round_number} did not land in {timeout_s:.0f} s")
+
+
+def signers(w3: Web3, feed, round_number: int) -> int:
+    events = feed.events.Transmitted().get_logs(
+        from_block=max(0, w3.eth.block_number - 500), argument_filters={"round": round_number})
+    return len(events[0]["args"]["signers"]) if events else 0
+
+
+def wait_all_sign(w3: Web3, feed, members: int) -> None:
+    """Until a round opened after now lands signed by every member."""
+    deadline = time.time() + RECOVERY_TIMEOUT_S
+    round_number = latest_round(feed) + 1
+    while time.time() < deadline:
+        landed, _ = wait_landed(feed, round_number, deadline - time.time())
+        if signers(w3, feed, landed) == members:
+            return
+        round_number = landed + 1
+    raise TimeoutError(f"no round signed by all {members} validators in "
+                       f"{RECOVERY_TIMEOUT_S:.0f} s after the restart")
+
+
+def measure_idle(run: Run, stack_: Stack, clock: Clock, rounds: int) -> None:
+    feed = stack_.feeds[run.feed]
+    landed, seen = wait_landed(feed, latest_round(feed) + 1)
+    first = landed + 1
+    for _ in tqdm(range(rounds), desc="idle rounds", unit="round", file=sys.stderr):
+        following, at = wait_landed(feed, landed + 1)
+        if following == landed + 1:
+            run.idle_periods_s.append(at - seen)
+        run.idle_latency_s.append(at - clock.opens(following))
+        landed, seen = following, at
+    for round_number in range(first, landed + 1):
+        changes = view_changes(stack_.services.api_url, run.feed, round_number)
+        if changes is not None:
+            run.idle_view_changes.append(changes)
+
+
+def view_changes(api_url: str, feed_id: str, round_number: int) -> int | None:
+    with BackendClient(api_url) as client:
+        items = client.network_rounds(feed=feed_id, from_round=round_number,
+                                      to_round=round_number).items
+    known = [item.view_changes for item in items if item.view_changes is not None]
+    return max(known) if known else None
+
+
+def kill_once(run: Run, stack_: Stack, validators: Validators, clock: Clock) -> Kill | None:
+    feed = stack_.feeds[run.feed]
+    round_number = clock.next_round(time.time() + 1.0)
+    leader = validators.leader(round_number)
+    time.sleep(max(0.0, clock.opens(round_number) - KILL_LEAD_S - time.time()))
+    killed_at = time.time()
+    validators.kill(leader)
+    try:
+        landed, at = wait_landed(feed, round_number)
+    except TimeoutError:
+        run.never_landed.append(round_number)
+        landed, at = None, None
+    restarted = time.time()
+    validators.restart(leader)
+    wait_all_sign(stack_.w3, feed, len(validators.by_address))
+    if landed is None:
+        return None
+    return Kill(round_number, leader, at - killed_at, at - clock.opens(round_number), landed,
+                view_changes(stack_.services.api_url, run.feed, round_number),
+                time.time() - restarted)
+
+
+def measure(stack_: Stack, kills: int, idle_rounds: int) -> Run:
+    settings, node = ValidatorSettings(), NodeSettings()
+    clock = Clock(node.node_round_interval, settings.validator_round_every)
+    view_timeout_s = settings.validator_view_timeout_ticks * settings.validator_tick_ms / 1e3
+    run = Run(REPLAYED_INSTRUMENTS[0], 2 * view_timeout_s)
+    measure_idle(run, stack_, clock, idle_rounds)
+    with contextlib.ExitStack() as exits:
+        validators = Validators(stack_, exits)
+        progress = tqdm(range(kills), desc="leader kills", unit="kill", file=sys.stderr)
+        for _ in progress:
+            kill = kill_once(run, stack_, validators, clock)
+            if kill:
+                run.kills.append(kill)
+                progress.set_postfix(failover=f"{kill.kill_to_land_s:.2f}s")
+    return run
+
+
+def report(run: Run, started: datetime) -> str:
+    if not run.kills:
+        return (f"## Consensus failover\n\n**No report within {LAND_TIMEOUT_S:.0f} s** after "
+                f"any leader kill (rounds {', '.join(map(str, run.never_landed))}).\n")
+    failover = [kill.kill_to_land_s for kill in run.kills]
+    opened = [kill.open_to_land_s for kill in run.kills]
+    period = statistics.median(run.idle_periods_s)
+    idle_latency = statistics.median(run.idle_latency_s)
+    within = sum(value <= run.bound_s for value in failover)
+    same_round = sum(kill.landed_round == kill.round for kill in run.kills)
+    changes = [kill.view_changes for kill in run.kills if kill.view_changes is not None]
+    recovery = [kill.recovery_s for kill in run.kills]
+    rows = [("kill → next report on-chain (s)", failover),
+            ("round opening → its report on-chain, leader killed (s)", opened),
+            ("added by the kill: the above minus the idle median (s)",
+             [value - idle_latency for value in opened])]
+    lines = [
+        "## Consensus failover", "",
+        f"`benchmarks/consensus_failover.py`, {started:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} "
+        f"cores shared with other work (load average {os.getloadavg()[0]:.1f} at the end). "
+        "The demo's network (4 validators as processes, 2 oracles, 2 guardians, 4 feeds); "
+        f"feed {run.feed}. {len(run.kills) + len(run.never_landed)} kills: each SIGKILLs the "
+        f"leader of the feed's next round {KILL_LEAD_S * 1e3:.0f} ms before the round opens, "
+        "times the next landing (polling `latest_round` every "
+        f"{POLL_S * 1e3:.0f} ms), restarts the validator and waits for a round signed by all "
+        f"4. Bound (issue 13): 2 × the view timeout = {run.bound_s:.1f} s. Baseline, same run, "
+        f"all up ({len(run.idle_latency_s)} rounds): {period:.2f} s between landings, "
+        f"{idle_latency:.2f} s from a round's opening to its landing; "
+        f"{sum(change > 0 for change in run.idle_view_changes)} of "
+        f"{len(run.idle_view_changes)} of these rounds decided after a view change.", "",
+        "| figure | p50 | p95 | max | p50 / bound | p50 / idle period |",
+        "|---|---:|---:|---:|---:|---:|"]
+    for name, values in rows:
+        median = statistics.median(values)
+        lines.append(f"| {name} | {median:.2f} | {pct(values, 95):.2f} | {max(values):.2f} | "
+                     f"{median / run.bound_s:.2f} | {median / period:.2f} |")
+    lines += ["", f"Within the bound: {within} of {len(failover)} kills. The killed round itself "
+              f"landed in {same_round} of {len(run.kills)} (else a later one did). Landed in "
+              f"a later view (view changes, from `GET /network/rounds`): "
+              f"{sum(change > 0 for change in changes)} of {len(changes)} reported. "
+              "Opening → landing with the leader killed against all up: "
+              f"{statistics.median(opened) / idle_latency:.2f} × (medians). Restart → a round "
+              f"signed by all 4: median {statistics.median(recovery):.1f} s."]
+    lines += ["", "| kill | round | leader | kill → landing (s) | round landed | view changes |",
+              "|---:|---:|---:|---:|---:|---:|"]
+    lines += [f"| {number} | {kill.round} | #{kill.leader} | {kill.kill_to_land_s:.2f} | "
+              f"{kill.landed_round} | {'' if kill.view_changes is None else kill.view_changes} |"
+              for number, kill in enumerate(run.kills, 1)]
+    if run.never_landed:
+        lines += ["", f"**No report within {LAND_TIMEOUT_S:.0f} s** after killing the leader "
+                  f"of round(s) {', '.join(map(str, run.never_landed))}."]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kills", type=int, default=10, help="leader kills (at least 10 for "
+                                                              "issue 13's median)")
+    parser.add_argument("--idle-rounds", type=int, default=10, help="baseline rounds, all up")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the run's folder (the nodes' logs) and print its path")
+    parser.add_argument("--write", action="store_true", help="record in docs/benchmarks.md")
+    args = parser.parse_args()
+    started = datetime.now(UTC)
+    with contextlib.ExitStack() as folders:
+        directory = (tempfile.mkdtemp(prefix="noderr-failover-") if args.keep else
+                     folders.enter_context(tempfile.TemporaryDirectory(prefix="noderr-failover-")))
+        print(f"starting the demo-sized network in {directory} …", file=sys.stderr)
+        with stack(Path(directory)) as running_stack:
+            run = measure(running_stack, args.kills, args.idle_rounds)
+    text = report(run, started)
+    print(text)
+    if args.write:
+        write_section(text)
+
+
+if __name__ == "__main__":
+    main()
