@@ -80,6 +80,7 @@ bench-network: setup
 bench-consensus: setup
 	$(BIN)/python benchmarks/consensus.py --write
 	$(BIN)/python benchmarks/consensus_failover.py --write
+	$(BIN)/python benchmarks/consensus_failover.py --write
 
 bench-node: setup
 	$(BIN)/python benchmarks/node_lifecycle.py --write
