@@ -50,6 +50,9 @@ def abi_type(entry: dict[str, Any]) -> str:
     return kind
 
 
+RECEIPT_POLL_S = 0.1
+
+
 class Chain:
     """Reads contracts and sends transactions signed with the node key. One transaction at a
     time per node, so nonces never collide."""
@@ -72,6 +75,18 @@ class Chain:
     async def latest_timestamp(self) -> int:
         block = await self._call("eth_getBlockByNumber", ["latest", False])
         return int(block["timestamp"], 16)
+
+    async def succeeded(self, tx_hash: str, timeout_s: float = 30.0) -> bool:
+        """Whether the transaction was mined with status 1 within `timeout_s`: a sent
+        transaction can still revert (another's landed first, the membership changed)."""
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while True:
+            receipt = await self._call("eth_getTransactionReceipt", [tx_hash])
+            if receipt is not None:
+                return int(receipt["status"], 16) == 1
+            if asyncio.get_running_loop().time() > deadline:
+                return False
+            await asyncio.sleep(RECEIPT_POLL_S)
 
     async def send(self, address: str, data: str) -> str:
         """Send `data` to `address`; the transaction hash. JsonRpcError when the node refuses

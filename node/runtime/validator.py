@@ -396,8 +396,11 @@ class FeedDriver:
                 active = active_validators(self.context.network.membership)
                 signatures = {signer: signature for signer, signature
                               in agreed.signatures.items() if signer in active}
-                await self.context.chain.transmit(self.feed, agreed.report, signatures)
-                self.landed = max(self.landed, round_number)
+                sent = await self.context.chain.transmit(self.feed, agreed.report, signatures)
+                if not await self.context.chain.succeeded(sent):
+                    log.warning("round %s of %s: transmit %s reverted or not mined",
+                                round_number, self.feed.feed_id, sent)
+                self.landed = max(self.landed, await self.context.chain.latest_round(self.feed))
         except jsonrpc.JsonRpcError as error:
             log.warning("round %s of %s not transmitted: %s", round_number,
                         self.feed.feed_id, error)
