@@ -14,6 +14,7 @@ from typing import Any
 from node.execution import ExecutionLog
 from node.oracle.observation import Observation
 from node.oracle.worker import OracleParams, OracleWorker
+from node.runtime.governance_duty import GovernedValidatorDuties, with_governance
 from node.runtime.guardian import GuardianDuties, guardian_duties
 from node.runtime.keys import NodeKey
 from node.runtime.network import OBSERVATIONS, Network, Verified
@@ -39,7 +40,8 @@ class Duties(abc.ABC):
     @staticmethod
     def for_type(node_type: NodeType, network: Network, log: ExecutionLog,
                  credentials: dict[str, dict[str, Any]], settings: NodeSettings,
-                 seed: int, key: NodeKey) -> Duties | ValidatorDuties | GuardianDuties:
+                 seed: int, key: NodeKey) -> (Duties | ValidatorDuties | GovernedValidatorDuties
+                                        | GuardianDuties):
         if node_type is NodeType.ORACLE:
             return OracleDuties(network, replay_worker(log, seed), settings)
         if node_type is NodeType.VALIDATOR:
@@ -48,13 +50,15 @@ class Duties(abc.ABC):
 
 
 def validator_duties(network: Network, log: ExecutionLog, key: NodeKey,
-                     settings: NodeSettings) -> ValidatorDuties:
+                     settings: NodeSettings) -> ValidatorDuties | GovernedValidatorDuties:
     """Consensus and transmission for the feeds of the deployment file (its `NodeFeed.<FEED>`
-    contracts; none: the validator takes part in no round)."""
+    contracts; none: the validator takes part in no round), and governance as the operator's
+    policy allows (node/runtime/governance_duty.py)."""
     chain_id = network.bus.signer.domain.chain_id
     deployment = Deployment.load(get_settings().deployment_path(chain_id))
-    return ValidatorDuties(network, log, key, feed_contracts(deployment), settings.rpc_url,
-                           settings.node_round_interval)
+    duties = ValidatorDuties(network, log, key, feed_contracts(deployment), settings.rpc_url,
+                             settings.node_round_interval)
+    return with_governance(duties, deployment, settings.rpc_url)
 
 
 def replay_worker(log: ExecutionLog, seed: int) -> OracleWorker:

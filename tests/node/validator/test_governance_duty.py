@@ -1,0 +1,265 @@
+"""The governance duty's decisions against an in-memory governor and mirror: nothing without a
+policy, one proposal per piece of evidence (also after a restart, the mirror knowing it), no
+proposal from forged evidence, one vote per proposal, execution only when due and allowed."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+
+import pytest
+
+from node.errors import InvalidParameter
+from node.execution import ExecutionLog
+from node.runtime.governance_duty import (
+    Addresses,
+    GovernanceDuty,
+    GovernancePolicy,
+    MirroredProposal,
+    ValidatorLicense,
+)
+from node.validator.calls import CAST_VOTE_WITH_REASON, EXECUTE, PROPOSE, QUEUE, ProposalCall
+from node.validator.governance import State, Support
+from node.validator.stake import apply_penalty, detect_double_sign
+from tests.node.validator.helpers import DOMAIN, KEYS, eth_keys_recover, pre_prepare
+
+GOVERNOR = "0x" + "6" * 40
+LICENSE = "0x" + "5" * 40
+ME = KEYS[1].address
+LICENSES = [ValidatorLicense(token, key.address, True) for token, key in enumerate(KEYS, 1)]
+EVERYTHING = GovernancePolicy.parse({
+    "propose_penalties": True, "execute_when_due": True,
+    "vote": {"rules": [{"when": "suspends_double_signer", "vote": "for"}], "otherwise": None}})
+
+
+def double_sign():
+    return detect_double_sign([pre_prepare(KEYS[0], 8, 0, 1, 2, 3),
+                               pre_prepare(KEYS[0], 8, 0, 4, 5, 6)], DOMAIN, eth_keys_recover)[0]
+
+
+class FakeGovernor:
+    """NodeGovernor as the duty sees it: a `propose` creates the proposal in `states`."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, tuple]] = []
+        self.states: dict[int, State] = {}
+        self.voted: set[int] = set()
+        self.etas: dict[int, int] = {}
+        self.timestamp = 1_000
+
+    async def state(self, proposal_id: int) -> State:
+        return self.states[proposal_id]
+
+    async def exists(self, proposal_id: int) -> bool:
+        return proposal_id in self.states
+
+    async def has_voted(self, proposal_id: int, account: str) -> bool:
+        return account == ME and proposal_id in self.voted
+
+    async def eta(self, proposal_id: int) -> int:
+        return self.etas.get(proposal_id, 0)
+
+    async def proposer_votes(self, account: str) -> int:
+        return 1
+
+    async def proposal_threshold(self) -> int:
+        return 1
+
+    async def now(self) -> int:
+        return self.timestamp
+
+    async def send_transaction(self, transaction) -> str:
+        assert transaction.to == GOVERNOR
+        for name, function in (("propose", PROPOSE), ("vote", CAST_VOTE_WITH_REASON),
+                               ("queue", QUEUE), ("execute", EXECUTE)):
+            arguments = function.arguments(transaction.data)
+            if arguments is not None:
+                self.sent.append((name, arguments))
+                if name == "propose":
+                    self.states[ProposalCall.of(*arguments).proposal_id] = State.PENDING
+                if name == "vote":
+                    self.voted.add(arguments[0])
+                return "0x" + "ab" * 32
+        raise AssertionError("an unexpected transaction")
+
+    def sent_named(self, name: str) -> list[tuple]:
+        return [arguments for sent, arguments in self.sent if sent == name]
+
+
+@dataclasses.dataclass
+class FakeMirror:
+    held: list[MirroredProposal] = dataclasses.field(default_factory=list)
+    licenses: list[ValidatorLicense] = dataclasses.field(default_factory=lambda: LICENSES)
+
+    async def proposals(self) -> list[MirroredProposal]:
+        return list(self.held)
+
+    async def validator_licenses(self) -> list[ValidatorLicense]:
+        return self.licenses
+
+
+def duty(policy: GovernancePolicy, governor: FakeGovernor, mirror: FakeMirror,
+         *evidence) -> GovernanceDuty:
+    return GovernanceDuty(policy, ME, Addresses(GOVERNOR, LICENSE), governor, mirror,
+                          ExecutionLog(), {item.digest: item for item in evidence}, DOMAIN,
+                          eth_keys_recover, every=0)
+
+
+def penalty() -> ProposalCall:
+    return apply_penalty(double_sign(), LICENSE, 1)
+
+
+def run_steps(governance: GovernanceDuty, steps: int = 1) -> None:
+    async def scenario() -> None:
+        for _ in range(steps):
+            await governance.step()
+    asyncio.run(scenario())
+
+
+def executed(governance: GovernanceDuty) -> list[str]:
+    return [item.function for item in governance.log.drain()]
+
+
+def test_step__no_policy__no_transaction_and_no_execution():
+    governor = FakeGovernor()
+    governor.states[penalty().proposal_id] = State.SUCCEEDED
+    governance = duty(GovernancePolicy(), governor,
+                      FakeMirror([MirroredProposal(penalty(), "created")]), double_sign())
+
+    run_steps(governance, 3)
+
+    assert governor.sent == []
+    assert executed(governance) == []
+
+
+def test_step__evidence_seen_in_many_steps__proposed_once():
+    governor = FakeGovernor()
+    governance = duty(EVERYTHING, governor, FakeMirror(), double_sign())
+
+    run_steps(governance, 3)
+
+    [(targets, values, calldatas, description)] = governor.sent_named("propose")
+    assert ProposalCall.of(targets, values, calldatas, description) == penalty()
+    assert executed(governance)[:2] == ["apply_penalty", "submit_proposal"]
+
+
+def test_step__restarted_node_with_proposal_in_mirror__not_proposed_again():
+    governor = FakeGovernor()
+    governor.states[penalty().proposal_id] = State.PENDING
+    mirror = FakeMirror([MirroredProposal(penalty(), "created")])
+
+    run_steps(duty(EVERYTHING, governor, mirror, double_sign()))
+
+    assert governor.sent_named("propose") == []
+
+
+def test_step__proposal_on_governor_not_yet_mirrored__not_proposed_again():
+    governor = FakeGovernor()
+    governor.states[penalty().proposal_id] = State.PENDING
+
+    run_steps(duty(EVERYTHING, governor, FakeMirror(), double_sign()))
+
+    assert governor.sent_named("propose") == []
+
+
+def test_step__forged_evidence__no_proposal():
+    real = double_sign()
+    forged = dataclasses.replace(real, second=pre_prepare(KEYS[2], 8, 0, 4, 5, 6))
+    governor = FakeGovernor()
+
+    run_steps(duty(EVERYTHING, governor, FakeMirror(), forged))
+
+    assert governor.sent == []
+
+
+def test_step__signer_without_active_license__no_proposal():
+    governor = FakeGovernor()
+    suspended = [dataclasses.replace(item, active=item.owner != KEYS[0].address)
+                 for item in LICENSES]
+
+    run_steps(duty(EVERYTHING, governor, FakeMirror(licenses=suspended), double_sign()))
+
+    assert governor.sent == []
+
+
+def test_step__active_penalty__votes_for_once():
+    governor = FakeGovernor()
+    governor.states[penalty().proposal_id] = State.ACTIVE
+    governance = duty(EVERYTHING, governor,
+                      FakeMirror([MirroredProposal(penalty(), "created")]), double_sign())
+
+    run_steps(governance, 3)
+
+    [(proposal_id, support, reason)] = governor.sent_named("vote")
+    assert (proposal_id, support) == (penalty().proposal_id, Support.FOR)
+    assert reason == "operator policy: suspends_double_signer"
+    assert executed(governance).count("cast_vote") == 1
+
+
+def test_step__already_voted__no_second_vote():
+    governor = FakeGovernor()
+    governor.states[penalty().proposal_id] = State.ACTIVE
+    governor.voted.add(penalty().proposal_id)
+
+    governance = duty(EVERYTHING, governor,
+                      FakeMirror([MirroredProposal(penalty(), "created")]), double_sign())
+    run_steps(governance)
+
+    assert governor.sent == []
+    assert "cast_vote" not in executed(governance)
+
+
+def test_step__penalty_without_the_evidence__policy_gives_no_vote():
+    governor = FakeGovernor()
+    governor.states[penalty().proposal_id] = State.ACTIVE
+
+    run_steps(duty(EVERYTHING, governor, FakeMirror([MirroredProposal(penalty(), "created")])))
+
+    assert governor.sent == []
+
+
+def test_step__succeeded_then_queued_past_eta__queued_then_executed():
+    governor = FakeGovernor()
+    proposal_id = penalty().proposal_id
+    mirror = FakeMirror([MirroredProposal(penalty(), "created")])
+    governance = duty(EVERYTHING, governor, mirror)
+    governor.states[proposal_id] = State.SUCCEEDED
+    run_steps(governance)
+    governor.states[proposal_id], governor.etas[proposal_id] = State.QUEUED, 2_000
+    mirror.held = [MirroredProposal(penalty(), "queued")]
+    run_steps(governance)
+    governor.timestamp = 2_000
+    run_steps(governance)
+
+    assert len(governor.sent_named("queue")) == 1
+    assert len(governor.sent_named("execute")) == 1
+
+
+def test_step__succeeded_without_execute_when_due__not_queued():
+    governor = FakeGovernor()
+    governor.states[penalty().proposal_id] = State.SUCCEEDED
+    policy = dataclasses.replace(EVERYTHING, execute_when_due=False)
+
+    run_steps(duty(policy, governor, FakeMirror([MirroredProposal(penalty(), "created")])))
+
+    assert governor.sent == []
+
+
+def test_load__policy_file__parsed(tmp_path):
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps({"propose_penalties": True,
+                                "vote": {"rules": [{"when": "mints_to_unknown",
+                                                    "vote": "against"}]}}))
+
+    policy = GovernancePolicy.load(path)
+
+    assert policy.propose_penalties and not policy.execute_when_due
+    assert policy.vote.rules == (("mints_to_unknown", Support.AGAINST),)
+
+
+@pytest.mark.parametrize("declared", [{"propose_penalty": True}, {"propose_penalties": "yes"},
+                                      {"vote": {"rules": [{"when": "always", "vote": "for"}]}}])
+def test_parse__malformed_policy__refused(declared):
+    with pytest.raises(InvalidParameter):
+        GovernancePolicy.parse(declared)
