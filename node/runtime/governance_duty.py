@@ -36,19 +36,30 @@ from node.errors import InvalidParameter
 from node.execution import ExecutionLog
 from node.runtime.chain import AbiFunction, Chain
 from node.runtime.consensus_watch import recover_signer
+from node.runtime.governance_logs import license_event, license_filter, vote_cast, votes_filter
 from node.runtime.keys import NodeKey
 from node.runtime.validator import ValidatorDuties
 from node.settings import ValidatorSettings
 from node.validator.calls import ProposalCall, Transaction
 from node.validator.governance import (
+    CastVote,
+    ProposalCore,
     State,
+    Tally,
     VoteContext,
     VotePolicy,
     cast_vote,
     execute_proposal,
     submit_proposal,
+    tally_proposal,
 )
-from node.validator.stake import DoubleSignEvidence, apply_penalty, verify_evidence
+from node.validator.stake import (
+    DoubleSignEvidence,
+    LicenseEvent,
+    apply_penalty,
+    compute_voting_power,
+    verify_evidence,
+)
 from noderr import jsonrpc
 from noderr.deployment import Deployment
 from noderr.domain import NodeType
@@ -103,17 +114,22 @@ class GovernancePolicy:
 
 @dataclass(frozen=True)
 class MirroredProposal:
-    """A proposal as the backend mirrors it: the call and its lifecycle state there."""
+    """A proposal as the backend mirrors it: the call, its lifecycle state there, its
+    snapshot and deadline blocks and the block that created it."""
 
     call: ProposalCall
     state: str
+    snapshot: int
+    deadline: int
+    created_block: int
 
     @classmethod
     def of(cls, proposal: Proposal) -> MirroredProposal:
         call = ProposalCall.of(proposal.targets, [int(value) for value in proposal.values],
                                [bytes.fromhex(data.removeprefix("0x"))
                                 for data in proposal.calldatas], proposal.description)
-        return cls(call, proposal.state)
+        return cls(call, proposal.state, int(proposal.snapshot), int(proposal.deadline),
+                   proposal.created_block)
 
 
 @dataclass(frozen=True)
@@ -148,6 +164,16 @@ class Governor(Protocol):
 
     async def now(self) -> int: ...
 
+    async def head(self) -> int: ...
+
+    async def quorum_numerator_at(self, block: int) -> int: ...
+
+    async def grace_period(self) -> int: ...
+
+    async def license_events(self) -> list[LicenseEvent]: ...
+
+    async def vote_casts(self, proposal_id: int, from_block: int) -> list[CastVote]: ...
+
     async def send_transaction(self, transaction: Transaction) -> str: ...
 
 
@@ -172,7 +198,9 @@ class GovernanceDuty:
         self.settled: set[str] = set()
         """Evidence digests dealt with: proposed, found proposed, or refused."""
         self.undecided: dict[int, int] = {}
-        """Active proposals the policy gave no vote, with the evidence count then."""
+        """Active proposals the node gave no vote, with the evidence count then."""
+        self.tallies: dict[int, bool] = {}
+        """Succeeded proposals the node counted: whether its count agreed."""
 
     async def step(self) -> None:
         if time.monotonic() < self.next_at:
@@ -233,6 +261,7 @@ class GovernanceDuty:
             self.addresses.license, {license.token_id: license.owner for license in licenses},
             {*self.policy.known_accounts, *(license.owner for license in licenses)},
             dict(self.evidence), self.domain, self.recover)
+        events: list[LicenseEvent] | None = None
         for proposal in proposals:
             proposal_id = proposal.call.proposal_id
             if (proposal.state != "created"
@@ -240,9 +269,14 @@ class GovernanceDuty:
                     or await self.governor.state(proposal_id) is not State.ACTIVE
                     or await self.governor.has_voted(proposal_id, self.me)):
                 continue
-            with self.log.run("cast_vote"):
-                ballot = cast_vote(self.addresses.governor, proposal.call, State.ACTIVE,
-                                   self.policy.vote, context)
+            events = events if events is not None else await self.governor.license_events()
+            with self.log.run("compute_voting_power"):
+                power = compute_voting_power(events, proposal.snapshot)
+            ballot = None
+            if self.me in power.power:
+                with self.log.run("cast_vote"):
+                    ballot = cast_vote(self.addresses.governor, proposal.call, State.ACTIVE,
+                                       self.policy.vote, context)
             if ballot is None:
                 self.undecided[proposal_id] = len(context.evidence)
                 continue
@@ -257,13 +291,43 @@ class GovernanceDuty:
                 continue
             proposal_id = proposal.call.proposal_id
             state = await self.governor.state(proposal_id)
-            if state not in (State.SUCCEEDED, State.QUEUED):
+            if state not in (State.SUCCEEDED, State.QUEUED) or not await self._confirmed(
+                    proposal, state):
                 continue
             eta, now = await self.governor.eta(proposal_id), await self.governor.now()
             with self.log.run("execute_proposal"):
                 step = execute_proposal(self.addresses.governor, proposal.call, state, eta, now)
             if step.transaction is not None:
                 await self._send(step.transaction, f"{step.action} of proposal {proposal_id}")
+
+    async def _confirmed(self, proposal: MirroredProposal, state: State) -> bool:
+        """Whether the node's own count of a Succeeded proposal (its VoteCast events against
+        the live Validator supply at the snapshot) agrees that it passed: the node queues
+        only what it counted itself. Counted once per proposal; Queued needs no count."""
+        proposal_id = proposal.call.proposal_id
+        if state is not State.SUCCEEDED:
+            return True
+        if proposal_id not in self.tallies:
+            tally = await self._tally(proposal)
+            self.tallies[proposal_id] = tally.state is State.SUCCEEDED
+            if not self.tallies[proposal_id]:
+                log.warning("proposal %s: the governor says succeeded, the node's count %s; "
+                            "not queued", proposal_id, tally)
+        return self.tallies[proposal_id]
+
+    async def _tally(self, proposal: MirroredProposal) -> Tally:
+        governor = self.governor
+        votes = await governor.vote_casts(proposal.call.proposal_id, proposal.created_block)
+        events = await governor.license_events()
+        numerator = await governor.quorum_numerator_at(proposal.snapshot)
+        block, now = await governor.head() + 1, await governor.now()
+        grace = await governor.grace_period()
+        with self.log.run("compute_voting_power"):
+            power = compute_voting_power(events, proposal.snapshot)
+        with self.log.run("tally_proposal"):
+            return tally_proposal(votes, ProposalCore(proposal.snapshot, proposal.deadline),
+                                  live_supply=power.live_supply, quorum_numerator=numerator,
+                                  block=block, timestamp=now, grace_period=grace)
 
     async def _send(self, transaction: Transaction, what: str) -> bool:
         try:
@@ -280,12 +344,15 @@ class GovernorChain(Chain):
     """The governor's reads and the node's signed transactions (node/runtime/chain.py)."""
 
     FUNCTIONS = ("state", "proposal_snapshot", "has_voted", "proposal_eta", "get_votes",
-                 "proposal_threshold")
+                 "proposal_threshold", "quorum_numerator_at", "grace_period")
 
-    def __init__(self, rpc_url: str, key: NodeKey, chain_id: int, governor: str,
-                 abi: list[dict[str, Any]]) -> None:
+    def __init__(self, rpc_url: str, key: NodeKey, chain_id: int, addresses: Addresses,
+                 abi: list[dict[str, Any]], license_block: int = 0) -> None:
+        """`abi` is the governor's; `license_block` the license's deployment block, where
+        its events start."""
         super().__init__(rpc_url, key, chain_id)
-        self.address = governor
+        self.address, self.license, self.license_block = (addresses.governor, addresses.license,
+                                                          license_block)
         self.functions = {name: AbiFunction.of(abi, name) for name in self.FUNCTIONS}
 
     async def _read(self, name: str, *args: Any) -> Any:
@@ -305,8 +372,25 @@ class GovernorChain(Chain):
 
     async def proposer_votes(self, account: str) -> int:
         """The account's votes at the previous block, as `propose` counts them."""
-        head = int(await self._call("eth_blockNumber"), 16)
-        return await self._read("get_votes", account, max(head - 1, 0))
+        return await self._read("get_votes", account, max(await self.head() - 1, 0))
+
+    async def head(self) -> int:
+        return int(await self._call("eth_blockNumber"), 16)
+
+    async def quorum_numerator_at(self, block: int) -> int:
+        return await self._read("quorum_numerator_at", block)
+
+    async def grace_period(self) -> int:
+        return await self._read("grace_period")
+
+    async def license_events(self) -> list[LicenseEvent]:
+        logs = await self._call("eth_getLogs", [license_filter(self.license, self.license_block)])
+        return [license_event(item) for item in logs]
+
+    async def vote_casts(self, proposal_id: int, from_block: int) -> list[CastVote]:
+        logs = await self._call("eth_getLogs", [votes_filter(self.address, proposal_id,
+                                                             from_block)])
+        return [vote_cast(item) for item in logs]
 
     async def proposal_threshold(self) -> int:
         return await self._read("proposal_threshold")
@@ -372,9 +456,10 @@ def with_governance(duties: ValidatorDuties, deployment: Deployment,
     if path is None:
         return duties
     context = duties.context
-    governor = deployment.contracts["NodeGovernor"]
-    addresses = Addresses(governor.address, deployment.contracts["NodeLicense"].address)
-    chain = GovernorChain(rpc_url, context.key, context.chain_id, governor.address, governor.abi)
+    governor, license_ = (deployment.contracts[name] for name in ("NodeGovernor", "NodeLicense"))
+    addresses = Addresses(governor.address, license_.address)
+    chain = GovernorChain(rpc_url, context.key, context.chain_id, addresses, governor.abi,
+                          license_.block)
     duty = GovernanceDuty(GovernancePolicy.load(path), context.key.address, addresses, chain,
                           BackendMirror(context.network.client), context.log,
                           context.watch.evidence, context.watch.domain)

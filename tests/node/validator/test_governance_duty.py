@@ -20,8 +20,9 @@ from node.runtime.governance_duty import (
     ValidatorLicense,
 )
 from node.validator.calls import CAST_VOTE_WITH_REASON, EXECUTE, PROPOSE, QUEUE, ProposalCall
-from node.validator.governance import State, Support
-from node.validator.stake import apply_penalty, detect_double_sign
+from node.validator.governance import CastVote, State, Support
+from node.validator.stake import LicenseEvent, apply_penalty, detect_double_sign
+from noderr.domain import NodeType
 from tests.node.validator.helpers import DOMAIN, KEYS, eth_keys_recover, pre_prepare
 
 GOVERNOR = "0x" + "6" * 40
@@ -47,6 +48,10 @@ class FakeGovernor:
         self.voted: set[int] = set()
         self.etas: dict[int, int] = {}
         self.timestamp = 1_000
+        self.licenses = [LicenseEvent("minted", token, 1, 0, key.address, NodeType.VALIDATOR)
+                         for token, key in enumerate(KEYS, 1)]
+        self.votes = [CastVote(key.address, token, Support.FOR)
+                      for token, key in enumerate(KEYS[1:], 2)]
 
     async def state(self, proposal_id: int) -> State:
         return self.states[proposal_id]
@@ -68,6 +73,21 @@ class FakeGovernor:
 
     async def now(self) -> int:
         return self.timestamp
+
+    async def head(self) -> int:
+        return 100
+
+    async def quorum_numerator_at(self, block: int) -> int:
+        return 50
+
+    async def grace_period(self) -> int:
+        return 10_000
+
+    async def license_events(self) -> list[LicenseEvent]:
+        return self.licenses
+
+    async def vote_casts(self, proposal_id: int, from_block: int) -> list[CastVote]:
+        return self.votes
 
     async def send_transaction(self, transaction) -> str:
         assert transaction.to == GOVERNOR
@@ -110,6 +130,10 @@ def penalty() -> ProposalCall:
     return apply_penalty(double_sign(), LICENSE, 1)
 
 
+def mirrored(state: str = "created") -> MirroredProposal:
+    return MirroredProposal(penalty(), state, snapshot=10, deadline=20, created_block=8)
+
+
 def run_steps(governance: GovernanceDuty, steps: int = 1) -> None:
     async def scenario() -> None:
         for _ in range(steps):
@@ -125,7 +149,7 @@ def test_step__no_policy__no_transaction_and_no_execution():
     governor = FakeGovernor()
     governor.states[penalty().proposal_id] = State.SUCCEEDED
     governance = duty(GovernancePolicy(), governor,
-                      FakeMirror([MirroredProposal(penalty(), "created")]), double_sign())
+                      FakeMirror([mirrored()]), double_sign())
 
     run_steps(governance, 3)
 
@@ -147,7 +171,7 @@ def test_step__evidence_seen_in_many_steps__proposed_once():
 def test_step__restarted_node_with_proposal_in_mirror__not_proposed_again():
     governor = FakeGovernor()
     governor.states[penalty().proposal_id] = State.PENDING
-    mirror = FakeMirror([MirroredProposal(penalty(), "created")])
+    mirror = FakeMirror([mirrored()])
 
     run_steps(duty(EVERYTHING, governor, mirror, double_sign()))
 
@@ -187,7 +211,7 @@ def test_step__active_penalty__votes_for_once():
     governor = FakeGovernor()
     governor.states[penalty().proposal_id] = State.ACTIVE
     governance = duty(EVERYTHING, governor,
-                      FakeMirror([MirroredProposal(penalty(), "created")]), double_sign())
+                      FakeMirror([mirrored()]), double_sign())
 
     run_steps(governance, 3)
 
@@ -197,13 +221,25 @@ def test_step__active_penalty__votes_for_once():
     assert executed(governance).count("cast_vote") == 1
 
 
+def test_step__no_vote_at_the_snapshot__no_ballot():
+    governor = FakeGovernor()
+    governor.states[penalty().proposal_id] = State.ACTIVE
+    governor.licenses.append(LicenseEvent("suspended", 2, 3))
+    governance = duty(EVERYTHING, governor, FakeMirror([mirrored()]), double_sign())
+
+    run_steps(governance)
+
+    assert governor.sent == []
+    assert "cast_vote" not in executed(governance)
+
+
 def test_step__already_voted__no_second_vote():
     governor = FakeGovernor()
     governor.states[penalty().proposal_id] = State.ACTIVE
     governor.voted.add(penalty().proposal_id)
 
     governance = duty(EVERYTHING, governor,
-                      FakeMirror([MirroredProposal(penalty(), "created")]), double_sign())
+                      FakeMirror([mirrored()]), double_sign())
     run_steps(governance)
 
     assert governor.sent == []
@@ -214,7 +250,7 @@ def test_step__penalty_without_the_evidence__policy_gives_no_vote():
     governor = FakeGovernor()
     governor.states[penalty().proposal_id] = State.ACTIVE
 
-    run_steps(duty(EVERYTHING, governor, FakeMirror([MirroredProposal(penalty(), "created")])))
+    run_steps(duty(EVERYTHING, governor, FakeMirror([mirrored()])))
 
     assert governor.sent == []
 
@@ -222,18 +258,29 @@ def test_step__penalty_without_the_evidence__policy_gives_no_vote():
 def test_step__succeeded_then_queued_past_eta__queued_then_executed():
     governor = FakeGovernor()
     proposal_id = penalty().proposal_id
-    mirror = FakeMirror([MirroredProposal(penalty(), "created")])
+    mirror = FakeMirror([mirrored()])
     governance = duty(EVERYTHING, governor, mirror)
     governor.states[proposal_id] = State.SUCCEEDED
     run_steps(governance)
     governor.states[proposal_id], governor.etas[proposal_id] = State.QUEUED, 2_000
-    mirror.held = [MirroredProposal(penalty(), "queued")]
+    mirror.held = [mirrored("queued")]
     run_steps(governance)
     governor.timestamp = 2_000
     run_steps(governance)
 
     assert len(governor.sent_named("queue")) == 1
     assert len(governor.sent_named("execute")) == 1
+    assert executed(governance).count("tally_proposal") == 1
+
+
+def test_step__governor_says_succeeded_but_count_short_of_quorum__not_queued():
+    governor = FakeGovernor()
+    governor.states[penalty().proposal_id] = State.SUCCEEDED
+    governor.votes = governor.votes[:1]
+
+    run_steps(duty(EVERYTHING, governor, FakeMirror([mirrored()])), 2)
+
+    assert governor.sent == []
 
 
 def test_step__succeeded_without_execute_when_due__not_queued():
@@ -241,7 +288,7 @@ def test_step__succeeded_without_execute_when_due__not_queued():
     governor.states[penalty().proposal_id] = State.SUCCEEDED
     policy = dataclasses.replace(EVERYTHING, execute_when_due=False)
 
-    run_steps(duty(policy, governor, FakeMirror([MirroredProposal(penalty(), "created")])))
+    run_steps(duty(policy, governor, FakeMirror([mirrored()])))
 
     assert governor.sent == []
 
