@@ -29,10 +29,10 @@ from typing import Any, Protocol
 
 from eth_utils import to_checksum_address
 
-from client import AsyncBackendClient
+from client import AsyncBackendClient, BackendError
 from client.models import Proposal
 from node.consensus.wire import Recover
-from node.errors import InvalidParameter
+from node.errors import FunctionInputError, InvalidParameter
 from node.execution import ExecutionLog
 from node.runtime.chain import AbiFunction, Chain
 from node.runtime.consensus_watch import recover_signer
@@ -441,9 +441,15 @@ class GovernedValidatorDuties:
         self.duties, self.governance = duties, governance
 
     async def step(self) -> int:
+        """The validator's step, then the governance duty's; a backend or chain that does not
+        answer, or a mirror the functions refuse, costs this step's governance only (logged),
+        never the consensus."""
         executed = await self.duties.step()
         before = self.governance.log.recorded
-        await self.governance.step()
+        try:
+            await self.governance.step()
+        except (BackendError, jsonrpc.JsonRpcError, FunctionInputError) as error:
+            log.warning("governance duty skipped a step: %s", error)
         return executed + self.governance.log.recorded - before
 
 

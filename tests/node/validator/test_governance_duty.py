@@ -7,23 +7,29 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+from types import SimpleNamespace
 
 import pytest
 
+from client import BackendError
 from node.errors import InvalidParameter
 from node.execution import ExecutionLog
 from node.runtime.governance_duty import (
     Addresses,
     GovernanceDuty,
     GovernancePolicy,
+    GovernedValidatorDuties,
     MirroredProposal,
     ValidatorLicense,
+    with_governance,
 )
 from node.validator.calls import CAST_VOTE_WITH_REASON, EXECUTE, PROPOSE, QUEUE, ProposalCall
 from node.validator.governance import CastVote, State, Support
 from node.validator.stake import LicenseEvent, apply_penalty, detect_double_sign
+from noderr.deployment import Deployment
 from noderr.domain import NodeType
-from tests.node.validator.helpers import DOMAIN, KEYS, eth_keys_recover, pre_prepare
+from onchain.compile import compiled
+from tests.node.validator.helpers import CHAIN, DOMAIN, KEYS, eth_keys_recover, pre_prepare
 
 GOVERNOR = "0x" + "6" * 40
 LICENSE = "0x" + "5" * 40
@@ -310,3 +316,56 @@ def test_load__policy_file__parsed(tmp_path):
 def test_parse__malformed_policy__refused(declared):
     with pytest.raises(InvalidParameter):
         GovernancePolicy.parse(declared)
+
+
+class UnreachableMirror(FakeMirror):
+    async def proposals(self) -> list[MirroredProposal]:
+        raise BackendError(0, "connection refused")
+
+
+class ConsensusSteps:
+    async def step(self) -> int:
+        return 2
+
+
+def test_governed_step__backend_unreachable__consensus_step_still_counted():
+    governance = duty(EVERYTHING, FakeGovernor(), UnreachableMirror(), double_sign())
+
+    executed = asyncio.run(GovernedValidatorDuties(ConsensusSteps(), governance).step())
+
+    assert executed == 2
+
+
+def deployment() -> Deployment:
+    abi = compiled(("NodeGovernor",))["NodeGovernor"].abi
+    record = {"abi": abi, "block": 1, "tx_hash": "0x" + "00" * 32}
+    return Deployment(chain_id=CHAIN, deployer=ME, contracts={
+        "NodeGovernor": {"address": GOVERNOR, **record},
+        "NodeLicense": {"address": LICENSE, **record}})
+
+
+def validator_duties() -> SimpleNamespace:
+    watch = SimpleNamespace(evidence={}, domain=DOMAIN)
+    return SimpleNamespace(context=SimpleNamespace(
+        key=KEYS[1], chain_id=CHAIN, log=ExecutionLog(), watch=watch,
+        network=SimpleNamespace(client=None)))
+
+
+def test_with_governance__no_policy_setting__duties_unchanged(monkeypatch):
+    monkeypatch.delenv("NODERR_VALIDATOR_GOVERNANCE_POLICY", raising=False)
+    duties = validator_duties()
+
+    assert with_governance(duties, deployment(), "http://127.0.0.1:8545") is duties
+
+
+def test_with_governance__policy_file__governance_follows_each_step(monkeypatch, tmp_path):
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps({"propose_penalties": True}))
+    monkeypatch.setenv("NODERR_VALIDATOR_GOVERNANCE_POLICY", str(path))
+    duties = validator_duties()
+
+    governed = with_governance(duties, deployment(), "http://127.0.0.1:8545")
+
+    assert isinstance(governed, GovernedValidatorDuties)
+    assert governed.governance.policy == GovernancePolicy(propose_penalties=True)
+    assert governed.governance.evidence is duties.context.watch.evidence
