@@ -40,7 +40,7 @@ from node.runtime.governance_logs import license_event, license_filter, vote_cas
 from node.runtime.keys import NodeKey
 from node.runtime.validator import ValidatorDuties
 from node.settings import ValidatorSettings
-from node.validator.calls import ProposalCall, Transaction
+from node.validator.calls import ProposalCall, Transaction, address
 from node.validator.governance import (
     CastVote,
     ProposalCore,
@@ -98,8 +98,14 @@ class GovernancePolicy:
         if any(not isinstance(flag, bool) for flag in flags.values()):
             raise InvalidParameter("propose_penalties and execute_when_due are true or false")
         vote = declared.get("vote")
+        if not (vote is None or isinstance(vote, Mapping)):
+            raise InvalidParameter("vote is a policy object ({\"rules\": [...], ...}) or null")
+        known = declared.get("known_accounts", ())
+        if not isinstance(known, list | tuple):
+            raise InvalidParameter("known_accounts is a list of addresses")
         return cls(vote=None if vote is None else VotePolicy.parse(vote),
-                   known_accounts=tuple(declared.get("known_accounts", ())), **flags)
+                   known_accounts=tuple(address("known account", item) for item in known),
+                   **flags)
 
     @classmethod
     def load(cls, path: Path) -> GovernancePolicy:

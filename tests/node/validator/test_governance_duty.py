@@ -312,7 +312,9 @@ def test_load__policy_file__parsed(tmp_path):
 
 
 @pytest.mark.parametrize("declared", [{"propose_penalty": True}, {"propose_penalties": "yes"},
-                                      {"vote": {"rules": [{"when": "always", "vote": "for"}]}}])
+                                      {"vote": {"rules": [{"when": "always", "vote": "for"}]}},
+                                      {"vote": "for"}, {"known_accounts": ["alice"]},
+                                      {"known_accounts": "0x" + "7" * 40}])
 def test_parse__malformed_policy__refused(declared):
     with pytest.raises(InvalidParameter):
         GovernancePolicy.parse(declared)
