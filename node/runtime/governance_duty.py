@@ -10,10 +10,12 @@ Each step (once per consensus round, at most every GOVERNANCE_EVERY seconds):
                  snapshot is set), so a restarted node or a second validator never proposes
                  it again (the proposal id is a hash of the proposal itself);
   2. votes       with a `vote` policy, each Active proposal this node has not voted on
-                 (the governor's has_voted) gets the ballot cast_vote gives it, if any;
-  3. execution   with `execute_when_due`, a Succeeded proposal is queued and a Queued one
-                 executed from its eta (execute_proposal); when several validators do it, the
-                 first transaction lands and the others' estimates revert (logged).
+                 (the governor's has_voted) and has a vote in at its snapshot
+                 (compute_voting_power) gets the ballot cast_vote gives it, if any;
+  3. execution   with `execute_when_due`, a Succeeded proposal is queued once the node's own
+                 count agrees (tally_proposal) and a Queued one executed from its eta
+                 (execute_proposal); when several validators do it, the first transaction
+                 lands and the others' estimates revert (logged).
 
 Every decision runs under its catalogue name in the ExecutionLog (GET /network/executions)."""
 
@@ -70,6 +72,7 @@ OPEN_STATES = ("created", "queued")
 """The mirror's lifecycle states of a proposal that may still need a vote, a queue or an
 execution (the governor's own state says which)."""
 PAGE = 100
+FINAL_STATES = (State.CANCELED, State.DEFEATED, State.EXPIRED, State.EXECUTED)
 
 
 @dataclass(frozen=True)
@@ -207,6 +210,8 @@ class GovernanceDuty:
         """Active proposals the node gave no vote, with the evidence count then."""
         self.tallies: dict[int, bool] = {}
         """Succeeded proposals the node counted: whether its count agreed."""
+        self.finished: set[int] = set()
+        """Proposals in a final state on the governor: never read again."""
 
     async def step(self) -> None:
         if time.monotonic() < self.next_at:
@@ -272,7 +277,7 @@ class GovernanceDuty:
             proposal_id = proposal.call.proposal_id
             if (proposal.state != "created"
                     or self.undecided.get(proposal_id) == len(context.evidence)
-                    or await self.governor.state(proposal_id) is not State.ACTIVE
+                    or await self._state(proposal_id) is not State.ACTIVE
                     or await self.governor.has_voted(proposal_id, self.me)):
                 continue
             events = events if events is not None else await self.governor.license_events()
@@ -296,7 +301,7 @@ class GovernanceDuty:
             if proposal.state not in OPEN_STATES:
                 continue
             proposal_id = proposal.call.proposal_id
-            state = await self.governor.state(proposal_id)
+            state = await self._state(proposal_id)
             if state not in (State.SUCCEEDED, State.QUEUED) or not await self._confirmed(
                     proposal, state):
                 continue
@@ -305,6 +310,16 @@ class GovernanceDuty:
                 step = execute_proposal(self.addresses.governor, proposal.call, state, eta, now)
             if step.transaction is not None:
                 await self._send(step.transaction, f"{step.action} of proposal {proposal_id}")
+
+    async def _state(self, proposal_id: int) -> State | None:
+        """The governor's state of the proposal; None once it is final (Canceled, Defeated,
+        Expired, Executed), which the governor is then no longer asked."""
+        if proposal_id in self.finished:
+            return None
+        state = await self.governor.state(proposal_id)
+        if state in FINAL_STATES:
+            self.finished.add(proposal_id)
+        return state
 
     async def _confirmed(self, proposal: MirroredProposal, state: State) -> bool:
         """Whether the node's own count of a Succeeded proposal (its VoteCast events against

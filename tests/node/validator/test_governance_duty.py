@@ -54,12 +54,14 @@ class FakeGovernor:
         self.voted: set[int] = set()
         self.etas: dict[int, int] = {}
         self.timestamp = 1_000
+        self.state_reads = 0
         self.licenses = [LicenseEvent("minted", token, 1, 0, key.address, NodeType.VALIDATOR)
                          for token, key in enumerate(KEYS, 1)]
         self.votes = [CastVote(key.address, token, Support.FOR)
                       for token, key in enumerate(KEYS[1:], 2)]
 
     async def state(self, proposal_id: int) -> State:
+        self.state_reads += 1
         return self.states[proposal_id]
 
     async def exists(self, proposal_id: int) -> bool:
@@ -287,6 +289,15 @@ def test_step__governor_says_succeeded_but_count_short_of_quorum__not_queued():
     run_steps(duty(EVERYTHING, governor, FakeMirror([mirrored()])), 2)
 
     assert governor.sent == []
+
+
+def test_step__defeated_proposal__governor_asked_once():
+    governor = FakeGovernor()
+    governor.states[penalty().proposal_id] = State.DEFEATED
+
+    run_steps(duty(EVERYTHING, governor, FakeMirror([mirrored()])), 3)
+
+    assert (governor.state_reads, governor.sent) == (1, [])
 
 
 def test_step__succeeded_without_execute_when_due__not_queued():
