@@ -8,9 +8,10 @@ export PATH := $(CURDIR)/node_modules/.bin:$(BIN):$(PATH)
 # ape-vyper finds the compiler through vvm in a folder of `vyper-<version>` binaries.
 export VVM_BINARY_PATH := $(CURDIR)/.vvm
 
-.PHONY: setup test test-contracts test-indexer lint demo bench-gas bench-feed-gas bench-indexer bench-api bench-vault bench-ml bench-ml-device bench-bus bench-oracle bench-guardian bench-risk bench-network bench-node db-upgrade clean
+.PHONY: setup test test-contracts test-indexer lint demo bench-gas bench-feed-gas bench-indexer bench-api bench-vault bench-ml bench-ml-device bench-bus bench-oracle bench-guardian bench-risk bench-halt bench-network bench-consensus bench-node db-upgrade clean
 
 setup: $(STAMP)
+	tools/install_promtool.sh
 
 $(STAMP): pyproject.toml constraints.txt package.json package-lock.json client/volatility.proto
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -70,14 +71,20 @@ bench-vault: setup
 bench-risk: setup
 	$(BIN)/python benchmarks/risk.py
 
+bench-halt: setup
+	$(BIN)/python benchmarks/halt_propagation.py --write
+
 bench-network: setup
 	$(BIN)/python benchmarks/network_load.py --write
+
+bench-consensus: setup
+	$(BIN)/python benchmarks/consensus.py --write
 
 bench-node: setup
 	$(BIN)/python benchmarks/node_lifecycle.py --write
 
 clean:
-	rm -rf $(VENV) node_modules .vvm .build .noderr
+	rm -rf $(VENV) node_modules .vvm .build .noderr .tools
 
 bench-ml: setup
 	$(BIN)/python benchmarks/ml.py --write

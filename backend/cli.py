@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -59,9 +60,11 @@ def api(
     os.environ.update({"NODERR_RPC_URL": context.rpc_url,
                        "NODERR_DEPLOYMENT": str(context.deployment_path),
                        "NODERR_DATABASE_URL": context.database_url})
-    uvicorn.run("backend.api.app:app_from_environment", factory=True, workers=workers, host=host,
-                port=port, log_level="info", access_log=False,
-                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)
+    with tempfile.TemporaryDirectory(prefix="noderr-api-metrics-") as metrics_folder:
+        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_folder)  # GET /metrics sums
+        uvicorn.run("backend.api.app:app_from_environment", factory=True, workers=workers,
+                    host=host, port=port, log_level="info", access_log=False,
+                    timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)
 
 
 def typeform_backfill(

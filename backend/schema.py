@@ -1,7 +1,7 @@
 """The backend's own tables, as the code expects them: SIWE nonces, sessions, applications and
 their history, Typeform events, the node network's function catalogue, node health and
-execution logs, the paper trading desk's records; and the triggers that announce
-authorization changes.
+execution logs, the validators' consensus rounds, the paper trading desk's records; and the
+triggers that announce authorization changes.
 
 The migrations (noderr/migrations/versions/) build them; tests/migrations checks that the
 migrated database equals these definitions (tables, constraints, indexes, and the functions
@@ -32,7 +32,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from indexer.schema import INDEXER_CHECKPOINTS, LICENSES, ROLE_MEMBERS, UINT256
 
@@ -49,6 +49,7 @@ TRADING_FILLS = "trading_fills"
 TRADING_REJECTIONS = "trading_rejections"
 TRADING_EQUITY = "trading_equity"
 TRADING_POSITIONS = "trading_positions"
+CONSENSUS_ROUNDS = "consensus_rounds"
 
 metadata = MetaData()
 
@@ -285,6 +286,40 @@ trading_positions = Table(
     Column("last_fill_at", DateTime(timezone=True), nullable=False),
 )
 """A run's position per instrument, as its stored fills make it (average cost)."""
+
+# The validators' consensus rounds (migration 0008_consensus_rounds): one row per (feed, round,
+# reporting validator); addresses lowercase 0x hex.
+consensus_rounds = Table(
+    CONSENSUS_ROUNDS, metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("feed", Text, nullable=False),
+    Column("feed_address", Text, nullable=False),
+    Column("round", BigInteger, nullable=False),
+    Column("reporter", Text, nullable=False),
+    Column("view", BigInteger),
+    Column("leader", Text),
+    Column("answer", Numeric(78, 0), nullable=False),
+    Column("observed_at", BigInteger, nullable=False),
+    Column("signers", ARRAY(Text), nullable=False),
+    Column("status", Text, nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    UniqueConstraint("feed", "round", "reporter",
+                     name="consensus_rounds_feed_round_reporter_key"),
+    CheckConstraint("round > 0", name="consensus_rounds_round_check"),
+    CheckConstraint("view >= 0", name="consensus_rounds_view_check"),
+    CheckConstraint("observed_at >= 0", name="consensus_rounds_observed_at_check"),
+    CheckConstraint("status IN ('agreed', 'transmitted', 'failed')",
+                    name="consensus_rounds_status_check"),
+    # GET /network/rounds: newest first, unfiltered or by one filter; a round range of a feed
+    # uses the unique key.
+    Index("consensus_rounds_by_time", "recorded_at", "id"),
+    Index("consensus_rounds_by_feed", "feed", "recorded_at", "id"),
+    Index("consensus_rounds_by_leader", "leader", "recorded_at", "id"),
+    Index("consensus_rounds_by_status", "status", "recorded_at", "id"),
+)
+"""What each validator says it decided for a round of a feed, and what became of it."""
 
 # Every change that can alter what a signed-in caller is allowed is announced on one channel,
 # from the transaction that makes it (NOTIFY is delivered at commit): the per-process caller

@@ -9,7 +9,8 @@ required) at --orders-per-second, and license-gated API calls (GET /nodes/me wit
 idle phase probes the same paths at one order and two API calls per second, so both phases
 have latencies to compare.
 
-Per phase: rounds landed on-chain against the rounds the round interval allows (four feeds),
+Per phase: rounds landed on-chain against the rounds the schedule allows (four feeds, one
+consensus round every NODERR_VALIDATOR_ROUND_EVERY oracle rounds),
 consensus latency (a round's Transmitted block time minus its report's observation time;
 anvil's block times are whole seconds), order check latency, API gated latency, indexer lag
 (chain head minus the indexed block, sampled twice a second) and CPU per process (cores).
@@ -52,7 +53,7 @@ from node.guardian.shutdown import TradingState
 from node.runtime.keys import anvil_account
 from node.runtime.network import Network
 from node.runtime.risk_gate import BusRiskGate
-from node.settings import NodeSettings
+from node.settings import NodeSettings, ValidatorSettings
 from noderr.db import embedded_url
 from noderr.domain import NodeType
 from noderr.feeds import REPLAYED_INSTRUMENTS
@@ -228,8 +229,8 @@ async def run_phase(stack_: Stack, phase: Phase, gate: BusRiskGate,
     cpu_after = cpu_seconds(groups)
     phase.cpu = {role: (cpu_after.get(role, 0.0) - cpu_before.get(role, 0.0)) / elapsed
                  for role in cpu_after}
-    interval = NodeSettings().node_round_interval
-    phase.rounds_possible = len(feeds) * elapsed / interval
+    period = NodeSettings().node_round_interval * ValidatorSettings().validator_round_every
+    phase.rounds_possible = len(feeds) * elapsed / period
     end_block = w3.eth.block_number
     for feed in feeds.values():
         landed = feed.events.Transmitted().get_logs(from_block=start_block, to_block=end_block)
@@ -244,7 +245,7 @@ async def measure(stack_: Stack, seconds: float, orders_rate: float,
     key = anvil_account(REQUESTER_ACCOUNT, LOCAL_CHAIN_ID)
     client = AsyncBackendClient(stack_.services.api_url)
     await client.sign_in(key.address, LOCAL_CHAIN_ID, key.sign_message)
-    me = await client.nodes_me()
+    me = await licensed(client)
     token = next(item.token_id for item in me.licenses if item.node_type == NodeType.ORACLE)
     network = await Network.join(key, NodeType.ORACLE, LOCAL_CHAIN_ID, client, token)
     try:
@@ -257,6 +258,18 @@ async def measure(stack_: Stack, seconds: float, orders_rate: float,
     finally:
         await network.close()
         await client.aclose()
+
+
+async def licensed(client: AsyncBackendClient, timeout_s: float = 60.0):
+    """/nodes/me once the requester's mint is indexed."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return await client.nodes_me()
+        except BackendError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.25)
 
 
 def pct(values: list[float], q: float) -> float:

@@ -1,6 +1,7 @@
 """Vault benchmark: requests/s and p50/p99 of (a) the unauthenticated GET /healthz, (b) a
 vault read and (c) a vault write through the API (SIWE session, mirror-backed authorization,
-envelope decryption, one audit entry each: reads through the group commit), all in one run
+envelope decryption, one audit entry each: reads fetched in groups and audited through the
+group commit), all in one run
 against `noderr api`; (d) an owner's read latency alone and while an anonymous flood of
 FLOOD requests (no session: refused, counted, rate-limited, never audited) runs against the
 same API; and the cryptographic cost per operation alone (no HTTP, no database).
@@ -210,8 +211,10 @@ def report(figures: dict[str, Result], costs: dict[str, float], count: int) -> s
              f"{CLIENTS} concurrent keep-alive connections, `noderr api` (uvicorn, 1 worker) "
              "on 127.0.0.1, same machine, same run. Every vault request checks the SIWE "
              "session and the mirror, decrypts or encrypts, and appends one hash-chained "
-             "audit entry: a write in its transaction, a read through the group commit (one "
-             f"head-row lock per batch). (d) and (d′): the owner's reads over {OWNER_CLIENTS} "
+             "audit entry: a write in its transaction; a read fetches its key and secret in one "
+             "query with the reads beside it (group fetch) and commits its entry through the "
+             "group commit (one head-row lock per batch) before answering. (d) and (d′): "
+             f"the owner's reads over {OWNER_CLIENTS} "
              f"connections, alone ({count} reads) and, in rounds of {OWNER_ROUND}, for as long "
              f"as {FLOOD:,} requests without a session hit the same URL over {CLIENTS} "
              "connections (refused, counted, rate-limited per client, never audited); the "

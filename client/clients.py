@@ -111,6 +111,11 @@ class BackendClient:
         return sum(self.call(call) for call in
                    endpoints.report_executions(node_type, token_id, executions))
 
+    def report_rounds(self, rounds: Sequence[models.RoundReport]) -> int:
+        """Store the caller's validator's rounds (in batches the backend takes, each all or
+        none); how many."""
+        return sum(self.call(call) for call in endpoints.report_rounds(rounds))
+
     def record_trading(self, run_id: str,
                        records: Sequence[Mapping[str, Any]]) -> models.RecordCounts:
         """Store PAPER trading records of the caller's desk (in batches the backend takes,
@@ -169,6 +174,16 @@ class BackendClient:
                            outcome: models.Outcome | None = None, limit: int = 100,
                            cursor: str | None = None) -> models.ExecutionPage:
         return self.call(endpoints.network_executions(function, node, outcome, limit, cursor))
+
+    def network_rounds(self, feed: str | None = None,
+                       status: models.RoundStatus | None = None,
+                       from_round: int | None = None, to_round: int | None = None,
+                       leader: str | None = None, limit: int = 100,
+                       cursor: str | None = None) -> models.RoundPage:
+        """The validators' reports of consensus rounds, newest first, with the chain's
+        word on each (its transmit transaction once indexed)."""
+        return self.call(endpoints.network_rounds(feed, status, from_round, to_round, leader,
+                                                  limit, cursor))
 
     def network_members(self) -> models.Members:
         return self.call(endpoints.network_members())
@@ -246,6 +261,12 @@ class AsyncBackendClient:
         """Send `token` as the session from now on (None: no session)."""
         _bearer(self._http.headers, token)
 
+    @property
+    def token(self) -> str | None:
+        """The session token this client sends (None before sign-in and after logout)."""
+        scheme, _, token = self._http.headers.get("Authorization", "").partition(" ")
+        return token if scheme == "Bearer" and token else None
+
     # auth and node identity
     async def nonce(self) -> str:
         return await self.call(endpoints.nonce())
@@ -298,6 +319,11 @@ class AsyncBackendClient:
         """Store the records (in batches the backend takes, each all or none); how many."""
         return sum([await self.call(call) for call in
                     endpoints.report_executions(node_type, token_id, executions)])
+
+    async def report_rounds(self, rounds: Sequence[models.RoundReport]) -> int:
+        """Store the caller's validator's rounds (in batches the backend takes, each all or
+        none); how many."""
+        return sum([await self.call(call) for call in endpoints.report_rounds(rounds)])
 
     async def record_trading(self, run_id: str,
                              records: Sequence[Mapping[str, Any]]) -> models.RecordCounts:
@@ -360,6 +386,16 @@ class AsyncBackendClient:
                                  cursor: str | None = None) -> models.ExecutionPage:
         return await self.call(endpoints.network_executions(function, node, outcome, limit,
                                                             cursor))
+
+    async def network_rounds(self, feed: str | None = None,
+                             status: models.RoundStatus | None = None,
+                             from_round: int | None = None, to_round: int | None = None,
+                             leader: str | None = None, limit: int = 100,
+                             cursor: str | None = None) -> models.RoundPage:
+        """The validators' reports of consensus rounds, newest first, with the chain's
+        word on each (its transmit transaction once indexed)."""
+        return await self.call(endpoints.network_rounds(feed, status, from_round, to_round,
+                                                        leader, limit, cursor))
 
     async def network_members(self) -> models.Members:
         return await self.call(endpoints.network_members())

@@ -120,6 +120,8 @@ _functions = json_body(list[models.NodeFunction])
 _nodes = json_body(list[models.NodeHealth])
 _execution_page = json_body(models.ExecutionPage)
 _members = json_body(models.Members)
+_stored = json_body(int, key="stored")
+_round_page = json_body(models.RoundPage)
 _record_counts = json_body(models.RecordCounts)
 _positions = json_body(list[models.TradingPosition])
 _order_page = json_body(models.TradingOrderPage)
@@ -129,6 +131,8 @@ _guard = json_body(models.GuardState)
 WATCH_MARGIN_SECONDS = 10.0
 """How much longer than the watch's own timeout the client waits for its answer."""
 MAX_BATCH_RECORDS = 500
+MAX_BATCH_ROUNDS = 100
+"""Rounds per POST /nodes/rounds: the most the backend takes."""
 MAX_BATCH_BYTES = 60_000
 """Execution or trading records per request: the backend takes at most 500, in a body under
 its default NODERR_MAX_BODY_BYTES (65,536) with room for the envelope."""
@@ -178,6 +182,14 @@ def report_executions(node_type: int, token_id: int,
         for batch in _batches([record.model_dump(mode="json") for record in executions])]
 
 
+def report_rounds(rounds: Sequence[models.RoundReport]) -> list[Call[int]]:
+    """One call per batch of rounds the backend takes (none for no round); each batch is
+    stored all or none, and posting a round again stores nothing new."""
+    records = [{**item.model_dump(mode="json"), "answer": str(item.answer)} for item in rounds]
+    return [Call("POST", "/nodes/rounds", _stored, body={"rounds": batch})
+            for batch in _batches(records, MAX_BATCH_ROUNDS)]
+
+
 def record_trading(run_id: str, records: Sequence[Mapping[str, Any]]
                    ) -> list[Call[models.RecordCounts]]:
     """One call per batch of PAPER trading records that fits the backend's limits (none for
@@ -189,13 +201,14 @@ def record_trading(run_id: str, records: Sequence[Mapping[str, Any]]
             for batch in _batches([dict(record) for record in records])]
 
 
-def _batches(records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+def _batches(records: list[dict[str, Any]], most: int = MAX_BATCH_RECORDS
+             ) -> list[list[dict[str, Any]]]:
     batches: list[list[dict[str, Any]]] = []
     size = 0
     for record in records:
         length = len(json.dumps(record)) + 1
         if (not batches or size + length > MAX_BATCH_BYTES
-                or len(batches[-1]) == MAX_BATCH_RECORDS):
+                or len(batches[-1]) == most):
             batches.append([])
             size = 0
         batches[-1].append(record)
@@ -271,6 +284,15 @@ def network_executions(function: str | None, node: str | None, outcome: str | No
                        limit: int, cursor: str | None) -> Call[models.ExecutionPage]:
     return Call("GET", "/network/executions", _execution_page, params=query(
         function=function, node=node, outcome=outcome, limit=limit, cursor=cursor))
+
+
+def network_rounds(feed: str | None = None, status: str | None = None,
+                   from_round: int | None = None, to_round: int | None = None,
+                   leader: str | None = None, limit: int = 100,
+                   cursor: str | None = None) -> Call[models.RoundPage]:
+    return Call("GET", "/network/rounds", _round_page, params=query(
+        feed=feed, status=status, from_round=from_round, to_round=to_round, leader=leader,
+        limit=limit, cursor=cursor))
 
 
 def network_members() -> Call[models.Members]:

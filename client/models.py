@@ -22,6 +22,7 @@ ApplicationStatus = Literal["pending", "approved", "minted", "rejected"]
 ProposalState = Literal["created", "queued", "executed", "canceled"]
 Side = Literal["buy", "sell"]
 OrderStatus = Literal["sent", "partially_filled", "filled", "rejected"]
+RoundStatus = Literal["agreed", "transmitted", "failed"]
 
 
 class Answer(BaseModel):
@@ -353,6 +354,60 @@ class Members(Answer):
 
     indexed_block: int | None
     members: list[Member]
+
+
+# the validators' consensus rounds
+class RoundReport(BaseModel):
+    """A round a validator decided, as it reports it (POST /nodes/rounds): the view it
+    decided in and that view's leader (None when it caught up from others' commits), the
+    report, the signatures it holds, and what became of it as far as it saw."""
+
+    model_config = ConfigDict(frozen=True)
+
+    feed: str
+    round: int
+    view: int | None
+    leader: str | None
+    answer: int
+    observed_at: int
+    signers: tuple[str, ...]
+    status: RoundStatus
+    decided_at: datetime
+
+
+class RoundItem(Answer):
+    """One validator's report of a round (GET /network/rounds). Once `status` is
+    `transmitted`, `value`, `observed_at` and `signers` are the chain's (its Transmitted
+    event), with `transmit_tx_hash`; `agrees_with_chain` says whether the reporter's report
+    matched."""
+
+    id: int
+    feed: str
+    feed_address: str
+    round: int
+    view: int | None
+    view_changes: int | None
+    leader: str | None
+    value: int
+    observed_at: int
+    signers: list[str]
+    status: RoundStatus
+    reported_status: RoundStatus
+    reported_by: str
+    decided_at: datetime
+    recorded_at: datetime
+    transmit_tx_hash: str | None
+    transmitter: str | None
+    block_number: int | None
+    agrees_with_chain: bool | None
+
+
+class RoundPage(Answer):
+    """GET /network/rounds: newest first; pass `next_cursor` on for older rounds (None: the
+    last page)."""
+
+    items: list[RoundItem]
+    next_cursor: str | None
 
 
 # PAPER trading (simulated fills): amounts arrive as decimal strings and are read exactly

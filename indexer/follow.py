@@ -69,6 +69,7 @@ class Indexer:
         self.settings, self.deployment, self.progress = settings, deployment, progress
         self.chain_id = deployment.chain_id
         self.metrics = metrics or Metrics(self.chain_id)
+        self.metrics.limit(settings.max_lag_blocks)
         self.rpc = self._client(rpc_url)
         self._fetch_rpc = self._client(rpc_url)  # the prefetch thread's own connection
         self.decoder = EventDecoder(deployment)

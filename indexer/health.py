@@ -84,6 +84,8 @@ class Metrics:
         self.lag_blocks = Gauge("noderr_indexer_lag_blocks", "Head minus indexed.", **labels)
         self.lag_seconds = Gauge("noderr_indexer_lag_seconds", "Head time minus indexed.",
                                  **labels)
+        self.max_lag = Gauge("noderr_indexer_max_lag_blocks", "NODERR_MAX_LAG_BLOCKS: the lag "
+                             "past which the API refuses gated requests (503).", **labels)
         self.rate = Gauge("noderr_indexer_events_per_second", "Recent events/s.", **labels)
         self.events = Counter("noderr_indexer_events", "Events written.", **labels)
         self.reorgs = Counter("noderr_indexer_reorgs", "Reorgs undone.", **labels)
@@ -94,6 +96,9 @@ class Metrics:
 
     def serve(self, port: int) -> None:
         start_http_server(port, addr="127.0.0.1", registry=self.registry)
+
+    def limit(self, max_lag_blocks: int) -> None:
+        self.max_lag.labels(self.chain_id).set(max_lag_blocks)
 
     def update(self, status: Status, new_events: int = 0) -> None:
         c = self.chain_id

@@ -25,6 +25,13 @@ class NodeSettings(BaseSettings):
                                        "(0: none).")
     node_watch_timeout: float = Field(
         20.0, gt=0, le=30, description="Longest wait of one license long-poll.")
+    ml_target: str = Field(
+        "", description="The ML service's gRPC host:port (`noderr ml serve`): Guardians watch "
+                        "desks and Oracles publish INSTRUMENT_VOL feeds with its volatility "
+                        "forecasts (empty: none, EWMA only).")
+    ml_deadline: float = Field(
+        2.0, gt=0, le=30, description="Seconds a node waits for one ML forecast before it "
+                                      "falls back to its EWMA.")
 
 
 class ValidatorSettings(BaseSettings):

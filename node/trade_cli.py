@@ -1,7 +1,10 @@
 """`noderr trade paper`: the paper desk over a replayed feed, every order through the
 Guardian pre-trade checks first: in process, or with `--guardians` asked of the Guardian nodes
 over the bus under a licensed key (node/runtime/desk.py). PAPER trading: no order leaves this
-process. The command lives outside node/desk, which stays pure (no bus, no runtime)."""
+process. With `--ml HOST:PORT` positions are sized from the ML service's volatility forecasts
+(node/runtime/forecasts.py), which answers signed-in license holders only: the desk's session
+with --guardians, or in process a session the desk's key signs in for. The command lives
+outside node/desk, which stays pure (no bus, no runtime)."""
 
 from __future__ import annotations
 
@@ -11,14 +14,19 @@ import json
 import sys
 import threading
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from noderr.console import fail
+
+if TYPE_CHECKING:
+    from node.runtime.forecasts import VolatilityForecasts
 
 CENT = Decimal("0.01")
 trade_app = typer.Typer(help="PAPER trading: the desk the Guardians protect.",
@@ -48,11 +56,17 @@ def paper(
         "--guardians", help="Ask the Guardian nodes over the bus instead of checking in "
                             "process (their limits apply; needs a licensed key).")] = False,
     keystore: Annotated[Path | None, typer.Option(
-        help="With --guardians: encrypted JSON keystore of the desk's licensed key.")] = None,
+        help="With --guardians or --ml: encrypted JSON keystore of the desk's licensed key.")]
+    = None,
     password_file: Annotated[Path | None, typer.Option(
-        help="With --guardians: file holding the keystore's password.")] = None,
+        help="With --guardians or --ml: file holding the keystore's password.")] = None,
     account: Annotated[int | None, typer.Option(
-        help="With --guardians: anvil development account N (chain 31337 only).")] = None,
+        help="With --guardians or --ml: anvil development account N (chain 31337 only).")]
+    = None,
+    ml: Annotated[str | None, typer.Option(
+        "--ml", metavar="HOST:PORT",
+        help="Size positions from the ML service's volatility forecasts (EWMA when it has "
+             "none); needs the desk's key, which signs in.")] = None,
 ) -> None:
     """Replay a feed through the paper desk: strategy → Guardian checks → simulated venue."""
     from tqdm import tqdm
@@ -77,26 +91,44 @@ def paper(
     values = tape_feed(feed, offset, days)
     if len(values) < 2:
         raise fail(f"{feed} has no data from {start} ({len(values)} value(s))")
+    session: dict[str, str | None] = {"token": None}
+    forecasts = None if ml is None else ml_forecasts(ml, lambda: session["token"])
 
     def replay(gate, stop: threading.Event | None = None, stepped=None) -> PaperDesk:
+        strategy = VolTargetTrend(
+            instrument_forecast=None if forecasts is None else forecasts.sigma)
         desk = PaperDesk(SimulatedVenue(fee_bps=fee_bps, seed=seed), Portfolio(cash),
-                         VolTargetTrend(), gate)
+                         strategy, gate)
         for at, value in tqdm(values, desc=f"PAPER {feed}", unit="day", leave=False):
             if stop is not None and stop.is_set():
                 break
             step = desk.step(feed, value, at)
             if stepped is not None:
-                stepped(step.point)
+                stepped(step.point, exposure(desk))
         return desk
 
+    def replay_signed_in(gate, stop: threading.Event, stepped) -> PaperDesk:
+        session["token"] = gate.network.client.token
+        return replay(gate, stop, stepped)
+
+    key_given = keystore is not None or password_file is not None or account is not None
     if guardians:
-        desk = guarded(replay, keystore, password_file, account)
-    elif keystore is not None or password_file is not None or account is not None:
-        raise fail("--keystore, --password-file and --account are for --guardians")
+        desk = guarded(replay_signed_in, keystore, password_file, account)
+    elif ml is None and key_given:
+        raise fail("--keystore, --password-file and --account are for --guardians or --ml")
     else:
-        desk = replay(LocalRiskGate({feed: max_notional}, {feed: max_position},
-                                    fee_rate=fee_bps / 10_000))
+        local = LocalRiskGate({feed: max_notional}, {feed: max_position},
+                              fee_rate=fee_bps / 10_000)
+        if ml is None:
+            desk = replay(local)
+        else:
+            with signed_in(keystore, password_file, account) as token:
+                session["token"] = token
+                desk = replay(local)
     report = summary(desk, feed)
+    if forecasts is not None:
+        report["volatility"] = ml_summary(forecasts)
+        forecasts.close()
     if equity_csv is not None:
         write_equity(desk, equity_csv)
     typer.echo(json.dumps(report, indent=2) if as_json else
@@ -118,6 +150,52 @@ def guarded(replay, keystore: Path | None, password_file: Path | None, account: 
                                        lambda desk: desk.records()))
     except DeskRefused as refused:
         raise fail(str(refused)) from None
+
+
+def ml_forecasts(target: str, token: Callable[[], str | None]) -> VolatilityForecasts:
+    from node.runtime.forecasts import VolatilityForecasts
+    from node.settings import get_node_settings
+
+    return VolatilityForecasts(target, token, get_node_settings().ml_deadline)
+
+
+@contextmanager
+def signed_in(keystore: Path | None, password_file: Path | None,
+              account: int | None) -> Iterator[str]:
+    """A session of the desk's key for the ML service in process (no bus, no guardians),
+    ended afterwards; one line and exit 1 when the key is missing or cannot sign in."""
+    from client import BackendClient, BackendError
+    from node.cli import key_and_chain
+    from node.settings import get_node_settings
+
+    settings = get_node_settings()
+    key, chain_id = key_and_chain(
+        settings, keystore, password_file, account,
+        "--ml needs a session (in process the desk is not signed in): give the desk's key,")
+    with BackendClient(settings.api_url) as client:
+        try:
+            session = client.sign_in(key.address, chain_id, key.sign_message)
+        except BackendError as error:
+            raise fail(f"--ml: cannot sign in to {settings.api_url} as {key.address}: "
+                       f"{error}") from None
+        try:
+            yield session.token
+        finally:
+            with suppress(BackendError):
+                client.logout()
+
+
+def ml_summary(forecasts: VolatilityForecasts) -> str:
+    codes = forecasts.fallback_codes
+    why = f" ({', '.join(f'{code} x{count}' for code, count in codes.items())})" if codes else ""
+    return (f"ML {forecasts.target}: {forecasts.answered} forecast(s), "
+            f"{forecasts.fell_back} EWMA fallback(s){why}")
+
+
+def exposure(desk) -> dict[str, Decimal]:
+    """The signed market value of each open position at the desk's marks."""
+    return {name: held.market_value(desk.marks[name])
+            for name, held in desk.portfolio.positions.items()}
 
 
 def _say_on_stderr(line: str) -> None:

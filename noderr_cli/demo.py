@@ -127,7 +127,7 @@ def run_demo(settings: Settings, log: Log, network: bool = True) -> None:
                     log("Starting the node network (4 validators, 2 oracles, 2 guardians)…")
                     lines += nodes.enter_context(node_network(
                         services, deployment, Web3(Web3.HTTPProvider(rpc_url)),
-                        settings.data_dir / "logs"))
+                        settings.data_dir / "logs", target))
                 log("\n".join(["", "Noderr demo is up:", *lines,
                                f"Logs       {settings.data_dir / 'logs'}", "",
                                "Ctrl-C stops everything."]))

@@ -1,10 +1,12 @@
 """The demo's node network, sized for two cores: the four genesis validators (anvil #4-#7),
 two oracles (#10, #11) and two guardians (#12, #13) whose licenses anvil #0 mints at start,
-each a `noderr node run` process. Anvil runs with DEMO_ACCOUNTS accounts for them."""
+each a `noderr node run` process. Anvil runs with DEMO_ACCOUNTS accounts for them; the guardians
+ask the demo's ML server for volatility forecasts (NODERR_ML_TARGET)."""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import time
 from collections.abc import Iterator
@@ -64,12 +66,15 @@ def wait_activated(log_path: Path, deadline: float) -> None:
 
 @contextlib.contextmanager
 def node_network(services: Services, deployment: Deployment, w3: Web3,
-                 log_dir: Path) -> Iterator[list[str]]:
-    """Mint the licenses, start every node, wait until each has activated; the summary lines.
-    Leaving the context stops every node."""
+                 log_dir: Path, ml_target: str = "") -> Iterator[list[str]]:
+    """Mint the licenses, start every node (the guardians with `ml_target`, the ML server's
+    gRPC host:port, empty: none), wait until each has activated; the summary lines. Leaving
+    the context stops every node."""
     mint_demo_licenses(w3, deployment)
     wait_until_members(services.api_url, {w3.eth.accounts[account]
                                           for _, account in network_nodes()})
+    guardian_services = dataclasses.replace(
+        services, overrides={**services.overrides, "NODERR_ML_TARGET": ml_target})
     with contextlib.ExitStack() as stack:
         logs = []
         for node_type, account in network_nodes():
@@ -78,7 +83,7 @@ def node_network(services: Services, deployment: Deployment, w3: Web3,
                 os.remove(log)
             stack.enter_context(running(start_service(
                 ["node", "run", "--type", node_type.label.lower(), "--account", str(account)],
-                services, log)))
+                guardian_services if node_type is NodeType.GUARDIAN else services, log)))
             logs.append(log)
         deadline = time.monotonic() + START_TIMEOUT_S
         for log in logs:

@@ -14,6 +14,7 @@ import logging
 import re
 import time
 import uuid
+from dataclasses import dataclass
 
 from fastapi import HTTPException, Request, Response
 from fastapi.responses import JSONResponse
@@ -49,16 +50,23 @@ def given_request_id(request: Request) -> str:
     return given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
 
-async def request_id(request: Request, response: Response) -> str:
-    """The request id (see given_request_id), echoed in the response. Async, as every
-    dependency here, so FastAPI does not hop to its thread pool for it."""
+@dataclass(frozen=True)
+class VaultRequest:
+    """What every vault route works with: the backend, the vault and the request id."""
+
+    backend: Backend
+    vault: Vault
+    rid: str
+
+
+def vault_request(request: Request, response: Response) -> VaultRequest:
+    """The backend, the vault and the request id (see given_request_id, echoed in the
+    response). Called by the routes themselves, not declared as dependencies: FastAPI solves
+    each declared dependency on every request, and the three this replaces made a vault read
+    four dependency solves where it is now one."""
     rid = given_request_id(request)
     response.headers["X-Request-ID"] = rid
-    return rid
-
-
-async def get_vault(request: Request) -> Vault:
-    return request.app.state.vault
+    return VaultRequest(request.app.state.backend, request.app.state.vault, rid)
 
 
 def http_error(error: VaultError | HTTPException, rid: str) -> HTTPException:
@@ -135,9 +143,10 @@ def _has_credentials(scope: Scope) -> bool:
                for name, value in scope["headers"])
 
 
-async def authorize(request: Request, backend: Backend, vault: Vault, token_id: int,
-                    name: str | None, action: str, rid: str) -> Access:
+async def authorize(request: Request, call: VaultRequest, token_id: int, name: str | None,
+                    action: str) -> Access:
     """Access for the current owner of the active license `token_id`, or an audited refusal."""
+    backend, vault, rid = call.backend, call.vault, call.rid
     try:
         caller = await current_caller(request, backend)
     except Refused as refused:
@@ -185,10 +194,10 @@ def role_ids(names: list[str]) -> tuple[str, ...]:
     return tuple(item for name in names for item in (name, "0x" + role_id(name).hex()))
 
 
-async def authorize_auditor(request: Request, backend: Backend, vault: Vault, action: str,
-                            rid: str) -> str:
+async def authorize_auditor(request: Request, call: VaultRequest, action: str) -> str:
     """The auditor's address (a holder of NODERR_VAULT_AUDITOR_ROLES), or a refusal (audited
     when the caller is signed in)."""
+    backend, vault, rid = call.backend, call.vault, call.rid
     try:
         caller = await current_caller(request, backend)
     except Refused as refused:

@@ -16,10 +16,8 @@ about 6,800/s for an unauthenticated endpoint (docs/benchmarks.md has the figure
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
-import weakref
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,11 +25,18 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
+from prometheus_client import Counter
+
+from backend.vault.batching import Batcher, batcher
 
 ZERO_HASH = bytes(32)
 PREIMAGE_PREFIX = "noderr-vault-audit/v1"
 FIELDS = ("seq", "at", "actor", "token_id", "secret_name", "action", "outcome", "request_id",
           "detail", "prev_hash", "hash")
+
+
+NOT_WRITTEN = Counter("noderr_vault_audit_failures", "Audit entries that could not be written: "
+                      "the operation each recorded was refused.")
 
 
 class AuditUnavailable(Exception):
@@ -80,6 +85,7 @@ async def append(conn: psycopg.AsyncConnection, event: Event) -> int:
              event.request_id, event.detail))
         row = await cursor.fetchone()
     except psycopg.Error as error:
+        NOT_WRITTEN.inc()
         raise AuditUnavailable(f"audit entry not written ({type(error).__name__})") from None
     return int(_value(row, "seq", 0))
 
@@ -92,39 +98,11 @@ BATCH_APPEND = ("SELECT vault_audit_append_batch(%s::text[], %s::numeric[], %s::
                 " %s::text[], %s::text[], %s::text[], %s::text[]) AS seq")
 
 
-class GroupCommit:
-    """Entries waiting to be committed together, and the one task flushing them."""
+class GroupCommit(Batcher[Event, int]):
+    """Entries committed together: one head lock and one head update per batch."""
 
-    def __init__(self, db: Any) -> None:
-        self.db = db
-        self.queue: list[tuple[Event, asyncio.Future[int]]] = []
-        self.flusher: asyncio.Task[None] | None = None
-
-    async def append(self, event: Event) -> int:
-        """`event`'s seq once its batch is committed. Raises AuditUnavailable."""
-        waiter: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self.queue.append((event, waiter))
-        if self.flusher is None or self.flusher.done():
-            self.flusher = asyncio.create_task(self._flush_all())
-        return await waiter
-
-    async def _flush_all(self) -> None:
-        while self.queue:
-            batch, self.queue = self.queue, []
-            try:
-                last = await self._write([event for event, _ in batch])
-            except BaseException as error:
-                _fail(batch, AuditUnavailable(f"audit entry not written "
-                                              f"({type(error).__name__})"))
-                if not isinstance(error, psycopg.Error | AuditUnavailable):
-                    raise
-                continue
-            for seq, (_, waiter) in enumerate(batch, start=last - len(batch) + 1):
-                if not waiter.done():
-                    waiter.set_result(seq)
-
-    async def _write(self, events: list[Event]) -> int:
-        """Chain `events` in order under one head lock; the last seq, committed."""
+    async def handle(self, events: list[Event]) -> list[int]:
+        """Chain `events` in order under one head lock, committed; their seqs."""
         columns = [[event.actor for event in events],
                    [None if event.token_id is None else Decimal(event.token_id)
                     for event in events],
@@ -135,33 +113,22 @@ class GroupCommit:
                    [event.detail for event in events]]
         async with self.db.connection() as conn:
             row = await (await conn.execute(BATCH_APPEND, columns)).fetchone()
-        return int(_value(row, "seq", 0))
+        last = int(_value(row, "seq", 0))
+        return list(range(last - len(events) + 1, last + 1))
 
+    def failure(self, error: BaseException) -> Exception:
+        """Called once per entry of the failed batch."""
+        NOT_WRITTEN.inc()
+        return AuditUnavailable(f"audit entry not written ({type(error).__name__})")
 
-def _fail(batch: list[tuple[Event, asyncio.Future[int]]], failure: AuditUnavailable) -> None:
-    for _, waiter in batch:
-        if not waiter.done():
-            waiter.set_exception(failure)
-
-
-_committers: weakref.WeakKeyDictionary[Any, dict[asyncio.AbstractEventLoop, GroupCommit]] = (
-    weakref.WeakKeyDictionary())
-
-
-def group_commit(db: Any) -> GroupCommit:
-    """The group commit of `db` in the running event loop."""
-    per_loop = _committers.setdefault(db, {})
-    loop = asyncio.get_running_loop()
-    if loop not in per_loop:
-        per_loop.clear()
-        per_loop[loop] = GroupCommit(db)
-    return per_loop[loop]
+    def expected(self, error: BaseException) -> bool:
+        return isinstance(error, psycopg.Error | AuditUnavailable)
 
 
 async def record(db: Any, event: Event) -> int:
     """Append `event` through the group commit: committed when this returns; its seq.
     Raises AuditUnavailable (for every entry of the batch) when the batch was not written."""
-    return await group_commit(db).append(event)
+    return await batcher(GroupCommit, db).submit(event)
 
 
 @dataclass

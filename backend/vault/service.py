@@ -1,5 +1,8 @@
-"""Vault operations: each one runs in a transaction that also appends its audit entry, so an
-operation whose entry cannot be written does not happen (fail closed).
+"""Vault operations: a change runs in a transaction that also appends its audit entry, so a
+change whose entry cannot be written does not happen (fail closed). A read fetches its key and
+secret with the reads arriving alongside it (store.GroupFetch: one query per batch), and
+returns the value only once its entry is committed through the audit group commit; when the
+entry cannot be written the read fails (fail closed).
 
 A data key is destroyed only for a revocation or a change of owner that a reorg can no longer
 undo: at least `shred_depth` blocks below the indexed block. Until then the license is
@@ -95,23 +98,38 @@ class Access:
 
 
 Body = Callable[[psycopg.AsyncConnection], Awaitable[tuple[Any, str]]]
+Read = Callable[[], Awaitable[tuple[Any, str]]]
 
 
-async def run(access: Access, action: str, name: str | None, body: Body,
-              atomic: bool = True) -> Any:
-    """`body`, then its audit entry: in one transaction when `atomic` (changes), else the
-    entry commits through the group commit before the result is returned (reads). A refusal
-    or failure is audited alone."""
-    try:
-        if atomic:
-            async with access.db.transaction() as conn:
-                result, detail = await body(conn)
-                await audit.append(conn, access.event(action, "ok", name, detail))
-        else:
-            async with access.db.connection() as conn:
-                result, detail = await body(conn)
-            await audit.record(access.db, access.event(action, "ok", name, detail))
+async def run(access: Access, action: str, name: str | None, body: Body) -> Any:
+    """`body` and its audit entry in one transaction (changes). A refusal or failure is
+    audited alone."""
+
+    async def attempt() -> Any:
+        async with access.db.transaction() as conn:
+            result, detail = await body(conn)
+            await audit.append(conn, access.event(action, "ok", name, detail))
         return result
+
+    return await _audited(access, action, name, attempt)
+
+
+async def run_read(access: Access, action: str, name: str | None, read: Read) -> Any:
+    """`read`, then its audit entry through the group commit, committed before the result
+    is returned (reads). A refusal or failure is audited alone."""
+
+    async def attempt() -> Any:
+        result, detail = await read()
+        await audit.record(access.db, access.event(action, "ok", name, detail))
+        return result
+
+    return await _audited(access, action, name, attempt)
+
+
+async def _audited(access: Access, action: str, name: str | None,
+                   attempt: Callable[[], Awaitable[Any]]) -> Any:
+    try:
+        return await attempt()
     except StaleKey as stale:
         error = await _shred_if_final(access, stale.key_id, name)
     except VaultError as refused:
@@ -130,6 +148,8 @@ async def run(access: Access, action: str, name: str | None, body: Body,
     except psycopg.Error as db_error:
         error = VaultError(503, f"vault database error ({type(db_error).__name__}): "
                                 "nothing was changed, try again")
+    except store.FetchFailed as failed:
+        error = VaultError(503, str(failed))
     await _record_failure(access, action, name, error)
     raise error
 
@@ -208,31 +228,31 @@ async def put_secret(access: Access, name: str, data: dict[str, Any]) -> Row:
 async def get_secret(access: Access, name: str, version: int | None) -> tuple[Row, dict]:
     """The latest (or a given) version of `name`, decrypted."""
 
-    async def body(conn: psycopg.AsyncConnection) -> tuple[tuple[Row, dict], str]:
+    async def read() -> tuple[tuple[Row, dict], str]:
         keys = access.vault.provider()
-        row, secret = await store.fetch_key_and_secret(conn, access.binding, name, version)
+        row, secret = await store.fetch_key_and_secret(access.db, access.binding, name, version)
         if row is not None and row["owner"] != access.binding.owner.lower():
             raise StaleKey(row["id"])
         if not row or not secret:
             raise _not_found(access, name, version)
-        plaintext = open_sealed(await _reading_key(conn, access, keys, row),
+        plaintext = open_sealed(await _reading_key(access, keys, row),
                                 bytes(secret["nonce"]),
                                 bytes(secret["ciphertext"]),
                                 access.binding.secret_aad(name, secret["version"]))
         meta = {k: secret[k] for k in ("name", "version", "created_at", "created_by")}
         return (meta, decode_secret(plaintext)), f"version {secret['version']}"
 
-    return await run(access, "read", name, body, atomic=False)
+    return await run_read(access, "read", name, read)
 
 
-async def _reading_key(conn: psycopg.AsyncConnection, access: Access, keys: KeyProvider,
-                       row: Row) -> bytes:
+async def _reading_key(access: Access, keys: KeyProvider, row: Row) -> bytes:
     """The data key; reread once if a rewrap committed after `row` was read and the minimum
     decryption version has since moved past the version it was read with."""
     try:
         return _unwrap(keys, row)
     except KeyVersionRetired:
-        fresh = await _own_key(conn, access, lock=False)
+        async with access.db.connection() as conn:
+            fresh = await _own_key(conn, access, lock=False)
         if fresh is None or fresh["kek_version"] == row["kek_version"]:
             raise
         return _unwrap(keys, fresh)
@@ -246,12 +266,13 @@ def _not_found(access: Access, name: str, version: int | None) -> VaultError:
 async def list_secrets(access: Access) -> list[Row]:
     """Names and metadata of every secret of the license; never values."""
 
-    async def body(conn: psycopg.AsyncConnection) -> tuple[list[Row], str]:
-        row = await _own_key(conn, access, lock=False)
-        items = await store.list_secrets(conn, row["id"]) if row else []
+    async def read() -> tuple[list[Row], str]:
+        async with access.db.connection() as conn:
+            row = await _own_key(conn, access, lock=False)
+            items = await store.list_secrets(conn, row["id"]) if row else []
         return items, f"{len(items)} names"
 
-    return await run(access, "list", None, body, atomic=False)
+    return await run_read(access, "list", None, read)
 
 
 async def delete_secret(access: Access, name: str) -> int:

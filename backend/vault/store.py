@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import psycopg
 
+from backend.vault.batching import Batcher, batcher
 from backend.vault.crypto import TokenBinding
 
 Row = dict[str, Any]
@@ -48,20 +50,39 @@ async def delete_data_key(conn: psycopg.AsyncConnection, key_id: int) -> int:
     return int(count)
 
 
-async def fetch_key_and_secret(conn: psycopg.AsyncConnection, binding: TokenBinding, name: str,
-                               version: int | None) -> tuple[Row | None, Row | None]:
-    """The token's data key and the latest (or given) version of its secret `name`, in one
-    round trip (a read's whole database work before its audit entry)."""
-    cursor = await conn.execute(
-        f"SELECT {KEY_COLUMNS}, s.version AS secret_version, s.nonce, s.ciphertext,"  # noqa: S608
-        " s.created_at AS secret_created_at, s.created_by FROM vault_data_keys k"
-        " LEFT JOIN LATERAL (SELECT version, nonce, ciphertext, created_at, created_by"
-        " FROM vault_secrets WHERE data_key_id = k.id AND name = %s"
-        " AND (%s::int IS NULL OR version = %s) ORDER BY version DESC LIMIT 1) s ON true"
-        " WHERE k.chain_id = %s AND k.contract_address = %s AND k.token_id = %s",
-        (name, version, version, *token_params(binding)))
-    row = await cursor.fetchone()
-    if row is None:
+Wanted = tuple[TokenBinding, str, int | None]
+"""A read's question: the token, the secret's name, and its version (None: the latest)."""
+Found = tuple[Row | None, Row | None]
+"""Its answer: the token's data key (None: no key) and that version (None: no such secret)."""
+
+KEYS_AND_SECRETS = (
+    f"SELECT {', '.join('k.' + c for c in KEY_COLUMNS.split(', '))},"  # noqa: S608
+    " s.version AS secret_version, s.nonce, s.ciphertext, s.created_at AS secret_created_at,"
+    " s.created_by FROM unnest(%s::int[], %s::text[], %s::numeric[], %s::text[], %s::int[])"
+    " WITH ORDINALITY AS q(chain_id, contract_address, token_id, name, version, i)"
+    " LEFT JOIN vault_data_keys k ON k.chain_id = q.chain_id"
+    " AND k.contract_address = q.contract_address AND k.token_id = q.token_id"
+    " LEFT JOIN LATERAL (SELECT version, nonce, ciphertext, created_at, created_by"
+    " FROM vault_secrets WHERE data_key_id = k.id AND name = q.name"
+    " AND (q.version IS NULL OR version = q.version) ORDER BY version DESC LIMIT 1) s ON true"
+    " ORDER BY q.i")
+
+
+async def fetch_keys_and_secrets(conn: psycopg.AsyncConnection,
+                                 wanted: list[Wanted]) -> list[Found]:
+    """For each read, the token's data key and the latest (or given) version of the secret,
+    all in one round trip."""
+    columns = [[binding.chain_id for binding, _, _ in wanted],
+               [binding.contract.lower() for binding, _, _ in wanted],
+               [Decimal(binding.token_id) for binding, _, _ in wanted],
+               [name for _, name, _ in wanted], [version for _, _, version in wanted]]
+    cursor = await conn.execute(KEYS_AND_SECRETS, columns)
+    return [_found(row, name) for row, (_, name, _) in zip(await cursor.fetchall(), wanted,
+                                                           strict=True)]
+
+
+def _found(row: Row, name: str) -> Found:
+    if row["id"] is None:
         return None, None
     key = {column: row[column] for column in KEY_COLUMNS.split(", ")}
     if row["secret_version"] is None:
@@ -69,6 +90,35 @@ async def fetch_key_and_secret(conn: psycopg.AsyncConnection, binding: TokenBind
     return key, {"name": name, "version": row["secret_version"], "nonce": row["nonce"],
                  "ciphertext": row["ciphertext"], "created_at": row["secret_created_at"],
                  "created_by": row["created_by"]}
+
+
+class GroupFetch(Batcher[Wanted, Found]):
+    """Vault reads fetched together: one query per batch of concurrent reads instead of one
+    each. Each read still sees what was committed after it arrived (its batch's query starts
+    later), so nothing is served from memory."""
+
+    async def handle(self, wanted: list[Wanted]) -> list[Found]:
+        async with self.db.connection() as conn:
+            return await fetch_keys_and_secrets(conn, wanted)
+
+    def failure(self, error: BaseException) -> Exception:
+        return FetchFailed(f"vault database error ({type(error).__name__}): nothing was "
+                           "changed, try again")
+
+    def expected(self, error: BaseException) -> bool:
+        return isinstance(error, psycopg.Error)
+
+
+class FetchFailed(Exception):
+    """A batch of reads could not be fetched."""
+
+
+async def fetch_key_and_secret(db: Any, binding: TokenBinding, name: str,
+                               version: int | None) -> Found:
+    """The token's data key and the latest (or given) version of its secret `name`, through
+    the group fetch (a read's whole database work before its audit entry). Raises
+    FetchFailed."""
+    return await batcher(GroupFetch, db).submit((binding, name, version))
 
 
 async def next_version(conn: psycopg.AsyncConnection, key_id: int, name: str) -> int:

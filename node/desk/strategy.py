@@ -9,11 +9,12 @@ Pedersen's time-series momentum; Carver's volatility targeting):
 
 The forecast is per period (one feed step) from an injected callable over the log returns of the
 values the strategy sees, annualised by sqrt(periods_per_year); the default is RiskMetrics'
-EWMA with lambda 0.94, and the ML service can supply another behind the same callable. A
-forecast of zero takes the cap. A change smaller than min_trade_fraction of equity is not
-traded (no churn on small moves), and a change that crosses zero is two orders, one closing
-the position and one opening the other side, so that a REDUCING trading state can let the
-first through."""
+EWMA with lambda 0.94. An injected `instrument_forecast` (the ML service's next-day forecast,
+node/runtime/forecasts.py) is asked first, by instrument and time; when it has none the
+returns' forecast decides. A forecast of zero takes the cap. A change smaller than
+min_trade_fraction of equity is not traded (no churn on small moves), and a change that crosses
+zero is two orders, one closing the position and one opening the other side, so that a
+REDUCING trading state can let the first through."""
 
 from __future__ import annotations
 
@@ -36,6 +37,9 @@ RISKMETRICS_LAMBDA = 0.94
 
 VolatilityForecast = Callable[[np.ndarray], float]
 """Log returns, oldest first -> the standard deviation of the next one (same period)."""
+InstrumentForecast = Callable[[str, datetime], "float | None"]
+"""(instrument, time of the latest value) -> the standard deviation of the instrument's next
+period return, or None when there is none."""
 
 
 class Strategy(Protocol):
@@ -72,6 +76,7 @@ class VolTargetTrend:
     quantity_step: Decimal = Decimal("0.001")
     allow_short: bool = True
     forecast: VolatilityForecast = field(default=ewma_volatility)
+    instrument_forecast: InstrumentForecast | None = None
 
     def __post_init__(self) -> None:
         checks.count("fast", self.fast, 1)
@@ -94,10 +99,12 @@ class VolTargetTrend:
         direction = int(np.sign(gap))
         return direction if self.allow_short or direction > 0 else 0
 
-    def leverage(self, prices: Sequence[float]) -> float:
-        """target / forecast annual volatility, capped at max_leverage."""
+    def leverage(self, prices: Sequence[float], instrument: str | None = None,
+                 at: datetime | None = None) -> float:
+        """target / forecast annual volatility, capped at max_leverage; the instrument's
+        forecast at `at` when there is one, else the returns' forecast."""
         values = checks.positive_array("prices", prices, 3)
-        period = self.forecast(np.diff(np.log(values)))
+        period = self._period_volatility(values, instrument, at)
         if not math.isfinite(period) or period < 0:
             raise NonFiniteInput(f"volatility forecast is {period}, need a finite value >= 0")
         annual = period * math.sqrt(self.periods_per_year)
@@ -105,14 +112,24 @@ class VolTargetTrend:
             return self.max_leverage
         return min(self.target_volatility / annual, self.max_leverage)
 
-    def target_position(self, prices: Sequence[float], equity: Decimal) -> Decimal:
+    def _period_volatility(self, values: np.ndarray, instrument: str | None,
+                           at: datetime | None) -> float:
+        if self.instrument_forecast is not None and instrument is not None and at is not None:
+            sigma = self.instrument_forecast(instrument, at)
+            if sigma is not None:
+                return sigma
+        return self.forecast(np.diff(np.log(values)))
+
+    def target_position(self, prices: Sequence[float], equity: Decimal,
+                        instrument: str | None = None, at: datetime | None = None) -> Decimal:
         """The position to hold (0 until `slow` values are there)."""
         if len(prices) < self.slow:
             return ZERO
         direction = self.signal(prices)
         if direction == 0 or equity <= ZERO:
             return ZERO
-        leverage = decimal_of("leverage", self.leverage(prices[-self.lookback:]))
+        leverage = decimal_of("leverage",
+                              self.leverage(prices[-self.lookback:], instrument, at))
         size = M.divide(M.multiply(leverage, equity), decimal_of("price", prices[-1]))
         return M.multiply(direction, self._rounded(size))
 
@@ -123,7 +140,7 @@ class VolTargetTrend:
     def orders(self, instrument: str, prices: Sequence[float], position: Decimal,
                equity: Decimal, at: datetime, next_id: Callable[[], str]) -> list[Order]:
         """Market orders from `position` to the target, or none for a change too small."""
-        target = self.target_position(prices, equity)
+        target = self.target_position(prices, equity, instrument, at)
         change = M.subtract(target, position)
         price = decimal_of("price", prices[-1])
         threshold = M.multiply(decimal_of("min_trade_fraction", self.min_trade_fraction), equity)

@@ -8,7 +8,10 @@ the Guardian functions:
   - value at risk of the equity over the next step, historical (compute_var_historical over
     the last `window` returns, once there are enough for the confidence's tail) and EWMA
     (compute_var_ewma, RiskMetrics, from `min_returns` returns on), each as a fraction of the
-    equity against `max_var`; the matching ES is reported beside it;
+    equity against `max_var`; the matching ES is reported beside it. A forecast sigma of the
+    next step's equity return (the ML service's, node/runtime/forecasts.py), when the caller
+    has one, replaces the EWMA's volatility in compute_var_ewma's (its `sigma_forecast`);
+    forecast_sigma derives it from the instruments' forecasts and the book's weights;
   - exposure concentration (compute_exposure_concentration's Herfindahl) against
     `max_concentration`, when the caller knows the positions.
 The equity curve is the book: its step returns are the portfolio's returns at the positions it
@@ -18,9 +21,10 @@ ACTIVE; HALTED comes only from the on-chain halt."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -99,16 +103,34 @@ def drawdown_triggers(equity: Sequence[float], initial: float, limits: RiskLimit
                     limits.max_drawdown), kill]
 
 
-def var_triggers(equity: Sequence[float], limits: RiskLimits,
-                 run: Timing = untimed) -> tuple[list[Trigger], dict[str, float]]:
+def forecast_sigma(weights: Mapping[str, float], sigmas: Mapping[str, float]) -> float | None:
+    """The sigma of the next step's equity return from each held instrument's forecast sigma
+    and its weight (signed market value over equity): sum |w_i| sigma_i, the bound of perfectly
+    correlated instruments (exact for one, never below the truth for more: the equity curve
+    carries no cross-instrument history to correlate them). None when an instrument held has
+    no forecast (the EWMA's volatility then), 0.0 for a flat book."""
+    held = {name: weight for name, weight in weights.items() if weight != 0}
+    if any(name not in sigmas for name in held):
+        return None
+    if not held:
+        return 0.0
+    forecast = checks.non_negative_array("sigma forecasts", [sigmas[name] for name in held])
+    size = checks.finite_array("weights", list(held.values()))
+    return float(np.abs(size) @ forecast)
+
+
+def var_triggers(equity: Sequence[float], limits: RiskLimits, run: Timing = untimed,
+                 sigma_forecast: float | None = None) -> tuple[list[Trigger], dict[str, float]]:
     """EWMA and historical VaR of the next step as fractions of the last equity, those the
-    history is long enough for, and their ES."""
+    history is long enough for, and their ES; `sigma_forecast` (the next step return's, when
+    known) is the EWMA VaR's volatility."""
     curve = np.asarray(equity[-(limits.window + 1):], dtype=np.float64)
     returns = curve[1:] / curve[:-1] - 1
     if returns.size < limits.min_returns:
         return [], {}
+    forecast = None if sigma_forecast is None else [sigma_forecast]
     triggers, es = [], {}
-    for check, compute in (("var_ewma", compute_var_ewma),
+    for check, compute in (("var_ewma", partial(compute_var_ewma, sigma_forecast=forecast)),
                            ("var_historical", compute_var_historical)):
         try:
             with run(f"compute_{check}"):
@@ -127,10 +149,11 @@ def concentration_trigger(exposure: Exposure, limits: RiskLimits) -> Trigger:
 
 
 def assess(equity: Sequence[float], initial: float, current: TradingState, limits: RiskLimits,
-           exposure: Exposure | None = None, run: Timing = untimed) -> Assessment:
+           exposure: Exposure | None = None, run: Timing = untimed,
+           sigma_forecast: float | None = None) -> Assessment:
     """The reading of the curve's last point, from the state trading is in now."""
     triggers = drawdown_triggers(equity, initial, limits, run)
-    at_risk, es = var_triggers(equity, limits, run)
+    at_risk, es = var_triggers(equity, limits, run, sigma_forecast)
     triggers += at_risk
     if exposure is not None:
         triggers.append(concentration_trigger(exposure, limits))
@@ -152,10 +175,11 @@ class PortfolioWatch:
     halt_called: bool = False
 
     def observe(self, equity: float, exposure: Exposure | None = None,
-                run: Timing = untimed) -> Assessment:
+                run: Timing = untimed, sigma_forecast: float | None = None) -> Assessment:
         """Add a point and assess it; the state moves to the assessment's."""
         self.equity.append(checks.positive_scalar("equity", equity))
-        assessment = assess(self.equity, self.initial, self.state, self.limits, exposure, run)
+        assessment = assess(self.equity, self.initial, self.state, self.limits, exposure, run,
+                            sigma_forecast)
         self.state = assessment.state
         return assessment
 

@@ -16,8 +16,9 @@ import contextlib
 import logging
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from client import AsyncBackendClient, BackendError
@@ -33,10 +34,10 @@ from node.settings import GuardianSettings, NodeSettings
 log = logging.getLogger("noderr.desk")
 RETRY_DELAY_S = 1.0
 Result = TypeVar("Result")
-Stepped = Callable[[EquityPoint], None]
+Stepped = Callable[[EquityPoint, Mapping[str, Decimal]], None]
 Replay = Callable[[RiskGate, threading.Event, Stepped], Result]
-"""Runs the desk's replay with the gate, handing each step's equity point to the callback;
-stops early once the event is set."""
+"""Runs the desk's replay with the gate, handing each step's equity point and the signed market
+value of each position to the callback; stops early once the event is set."""
 PUBLISH_TIMEOUT_S = 5.0
 
 
@@ -149,10 +150,11 @@ def equity_publisher(network: Network, loop: asyncio.AbstractEventLoop) -> Stepp
     desk, run = network.bus.signer.address, secrets.token_hex(8)
     initial: list[str] = []
 
-    def stepped(point: EquityPoint) -> None:
+    def stepped(point: EquityPoint, exposure: Mapping[str, Decimal]) -> None:
         initial[:] = initial or [str(point.equity)]
         payload = {"desk": desk, "run": run, "equity": str(point.equity),
-                   "initial": initial[0], "at": point.at.isoformat()}
+                   "initial": initial[0], "at": point.at.isoformat(),
+                   "exposure": {name: str(value) for name, value in exposure.items()}}
         asyncio.run_coroutine_threadsafe(network.publish(EQUITY, payload), loop).result(
             PUBLISH_TIMEOUT_S)
 

@@ -61,11 +61,13 @@ from node.guardian.shutdown import (
     TradingState,
     check_trading_state,
 )
-from node.guardian.watch import PortfolioWatch, RiskLimits
+from node.guardian.watch import Assessment, PortfolioWatch, RiskLimits, forecast_sigma
 from node.runtime.chain import AbiFunction, Chain
+from node.runtime.forecasts import VolatilityForecasts, node_forecasts
 from node.runtime.keys import NodeKey
 from node.runtime.network import Network, Verified
 from node.settings import GuardianSettings, NodeSettings
+from node.sources.replay import INSTRUMENTS
 from noderr import jsonrpc
 from noderr.deployment import Deployment
 from noderr.domain import NodeType
@@ -77,7 +79,10 @@ REQUESTS = subjects.subject("node", "risk", "requests")
 ANSWERS = subjects.subject("guardian", "risk", "answers")
 """Answers, one subject per request below it: `noderr.guardian.risk.answers.<request id>`."""
 EQUITY = subjects.subject("node", "desk", "equity")
-"""A guarded desk's equity after each step: {desk, run, equity, initial, at}."""
+"""A guarded desk's equity after each step: {desk, run, equity, initial, at, exposure}, the
+exposure (optional) being the signed market value per instrument: with NODERR_ML_TARGET set,
+the watch's EWMA VaR then takes its volatility from the ML forecasts of those instruments
+(node/runtime/forecasts.py; without exposure or a forecast, from the equity's EWMA)."""
 HALT_SIGNATURES = subjects.subject("guardian", "halt", "signatures")
 """Guardians' signatures of a NodeGuard halt: {desk, reason, deadline, nonce, signature}."""
 REQUEST_ID = re.compile(r"[0-9a-f]{8,64}")
@@ -155,13 +160,15 @@ class GuardianDuties:
     def __init__(self, network: Network, log: ExecutionLog, settings: GuardianSettings,
                  observer: Listening,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 halting: GuardHalting | None = None) -> None:
+                 halting: GuardHalting | None = None,
+                 forecasts: VolatilityForecasts | None = None) -> None:
         self.network, self.observer = network, observer
         self.log, self.settings, self.clock = log, settings, clock
         self.denylist = Denylist.of(settings.guardian_denylist)
         self.buckets: dict[str, TokenBucket] = {}
         self.listening = False
         self.halting = halting
+        self.forecasts = forecasts
         self.limits = RiskLimits(max_drawdown=settings.guardian_max_drawdown,
                                  max_var=settings.guardian_max_var)
         self.desks: dict[str, DeskRun] = {}
@@ -181,22 +188,25 @@ class GuardianDuties:
             self.listening = True
         return 0
 
-    async def on_equity(self, message: Verified) -> None:
-        """A desk's equity point: watched, the desk's state moved, the halt called for once."""
+    async def on_equity(self, message: Verified) -> Assessment | None:
+        """A desk's equity point: watched, the desk's state moved, the halt called for once;
+        its assessment, None when it could not be made."""
         try:
             point = parse_equity(message.payload, message.sender)
         except MalformedRequest as error:
             log.warning("malformed equity point from %s: %s", message.sender, error)
-            return
+            return None
         desk = self.desks.get(point.desk)
         if desk is None or desk.run != point.run:
             desk = self.desks[point.desk] = DeskRun(point.run,
                                                     PortfolioWatch(point.initial, self.limits))
+        sigma = await self.forecast_sigma(point)
         try:
-            assessment = desk.watch.observe(point.equity, run=self.log.run)
+            assessment = desk.watch.observe(point.equity, run=self.log.run,
+                                            sigma_forecast=sigma)
         except FunctionInputError as error:
             log.warning("equity of %s not evaluated: %s", point.desk, error)
-            return
+            return None
         if assessment.state is not assessment.previous:
             log.warning("desk %s %s -> %s: %s (ES %s)", point.desk, assessment.previous.value,
                         assessment.state.value, assessment.reason(),
@@ -206,6 +216,22 @@ class GuardianDuties:
             log.warning("breach at %s: %s", self.clock().isoformat(), reason)
             if self.halting is not None:
                 self.halting.spawn(self.halting.breached(point.desk, reason))
+        return assessment
+
+    async def forecast_sigma(self, point: DeskEquity) -> float | None:
+        """The ML forecast sigma of the desk's next equity return, or None (EWMA) without ML,
+        exposure, or a forecast of every instrument held."""
+        if self.forecasts is None or not point.exposure or point.equity <= 0:
+            return None
+        sigmas: dict[str, float] = {}
+        for instrument in point.exposure:
+            sigma = (await self.forecasts.sigma_async(instrument, point.at)
+                     if instrument in INSTRUMENTS else None)
+            if sigma is None:
+                return None
+            sigmas[instrument] = sigma
+        return forecast_sigma({name: value / point.equity
+                               for name, value in point.exposure.items()}, sigmas)
 
     async def _requested(self, message: Verified) -> None:
         request_id = message.payload.get("request_id")
@@ -300,6 +326,8 @@ class DeskEquity:
     equity: float
     initial: float
     at: datetime
+    exposure: dict[str, float] = field(default_factory=dict)
+    """Signed market value per instrument held (empty when the desk sends none)."""
 
 
 @dataclass(frozen=True)
@@ -315,8 +343,10 @@ def parse_equity(payload: dict[str, Any], sender: str) -> DeskEquity:
     try:
         point = DeskEquity(checksum(bytes.fromhex(str(payload["desk"]).removeprefix("0x"))),
                            str(payload["run"]), float(payload["equity"]),
-                           float(payload["initial"]), datetime.fromisoformat(payload["at"]))
-    except (KeyError, TypeError, ValueError) as error:
+                           float(payload["initial"]), datetime.fromisoformat(payload["at"]),
+                           {str(name): float(value)
+                            for name, value in payload.get("exposure", {}).items()})
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise MalformedRequest(f"{type(error).__name__}: {error}") from None
     if point.desk != sender:
         raise MalformedRequest(f"{sender} published the equity of {point.desk}")
@@ -467,9 +497,11 @@ class GuardHalting:
 def guardian_duties(network: Network, log: ExecutionLog, key: NodeKey,
                     settings: NodeSettings, observer: Listening) -> GuardianDuties:
     """Guardian duties halting the deployment's NodeGuard on a desk's breach (none in the
-    deployment file: no halting, the risk answers only)."""
+    deployment file: no halting, the risk answers only), watching desks with the ML service's
+    forecasts when NODERR_ML_TARGET names it."""
     chain_id = network.bus.signer.domain.chain_id
     guard = Guard.of(Deployment.load(get_settings().deployment_path(chain_id)))
     halting = None if guard is None else GuardHalting(
         network, log, key, Chain(settings.rpc_url, key, chain_id), guard)
-    return GuardianDuties(network, log, GuardianSettings(), observer, halting=halting)
+    return GuardianDuties(network, log, GuardianSettings(), observer, halting=halting,
+                          forecasts=node_forecasts(settings, lambda: network.client.token))

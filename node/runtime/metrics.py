@@ -1,6 +1,8 @@
 """What a node exposes to Prometheus (`NODERR_NODE_METRICS_PORT`): whether it may execute,
-the block its license was last confirmed at, its function executions by outcome, and the
-bus's drops by reason (node/bus/transport.py registers those)."""
+the block its license was last confirmed at, its function executions by outcome, the bus's
+drops by reason (node/bus/transport.py registers those) and, on a Validator, the consensus
+rounds it saw decided per feed, when it last saw one and how often one is due: the alert
+NoderrConsensusStalled (ops/prometheus/alerts.yml) compares the two."""
 
 from __future__ import annotations
 
@@ -15,6 +17,15 @@ EXECUTIONS = Counter("noderr_node_executions", "Function executions the backend 
                      "by function and outcome.",
                      ["function", "outcome"])
 
+ROUNDS = Counter("noderr_consensus_rounds", "Consensus rounds this validator saw decided, "
+                 "by feed.", ["feed"])
+LAST_ROUND = Gauge("noderr_consensus_last_round_timestamp_seconds",
+                   "Unix time this validator last saw a round of the feed decided (its start "
+                   "until the first).", ["feed"])
+ROUND_PERIOD = Gauge("noderr_consensus_round_period_seconds",
+                     "Seconds between consensus rounds of the feed (NODERR_VALIDATOR_ROUND_EVERY "
+                     "oracle rounds of NODERR_NODE_ROUND_INTERVAL).", ["feed"])
+
 
 def serve(port: int) -> None:
     """Serve /metrics on 127.0.0.1:`port` from a background thread (0: not at all)."""
@@ -25,3 +36,16 @@ def serve(port: int) -> None:
 def count(executions: list[Execution]) -> None:
     for execution in executions:
         EXECUTIONS.labels(execution.function, execution.outcome).inc()
+
+
+def validating(feeds: list[str], round_period: float) -> None:
+    """A validator starts on `feeds`: each is due a decided round every `round_period` s,
+    counted from now."""
+    for feed in feeds:
+        ROUND_PERIOD.labels(feed).set(round_period)
+        LAST_ROUND.labels(feed).set_to_current_time()
+
+
+def decided(feed: str) -> None:
+    ROUNDS.labels(feed).inc()
+    LAST_ROUND.labels(feed).set_to_current_time()

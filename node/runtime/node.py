@@ -104,7 +104,7 @@ class Node:
                                  self.config.version, self._unreachable)
         self.duties = await asyncio.to_thread(
             Duties.for_type, node_type, self.network, self.reporter.log, credentials,
-            self.config.settings, int(key.address[-8:], 16), key)
+            self.config.settings, int(key.address[-8:], 16), key, self.reporter.rounds)
         await self.network.announce(self.config.version)
         self.say(f"{key.address}: {node_type.label} license #{chosen.token_id} active at block "
                  f"{watch.indexed_block}; {len(credentials)} vault credential(s) loaded; node "

@@ -14,6 +14,10 @@ Per feed (the deployment file's contracts named `NodeFeed.<FEED>`) and consensus
                     validators in order from the deciding view's leader transmit one after
                     another, NODERR_VALIDATOR_TRANSMIT_DELAY apart, each first checking the
                     feed's latest round and standing down once the round is there (OCR2)
+  5. reporting      each validator tells the backend what it decided (view, leader, report,
+                    signatures: `agreed`) and, after its turn, whether the round landed
+                    (`transmitted` or `failed`); GET /network/rounds shows them beside the
+                    chain's Transmitted event
 
 Consensus round c reports oracle round c * NODERR_VALIDATOR_ROUND_EVERY (oracle rounds are unix
 time // NODERR_NODE_ROUND_INTERVAL); every validator opens it once the oracle round after that
@@ -29,10 +33,12 @@ import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import coincurve
 
+from client.models import RoundReport, RoundStatus
 from node.bus import subjects
 from node.bus.envelope import checksum, recover
 from node.bus.membership import Membership
@@ -42,12 +48,14 @@ from node.consensus.wire import Codec, InvalidMessage
 from node.errors import InvalidParameter, NonPositivePrice, StaleInput
 from node.execution import ExecutionLog
 from node.oracle.observation import InvalidObservation, Observation
+from node.runtime import metrics
 from node.runtime.attendance import Attendance
 from node.runtime.chain import AbiFunction, Chain
 from node.runtime.consensus_watch import ConsensusWatch, recover_signer
 from node.runtime.keys import NodeKey
 from node.runtime.network import OBSERVATIONS, Network, Verified
 from node.runtime.observation_proofs import ObservationProofs
+from node.runtime.reporting import RoundLog
 from node.settings import ValidatorSettings
 from node.validator.stake import consensus_domain
 from noderr import jsonrpc
@@ -149,8 +157,20 @@ class Agreed:
     report: Report
     members: tuple[str, ...]
     order: tuple[str, ...]
+    view: int | None
+    decided_at: datetime
     signatures: dict[str, bytes] = field(default_factory=dict)
     scheduled: bool = False
+
+    def reported(self, feed_id: str, status: RoundStatus) -> RoundReport:
+        """The round as this validator tells the backend: decided in `view`, led by that
+        view's leader (the first of `order`)."""
+        report = self.report
+        return RoundReport(feed=feed_id, round=report.round, view=self.view,
+                           leader=None if self.view is None else self.order[0],
+                           answer=report.answer, observed_at=report.observed_at,
+                           signers=tuple(sorted(self.signatures)), status=status,
+                           decided_at=self.decided_at)
 
 
 @dataclass
@@ -164,6 +184,7 @@ class Context:
     settings: ValidatorSettings
     round_interval: float
     watch: ConsensusWatch
+    rounds: RoundLog = field(default_factory=RoundLog)
     liveness: Liveness = field(default_factory=Liveness)
     tasks: set[asyncio.Task] = field(default_factory=set)
 
@@ -316,6 +337,7 @@ class FeedDriver:
                 await self._decided(action)
 
     async def _decided(self, decision: Decide) -> None:
+        metrics.decided(self.feed.feed_id)
         observed_at = (decision.round * self.context.settings.validator_round_every
                        * self.context.round_interval)
         report = Report(decision.round, decision.value, int(observed_at))
@@ -326,7 +348,8 @@ class FeedDriver:
         members = self.members[decision.round]
         view = self.replica.view if self.replica.round == decision.round else None
         start = (decision.round if view is None else view) % len(members)
-        agreed = Agreed(report, members, members[start:] + members[:start])
+        agreed = Agreed(report, members, members[start:] + members[:start], view,
+                        datetime.now(UTC))
         agreed.signatures[self.me] = sign_report(self.context.key.private_key,
                                                  self.context.chain_id, self.feed.address,
                                                  report)
@@ -338,6 +361,7 @@ class FeedDriver:
         for sender, (early_report, signature) in self.early.pop(decision.round, {}).items():
             if sender in members and early_report == report:
                 agreed.signatures[sender] = signature
+        self.context.rounds.record(agreed.reported(self.feed.feed_id, "agreed"))
         self._schedule_if_quorum(agreed)
 
     def _check_report(self, report: Report) -> None:
@@ -379,6 +403,8 @@ class FeedDriver:
                         self.feed.feed_id, error)
         finally:
             self._track_liveness(agreed)
+            self.context.rounds.record(agreed.reported(
+                self.feed.feed_id, "transmitted" if self.landed >= round_number else "failed"))
 
     def _track_liveness(self, agreed: Agreed) -> None:
         with self.context.log.run("track_liveness"):
@@ -403,12 +429,14 @@ class ValidatorDuties:
 
     def __init__(self, network: Network, log: ExecutionLog, key: NodeKey,
                  feeds: dict[str, FeedContract], rpc_url: str, round_interval: float,
-                 settings: ValidatorSettings | None = None) -> None:
+                 settings: ValidatorSettings | None = None,
+                 rounds: RoundLog | None = None) -> None:
         settings = settings or ValidatorSettings()
         chain_id = network.bus.signer.domain.chain_id
         self.context = Context(network, log, key, chain_id, FeedChain(rpc_url, key, chain_id),
                                consensus_codec(key, chain_id), settings, round_interval,
-                               ConsensusWatch(log, chain_id, key.address))
+                               ConsensusWatch(log, chain_id, key.address),
+                               RoundLog() if rounds is None else rounds)
         self.drivers = {feed_id: FeedDriver(feed, self.context) for feed_id, feed in feeds.items()}
         self.started = 0
         self.subscribed = False

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from backend.caller_cache import CallerCache
 from tests.backend.siwe_helpers import KEYS, sign, siwe_text
@@ -47,3 +48,12 @@ GENEROUS_RATE_LIMIT_ENV = {f"NODERR_RATE_LIMIT_{rule.upper()}": "100000/minute"
                            for rule in ("sign_in", "applications", "public", "anonymous")}
 """The same generous limits for services started as processes (dashboard and node stacks):
 their tests sign in and read from one address far faster than a person would."""
+
+
+def sample(text: str, name: str, **labels: str) -> float | None:
+    """The value of the sample `name` with exactly `labels` in Prometheus text, else None."""
+    for family in text_string_to_metric_families(text):
+        for found in family.samples:
+            if found.name == name and found.labels == labels:
+                return found.value
+    return None

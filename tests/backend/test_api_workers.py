@@ -15,6 +15,7 @@ import pytest
 
 from backend.caller_cache import count_listeners
 from onchain.anvil import free_port
+from tests.backend.helpers import sample
 from tests.backend.siwe_helpers import KEYS, sign, siwe_text
 
 ORACLE = 1
@@ -74,6 +75,15 @@ def test_api__two_workers__every_worker_denies_once_revocation_indexed(api_worke
     ops.index()
     assert gate_statuses(api_workers, headers) == {403}
     assert count_listeners(database_url) == 2
+
+
+def test_metrics__two_workers__one_scrape_counts_every_workers_requests(api_workers):
+    for _ in range(20):
+        assert httpx.get(f"{api_workers}/healthz").status_code == 200
+    for _ in range(4):  # whichever worker answers the scrape
+        scraped = httpx.get(f"{api_workers}/metrics").text
+        assert sample(scraped, "noderr_api_requests_total", route="/healthz", method="GET",
+                      status="200", gated="false") == 20
 
 
 def test_api__zero_workers__clear_error(deployment):

@@ -25,12 +25,10 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from web3 import Web3
 
-from ml import artifact, data
-from ml.model import Hyperparameters, VolatilityModel
-from ml.panel import build
 from noderr.deployment import Deployment
 from noderr.settings import REPO_ROOT
 from onchain.anvil import free_port
+from tests.ml.artifacts import save_small_artifact
 
 START_TIMEOUT_S = 300
 UP = "Ctrl-C stops everything."
@@ -43,13 +41,6 @@ class Demo:
     rpc_url: str
     data_dir: Path
     children: list[psutil.Process]
-
-
-def small_artifact(directory: Path) -> None:
-    model = VolatilityModel(Hyperparameters(hidden=8, max_epochs=2, patience=1, ensemble=1))
-    panel = build(data.load("sp500").iloc[:400])
-    model.fit(panel, panel.last)
-    artifact.save(model, directory / "earlier-demo")
 
 
 def read_until_up(process: subprocess.Popen) -> list[str]:
@@ -68,7 +59,7 @@ def read_until_up(process: subprocess.Popen) -> list[str]:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     data_dir = tmp_path_factory.mktemp("demo")
-    small_artifact(data_dir / "ml")
+    save_small_artifact(data_dir / "ml", "earlier-demo")
     rpc_url = f"http://127.0.0.1:{free_port()}"
     env = {**os.environ, "NODERR_DATA_DIR": str(data_dir), "NODERR_RPC_URL": rpc_url,
            "NODERR_BUS_URL": f"nats://127.0.0.1:{free_port()}",

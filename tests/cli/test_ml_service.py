@@ -9,12 +9,10 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from ml import artifact, data
-from ml.model import Hyperparameters, VolatilityModel
-from ml.panel import build
 from ml.settings import get_ml_settings
 from noderr_cli.services import Services, accepts_connections, ml_service
 from onchain.anvil import free_port
+from tests.ml.artifacts import save_small_artifact
 
 
 @pytest.fixture
@@ -22,10 +20,7 @@ def artifact_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     """NODERR_ML_DIR holding one small trained artifact, as a demo run before leaves it."""
     monkeypatch.setenv("NODERR_ML_DIR", str(tmp_path / "ml"))
     get_ml_settings.cache_clear()
-    model = VolatilityModel(Hyperparameters(hidden=8, max_epochs=2, patience=1, ensemble=1))
-    panel = build(data.load("sp500").iloc[:400])
-    model.fit(panel, panel.last)
-    artifact.save(model, tmp_path / "ml" / "earlier-run")
+    save_small_artifact(tmp_path / "ml", "earlier-run")
     yield tmp_path / "ml"
     get_ml_settings.cache_clear()
 

@@ -13,7 +13,7 @@ import pytest
 
 from client import AsyncBackendClient, BackendClient, BackendError, Call, EventFilters, endpoints
 from client.endpoints import json_body
-from client.models import ExecutionRecord, LicensedNode, Me
+from client.models import ExecutionRecord, LicensedNode, Me, RoundReport
 from noderr.domain import NodeType
 from tests.client.conftest import ME, SLOW_SECONDS, Send
 
@@ -128,6 +128,31 @@ def test_report_executions__batches_within_the_backends_limits():
     failing = RECORD.model_copy(update={"outcome": "error", "error": "E" * 500})
     calls = endpoints.report_executions(1, 7, [failing] * 300)
     assert sum(len(call.body["executions"]) for call in calls) == 300
+    assert all(len(json.dumps(call.body)) < 65536 for call in calls)
+
+
+SIGNER = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"
+ROUND = RoundReport(feed="SP500", round=9, view=10, leader=SIGNER, answer=2**190,
+                    observed_at=1_700_000_000, signers=(SIGNER,), status="agreed",
+                    decided_at=datetime(2026, 1, 2, tzinfo=UTC))
+
+
+def test_report_rounds__answer_as_a_decimal_string(send: Send, server: str):
+    (call,) = endpoints.report_rounds([ROUND])
+    echoed = send(server, replace(call, path="/echo", read=json_body(dict)))
+    assert (echoed["method"], echoed["body"]) == ("POST", {"rounds": [{
+        "feed": "SP500", "round": 9, "view": 10, "leader": SIGNER, "answer": str(2**190),
+        "observed_at": 1_700_000_000, "signers": [SIGNER], "status": "agreed",
+        "decided_at": "2026-01-02T00:00:00Z"}]})
+
+
+def test_report_rounds__batches_within_the_backends_limits():
+    assert endpoints.report_rounds([]) == []
+    counts = [len(call.body["rounds"]) for call in endpoints.report_rounds([ROUND] * 250)]
+    assert counts == [100, 100, 50]
+    crowded = ROUND.model_copy(update={"signers": (SIGNER,) * 64})
+    calls = endpoints.report_rounds([crowded] * 100)
+    assert sum(len(call.body["rounds"]) for call in calls) == 100
     assert all(len(json.dumps(call.body)) < 65536 for call in calls)
 
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from onchain.anvil import free_port
+from tests.backend.helpers import sample
 
 
 def _noderr(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -63,3 +64,14 @@ def test_index__confirmations_below_max_lag__gets_past_the_check(database_url, t
                      NODERR_RPC_URL=f"http://127.0.0.1:{free_port()}",
                      NODERR_DEPLOYMENT=str(tmp_path / "missing.json"))
     assert result.returncode == 1 and "error: no deployment file" in result.stderr
+
+
+def test_index_once__metrics_file__lag_and_its_limit(database_url, stack, tmp_path):
+    metrics = tmp_path / "indexer.prom"
+    indexed = _noderr("index", "--once", "--no-progress", "--metrics-file", str(metrics),
+                      NODERR_DATABASE_URL=database_url, NODERR_RPC_URL=stack.rpc_url,
+                      NODERR_DEPLOYMENT=str(stack.deployment_path), NODERR_MAX_LAG_BLOCKS="7")
+    assert indexed.returncode == 0, indexed.stderr
+    text = metrics.read_text()
+    assert sample(text, "noderr_indexer_max_lag_blocks", chain_id="31337") == 7
+    assert sample(text, "noderr_indexer_lag_blocks", chain_id="31337") == 0

@@ -16,6 +16,7 @@ from backend.vault.keys import write_keyring
 from backend.vault.rotation import next_ring
 from backend.vault.service import Vault
 from backend.vault.settings import VaultSettings
+from backend.vault.store import GroupFetch
 from noderr.settings import get_settings
 from tests.backend.conftest import (  # noqa: F401 - fixtures
     chain,
@@ -77,3 +78,23 @@ def cli_env(monkeypatch, database_url, key_file) -> Iterator[None]:  # noqa: F81
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def fetch_breaks(db) -> Callable[[], object]:  # noqa: F811
+    """From the call on, every vault read's fetch fails (its secrets table is gone)."""
+    return lambda: db.execute("ALTER TABLE vault_secrets RENAME TO vault_secrets_gone")
+
+
+@pytest.fixture
+def fetch_batches(monkeypatch) -> list[int]:
+    """The size of every batch the vault reads' group fetch handles from now on."""
+    sizes: list[int] = []
+    handle = GroupFetch.handle
+
+    async def counted(self: GroupFetch, wanted: list) -> list:
+        sizes.append(len(wanted))
+        return await handle(self, wanted)
+
+    monkeypatch.setattr(GroupFetch, "handle", counted)
+    return sizes

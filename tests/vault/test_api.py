@@ -10,6 +10,7 @@ import pytest
 from backend.api.vault_access import ANONYMOUS_DENIALS
 from backend.vault.crypto import DecryptionFailed, TokenBinding, open_sealed
 from backend.vault.keys import LocalKeyring
+from tests.backend.helpers import sample
 from tests.vault.helpers import (
     CREDENTIALS,
     GUARDIAN,
@@ -316,6 +317,16 @@ def test_audit_write_fails__every_operation_refused(api, db, audit_breaks):
     assert api.delete(OPERATOR, token, "binance").status_code == 503
     assert api.get(OTHER, token, "binance").status_code == 503  # a denial is refused too
     assert db.execute("SELECT count(*), max(version) FROM vault_secrets").fetchone() == (1, 1)
+
+
+def test_audit_write_fails__each_unwritten_entry_counted_in_metrics(api, audit_breaks):
+    token = api.license(OPERATOR)
+    before = sample(api.client.get("/metrics").text, "noderr_vault_audit_failures_total")
+    audit_breaks()
+    assert api.put(OPERATOR, token, "binance", CREDENTIALS).status_code == 503
+    assert api.get(OPERATOR, token, "binance").status_code == 503
+    assert sample(api.client.get("/metrics").text,
+                  "noderr_vault_audit_failures_total") == before + 2
 
 
 def test_secrets__never_in_log_records(api, caplog, db):

@@ -12,13 +12,18 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import psycopg
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, field_validator
 
-from backend.api.deps import get_backend
 from backend.api.openapi import signed_in
-from backend.api.vault_access import authorize, authorize_auditor, get_vault, http_error, request_id
+from backend.api.vault_access import (
+    VaultRequest,
+    authorize,
+    authorize_auditor,
+    http_error,
+    vault_request,
+)
 from backend.context import Backend
 from backend.vault import audit, service
 from backend.vault.audit import AuditUnavailable, Event
@@ -70,79 +75,77 @@ async def _sweeper(backend: Backend, vault: Vault) -> None:
 router = APIRouter(prefix="/vault", tags=["vault"], lifespan=lifespan)
 @router.put("/licenses/{token_id}/secrets/{name}", **signed_in(404))
 async def put_secret(token_id: TokenId, name: SecretName, body: SecretIn, request: Request,
-                     backend: Backend = Depends(get_backend), vault: Vault = Depends(get_vault),
-                     rid: str = Depends(request_id)) -> dict[str, Any]:
+                     response: Response) -> dict[str, Any]:
     """Store a new version of the secret (earlier versions are kept until deleted)."""
-    if len(encode_secret(body.data)) > vault.settings.max_secret_bytes:
-        raise HTTPException(422, f"secret over {vault.settings.max_secret_bytes} bytes "
-                                 "(NODERR_VAULT_MAX_SECRET_BYTES)")
-    access = await authorize(request, backend, vault, token_id, name, "write", rid)
+    call = vault_request(request, response)
+    limit = call.vault.settings.max_secret_bytes
+    if len(encode_secret(body.data)) > limit:
+        raise HTTPException(422, f"secret over {limit} bytes (NODERR_VAULT_MAX_SECRET_BYTES)")
+    access = await authorize(request, call, token_id, name, "write")
     try:
         meta = await service.put_secret(access, name, body.data)
     except VaultError as error:
-        raise http_error(error, rid) from None
+        raise http_error(error, call.rid) from None
     return {"token_id": token_id, **meta}
 
 
 @router.get("/licenses/{token_id}/secrets/{name}", **signed_in(404))
-async def get_secret(token_id: TokenId, name: SecretName, request: Request,
-                     version: int | None = Query(None, ge=1, le=2**31 - 1),
-                     backend: Backend = Depends(get_backend), vault: Vault = Depends(get_vault),
-                     rid: str = Depends(request_id)) -> dict[str, Any]:
+async def get_secret(token_id: TokenId, name: SecretName, request: Request, response: Response,
+                     version: int | None = Query(None, ge=1, le=2**31 - 1)) -> dict[str, Any]:
     """The latest version of the secret (or `version`), decrypted."""
-    access = await authorize(request, backend, vault, token_id, name, "read", rid)
+    call = vault_request(request, response)
+    access = await authorize(request, call, token_id, name, "read")
     try:
         meta, data = await service.get_secret(access, name, version)
     except VaultError as error:
-        raise http_error(error, rid) from None
+        raise http_error(error, call.rid) from None
     return {"token_id": token_id, **meta, "data": data}
 
 
 @router.get("/licenses/{token_id}/secrets", **signed_in(404))
 async def list_secrets(token_id: TokenId, request: Request,
-                       backend: Backend = Depends(get_backend),
-                       vault: Vault = Depends(get_vault),
-                       rid: str = Depends(request_id)) -> dict[str, Any]:
+                       response: Response) -> dict[str, Any]:
     """Names and metadata of the license's secrets; never their values."""
-    access = await authorize(request, backend, vault, token_id, None, "list", rid)
+    call = vault_request(request, response)
+    access = await authorize(request, call, token_id, None, "list")
     try:
         items = await service.list_secrets(access)
     except VaultError as error:
-        raise http_error(error, rid) from None
+        raise http_error(error, call.rid) from None
     return {"token_id": token_id, "secrets": items}
 
 
 @router.delete("/licenses/{token_id}/secrets/{name}", **signed_in(404))
 async def delete_secret(token_id: TokenId, name: SecretName, request: Request,
-                        backend: Backend = Depends(get_backend),
-                        vault: Vault = Depends(get_vault),
-                        rid: str = Depends(request_id)) -> dict[str, Any]:
+                        response: Response) -> dict[str, Any]:
     """Delete every version of the secret."""
-    access = await authorize(request, backend, vault, token_id, name, "delete", rid)
+    call = vault_request(request, response)
+    access = await authorize(request, call, token_id, name, "delete")
     try:
         deleted = await service.delete_secret(access, name)
     except VaultError as error:
-        raise http_error(error, rid) from None
+        raise http_error(error, call.rid) from None
     return {"token_id": token_id, "name": name, "deleted_versions": deleted}
 
 
-async def _audited_read(backend: Backend, actor: str, action: str, rid: str,
-                        detail: str) -> None:
+async def _audited_read(call: VaultRequest, actor: str, action: str, detail: str) -> None:
     try:
-        await audit.record(backend.db, Event(actor, action, "ok", rid, None, None, detail))
+        await audit.record(call.backend.db, Event(actor, action, "ok", call.rid, None, None,
+                                                  detail))
     except AuditUnavailable as error:
-        raise http_error(VaultError(503, f"vault audit log unavailable: {error}"), rid) from None
+        raise http_error(VaultError(503, f"vault audit log unavailable: {error}"),
+                         call.rid) from None
 
 
 @router.get("/audit", **signed_in())
-async def audit_log(request: Request, after: int = Query(0, ge=0, le=2**62),
-                    limit: int = Query(100, ge=1, le=1000),
-                    backend: Backend = Depends(get_backend), vault: Vault = Depends(get_vault),
-                    rid: str = Depends(request_id)) -> dict[str, Any]:
+async def audit_log(request: Request, response: Response,
+                    after: int = Query(0, ge=0, le=2**62),
+                    limit: int = Query(100, ge=1, le=1000)) -> dict[str, Any]:
     """Audit entries after seq `after` (auditor roles only), with the chain's head."""
-    actor = await authorize_auditor(request, backend, vault, "audit_read", rid)
-    await _audited_read(backend, actor, "audit_read", rid, f"after {after}, limit {limit}")
-    async with backend.db.connection() as conn:
+    call = vault_request(request, response)
+    actor = await authorize_auditor(request, call, "audit_read")
+    await _audited_read(call, actor, "audit_read", f"after {after}, limit {limit}")
+    async with call.backend.db.connection() as conn:
         seq, digest = await audit.head(conn)
         entries = [audit.public(e) for e in await audit.page(conn, after, limit, seq)]
     return {"entries": entries, "head": {"seq": seq, "hash": digest.hex()},
@@ -152,12 +155,12 @@ async def audit_log(request: Request, after: int = Query(0, ge=0, le=2**62),
 @router.get("/audit/export", response_class=StreamingResponse, **signed_in(ok={
     "description": "JSON lines, oldest first.",
     "content": {"application/x-ndjson": {"schema": {"type": "string"}}}}))
-async def audit_export(request: Request, backend: Backend = Depends(get_backend),
-                       vault: Vault = Depends(get_vault),
-                       rid: str = Depends(request_id)) -> StreamingResponse:
+async def audit_export(request: Request, response: Response) -> StreamingResponse:
     """The whole log as JSON lines with hashes, for `noderr vault verify-audit --file`."""
-    actor = await authorize_auditor(request, backend, vault, "audit_export", rid)
-    await _audited_read(backend, actor, "audit_export", rid, "full export")
+    call = vault_request(request, response)
+    backend, rid = call.backend, call.rid
+    actor = await authorize_auditor(request, call, "audit_export")
+    await _audited_read(call, actor, "audit_export", "full export")
 
     async with backend.db.connection() as conn:
         seq, digest = await audit.head(conn)

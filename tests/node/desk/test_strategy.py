@@ -90,3 +90,30 @@ def test_orders__change_below_the_minimum_trade_is_not_traded():
 def test_init__fast_not_shorter_than_slow_is_refused():
     with pytest.raises(InvalidParameter):
         VolTargetTrend(fast=10, slow=10)
+
+
+def test_orders__instrument_forecast__sizes_from_it_by_instrument_and_time():
+    asked = []
+    strategy = trend(daily_volatility=0.5,
+                     instrument_forecast=lambda name, at: asked.append((name, at)) or 0.01)
+
+    orders = strategy.orders("SP500", RISING, Decimal(0), EQUITY, AT, ids())
+
+    assert asked == [("SP500", AT)]
+    assert [(order.side, order.quantity) for order in orders] == [("buy", SIZED)]
+
+
+def test_orders__instrument_forecast_has_none__sized_from_the_returns_forecast():
+    strategy = trend(instrument_forecast=lambda name, at: None)
+
+    orders = strategy.orders("SP500", RISING, Decimal(0), EQUITY, AT, ids())
+
+    assert [(order.side, order.quantity) for order in orders] == [("buy", SIZED)]
+
+
+@pytest.mark.parametrize("forecast", [math.nan, -0.01])
+def test_leverage__unusable_instrument_forecast_is_refused(forecast):
+    strategy = trend(instrument_forecast=lambda name, at: forecast)
+
+    with pytest.raises(NonFiniteInput):
+        strategy.leverage(RISING, "SP500", AT)

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from node.errors import InvalidParameter
-from node.guardian.risk import compute_exposure_concentration
+from node.guardian.risk import compute_exposure_concentration, compute_var_ewma
 from node.guardian.shutdown import TradingState
-from node.guardian.watch import PortfolioWatch, RiskLimits, assess
+from node.guardian.watch import PortfolioWatch, RiskLimits, assess, forecast_sigma, var_triggers
 from node.sources.replay import load_tape
 from tests.node.guardian import pandas_reference as reference
 
@@ -141,3 +141,30 @@ def test_watch__loss_past_the_kill_switch__calls_for_the_halt_once_per_run():
 def test_limits__out_of_range__refused(limits):
     with pytest.raises(InvalidParameter):
         RiskLimits(**limits)
+
+
+def test_var_triggers__sigma_forecast__is_the_ewma_vars_volatility(sp500: pd.Series):
+    equity = buy_and_hold(sp500["2017-01":"2017-03"]).tolist()
+    returns = np.diff(equity) / np.asarray(equity[:-1])
+
+    triggers, es = var_triggers(equity, RiskLimits(), sigma_forecast=0.03)
+
+    ewma = next(each for each in triggers if each.check == "var_ewma")
+    expected = compute_var_ewma([1.0], returns, 0.99, sigma_forecast=[0.03])
+    assert (ewma.value, es["var_ewma"]) == (expected.var, expected.es)
+    assert ewma.triggered  # 2.33 * 3% > 5%; the calm quarter's own EWMA is far below
+    assert not next(each for each in var_triggers(equity, RiskLimits())[0]
+                    if each.check == "var_ewma").triggered
+
+
+def test_forecast_sigma__weights_and_instrument_sigmas__sum_of_absolute_products():
+    assert forecast_sigma({"SP500": 0.5, "GOOG": -0.25}, {"SP500": 0.02, "GOOG": 0.04}) == (
+        pytest.approx(0.5 * 0.02 + 0.25 * 0.04))
+
+
+def test_forecast_sigma__an_instrument_held_without_forecast__none():
+    assert forecast_sigma({"SP500": 0.5, "GOOG": 0.1}, {"SP500": 0.02}) is None
+
+
+def test_forecast_sigma__flat_book__zero():
+    assert forecast_sigma({"SP500": 0.0}, {}) == 0.0

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 from web3.contract import Contract
 
 from node.sources.replay import DATASETS
 from noderr.domain import NodeType
+from onchain.anvil import free_port
 from tests.fixtures_chain import artifacts, pg_server  # noqa: F401
 from tests.node.runtime.conftest import Network, network  # noqa: F401
 from tests.node.runtime.processes import NodeProcess
@@ -38,16 +39,20 @@ class FeedNetwork:
     feed: Contract
     validators: dict[int, NodeProcess]
     oracles: dict[int, NodeProcess]
+    metrics_ports: dict[int, int] = field(default_factory=dict)
 
     def start_validator(self, account: int) -> NodeProcess:
-        node = self.network.start_node(NodeType.VALIDATOR, account, **VALIDATOR_ENV)
+        self.metrics_ports[account] = free_port()
+        node = self.network.start_node(NodeType.VALIDATOR, account, **VALIDATOR_ENV,
+                                       NODERR_NODE_METRICS_PORT=str(self.metrics_ports[account]))
         self.validators[account] = node
         return node
 
     def transmitted(self, after_block: int = -1) -> list[dict]:
         """The Transmitted events mined after `after_block`."""
         events = self.feed.events.Transmitted().get_logs(from_block=max(after_block, 0))
-        return [{**event["args"], "block": event["blockNumber"]} for event in events
+        return [{**event["args"], "block": event["blockNumber"],
+                 "tx_hash": event["transactionHash"].to_0x_hex()} for event in events
                 if event["blockNumber"] > after_block]
 
     def wait_rounds(self, count: int, after_block: int = -1, timeout: float = 60) -> list[dict]:

@@ -1,9 +1,10 @@
 """Validators agree on each round's report by PBFT over the real bus and put it on-chain by
 staged transmission: rounds land with answers from the replayed market, one Transmitted event
-each; a killed leader costs a view change, not the feed (a round opens after its observed_at,
-so one observed after the kill cannot carry the dead validator's signature; on a loaded machine
-more than one round is in flight at the kill); a suspended validator leaves the next round and
-its signatures stop counting.
+each, listed by GET /network/rounds as the validators report them with the chain's transmit
+transaction; a killed leader costs a view change, not the feed (a round opens after its
+observed_at, so one observed after the kill cannot carry the dead validator's signature; on a
+loaded machine more than one round is in flight at the kill); a suspended validator leaves the
+next round and its signatures stop counting.
 
 The tests run in order on one network (tests/node/validators/conftest.py)."""
 
@@ -15,7 +16,7 @@ from collections import Counter
 
 from noderr.catalogue import of_type
 from noderr.domain import NodeType
-from tests.node.validators.conftest import FeedNetwork
+from tests.node.validators.conftest import FEED, FeedNetwork
 
 CONSENSUS_FUNCTIONS = {"propose_batch", "vote_prepare", "vote_commit", "validate_tx_signature",
                        "validate_report_payload", "schedule_transmission",
@@ -34,6 +35,31 @@ def test_rounds__four_validators__land_once_each_within_the_replayed_range(
     assert all(len(event["signers"]) >= 3 for event in events)
     latest = feed_network.feed.functions.latestRoundData().call()
     assert (latest[0], latest[1]) == (events[-1]["round"], events[-1]["answer"])
+
+
+def test_rounds_listing__landed_rounds__reported_with_the_chains_transmit_tx(
+        feed_network: FeedNetwork):
+    network = feed_network.network
+    landed = {event["round"]: event for event in feed_network.wait_rounds(2)}
+    validators = {network.account(account) for account in feed_network.validators}
+
+    def listed() -> list[dict]:
+        items = network.api("/network/rounds", feed=FEED, status="transmitted",
+                            from_round=min(landed), to_round=max(landed), limit=1000)["items"]
+        return items if {item["round"] for item in items} == set(landed) else []
+
+    items = network.wait_until(listed, "the landed rounds listed as transmitted")
+
+    for item in items:
+        event = landed[item["round"]]
+        assert (item["transmit_tx_hash"], item["block_number"], item["transmitter"]) == \
+            (event["tx_hash"], event["block"], event["transmitter"])
+        assert (int(item["value"]), item["signers"]) == (event["answer"], list(event["signers"]))
+        assert item["reported_by"] in validators and item["agrees_with_chain"]
+        assert item["view"] is None or (item["view"] >= item["round"]
+                                        and item["leader"] in validators)
+    assert {item["round"] for item in items if item["view"] is not None} == set(landed), \
+        "a validator that decided in a view reports it and its leader"
 
 
 def test_executions__consensus_functions__recorded_by_validators(feed_network: FeedNetwork):
