@@ -7,6 +7,7 @@ governor's and the license's own events (what the indexer copies)."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 from node.execution import ExecutionLog
 from node.runtime.governance_duty import (
@@ -30,9 +31,21 @@ POLICY = GovernancePolicy.parse(POLICY_DECLARED)
 BOB_INDEX = 5
 
 
+def mined(chain) -> None:
+    """Wait until anvil has mined every transaction it accepted (it answers
+    eth_sendRawTransaction before it mines the transaction)."""
+    web3 = chain.provider.web3
+    for _ in range(500):
+        if not web3.eth.get_block("pending")["transactions"]:
+            return
+        time.sleep(0.01)
+    raise AssertionError("anvil did not mine the node's transactions")
+
+
 def logged(chain, event) -> list:
     """Every log of `event` up to the chain's head as the node's JSON-RPC sees it (ape's
     `range` stops at its cached head, which can lag transactions ape did not send)."""
+    mined(chain)
     logs = chain.provider.web3.eth.get_logs({"address": event.contract.address,
                                              "fromBlock": 0, "toBlock": "latest"})
     return list(chain.provider.network.ecosystem.decode_logs(
