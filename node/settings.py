@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -47,6 +48,10 @@ class ValidatorSettings(BaseSettings):
         4, ge=1, description="A consensus round every N oracle rounds.")
     validator_transmit_delay: float = Field(
         1.0, gt=0, description="Seconds between one transmitter's turn and the next.")
+    validator_governance_policy: Path | None = Field(
+        None, description="JSON file of the operator's governance policy (propose penalties, "
+                          "vote rules, execute when due); unset: the validator never proposes, "
+                          "votes or executes.")
 
 
 @lru_cache

@@ -18,6 +18,7 @@ from node.oracle.observation import Observation
 from node.oracle.worker import OracleParams, OracleWorker
 from node.runtime import metrics
 from node.runtime.forecasts import VolatilityForecasts, node_forecasts, volatility_observation
+from node.runtime.governance_duty import GovernedValidatorDuties, with_governance
 from node.runtime.guardian import GuardianDuties, guardian_duties
 from node.runtime.keys import NodeKey
 from node.runtime.network import OBSERVATIONS, Network, Verified
@@ -45,7 +46,7 @@ class Duties(abc.ABC):
     def for_type(node_type: NodeType, network: Network, log: ExecutionLog,
                  credentials: dict[str, dict[str, Any]], settings: NodeSettings,
                  seed: int, key: NodeKey, rounds: RoundLog | None = None
-                 ) -> Duties | ValidatorDuties | GuardianDuties:
+                 ) -> Duties | ValidatorDuties | GovernedValidatorDuties | GuardianDuties:
         if node_type is NodeType.ORACLE:
             return OracleDuties(network, replay_worker(log, seed), settings,
                                 node_forecasts(settings, lambda: network.client.token))
@@ -55,16 +56,18 @@ class Duties(abc.ABC):
 
 
 def validator_duties(network: Network, log: ExecutionLog, key: NodeKey,
-                     settings: NodeSettings, rounds: RoundLog | None = None) -> ValidatorDuties:
+                     settings: NodeSettings, rounds: RoundLog | None = None
+                     ) -> ValidatorDuties | GovernedValidatorDuties:
     """Consensus and transmission for the feeds of the deployment file (its `NodeFeed.<FEED>`
-    contracts; none: the validator takes part in no round)."""
+    contracts; none: the validator takes part in no round), and governance as the operator's
+    policy allows (node/runtime/governance_duty.py)."""
     chain_id = network.bus.signer.domain.chain_id
     deployment = Deployment.load(get_settings().deployment_path(chain_id))
     duties = ValidatorDuties(network, log, key, feed_contracts(deployment), settings.rpc_url,
                              settings.node_round_interval, rounds=rounds)
     metrics.validating(list(duties.drivers), settings.node_round_interval
                        * duties.context.settings.validator_round_every)
-    return duties
+    return with_governance(duties, deployment, settings.rpc_url)
 
 
 def replay_worker(log: ExecutionLog, seed: int) -> OracleWorker:
