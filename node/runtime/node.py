@@ -29,6 +29,7 @@ from node.runtime.network import BusUnreachable, Network
 from node.runtime.reporting import Reporter
 from node.runtime.standing import Standing, Verdict, choose_license, judge, refusal
 from node.settings import NodeSettings
+from node.sources import replay
 from noderr.domain import NodeType
 
 log = logging.getLogger("noderr.node")
@@ -102,6 +103,8 @@ class Node:
         await self.network.refresh_members()
         self.reporter = Reporter(self.client, self.network, node_type, chosen.token_id,
                                  self.config.version, self._unreachable)
+        if node_type is NodeType.ORACLE or self.config.settings.ml_target:
+            replay.preload()
         self.duties = await asyncio.to_thread(
             Duties.for_type, node_type, self.network, self.reporter.log, credentials,
             self.config.settings, int(key.address[-8:], 16), key, self.reporter.rounds)

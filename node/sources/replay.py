@@ -83,6 +83,14 @@ class Tape:
         return index
 
 
+def preload() -> None:
+    """Load every instrument's tape now, in the calling thread. A node calls it on its main
+    thread before its worker threads read tapes: importing `backtesting` (bokeh) first inside
+    a worker thread aborted Oracle nodes under heavy load."""
+    for instrument in INSTRUMENTS:
+        load_tape(instrument)
+
+
 @functools.cache
 def load_tape(instrument: str) -> Tape:
     """The replayed data of `instrument` (loaded once per process, read-only)."""
