@@ -1,7 +1,8 @@
-"""`noderr trade paper`: the paper desk over a replayed feed, every order through the
-Guardian pre-trade checks first: in process, or with `--guardians` asked of the Guardian nodes
-over the bus under a licensed key (node/runtime/desk.py). PAPER trading: no order leaves this
-process. With `--ml HOST:PORT` positions are sized from the ML service's volatility forecasts
+"""`noderr trade paper`: the paper desk over a replayed feed, or with `--onchain` over the values
+the validators agree on-chain as their rounds land (node/trade_onchain.py), every order through
+the Guardian pre-trade checks first: in process, or with `--guardians` asked of the Guardian
+nodes over the bus under a licensed key (node/runtime/desk.py). PAPER trading: no order leaves
+this process. With `--ml HOST:PORT` positions are sized from the ML service's volatility forecasts
 (node/runtime/forecasts.py), which answers signed-in license holders only: the desk's session
 with --guardians, or in process a session the desk's key signs in for. The command lives
 outside node/desk, which stays pure (no bus, no runtime)."""
@@ -14,19 +15,22 @@ import json
 import sys
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
-from datetime import date
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from node.desk.agreed_feed import DEFAULT_STALE_PERIODS
 from noderr.console import fail
 
 if TYPE_CHECKING:
+    from node.desk.desk import PaperDesk, Step
     from node.runtime.forecasts import VolatilityForecasts
+    from node.trade_onchain import OnchainValues
 
 CENT = Decimal("0.01")
 trade_app = typer.Typer(help="PAPER trading: the desk the Guardians protect.",
@@ -35,8 +39,9 @@ trade_app = typer.Typer(help="PAPER trading: the desk the Guardians protect.",
 
 @trade_app.command()
 def paper(
-    feed: Annotated[str, typer.Option(help="Replayed instrument: SP500, NASDAQ, GOOG, EURUSD.")]
-    = "SP500",
+    feed: Annotated[str, typer.Option(
+        help="Instrument: SP500, NASDAQ, GOOG, EURUSD (replayed), or with --onchain the "
+             "deployment's NodeFeed.<FEED>.")] = "SP500",
     start: Annotated[str, typer.Option(help="First day (YYYY-MM-DD) of the replay.")]
     = "2007-01-03",
     days: Annotated[int, typer.Option(min=2, help="Feed values to trade on.")] = 300,
@@ -66,43 +71,53 @@ def paper(
     ml: Annotated[str | None, typer.Option(
         "--ml", metavar="HOST:PORT",
         help="Size positions from the ML service's volatility forecasts (EWMA when it has "
-             "none); needs the desk's key, which signs in.")] = None,
+             "none); needs the desk's key, which signs in. Replay only.")] = None,
+    onchain: Annotated[bool, typer.Option(
+        "--onchain", help="Trade the values the validators agree on NodeFeed.<FEED> (its "
+                          "latestRoundData), each round as it lands, instead of the replay "
+                          "(--start and --days do not apply).")] = False,
+    rounds: Annotated[int | None, typer.Option(
+        min=1, help="With --onchain: stop after N new rounds (default: at Ctrl-C).")] = None,
+    stale_after: Annotated[int, typer.Option(
+        min=1, help="With --onchain: end the run when no new round lands for more than K "
+                    "round periods.")] = DEFAULT_STALE_PERIODS,
+    fast: Annotated[int, typer.Option(min=1, help="Strategy: fast moving average, values.")]
+    = 20,
+    slow: Annotated[int, typer.Option(
+        min=3, help="Strategy: slow moving average, values (no order before it is full).")]
+    = 100,
 ) -> None:
-    """Replay a feed through the paper desk: strategy → Guardian checks → simulated venue."""
-    from tqdm import tqdm
-
-    from node.desk.desk import PaperDesk, tape_feed
+    """Replay a feed (or follow it on-chain) through the paper desk: strategy → Guardian
+    checks → simulated venue."""
+    from node.desk.desk import PaperDesk
     from node.desk.gate import LocalRiskGate
     from node.desk.portfolio import Portfolio
     from node.desk.strategy import VolTargetTrend
     from node.desk.venue import SimulatedVenue
-    from node.errors import FunctionInputError
-    from node.sources.replay import load_tape
 
-    try:
-        first = date.fromisoformat(start)
-    except ValueError:
-        raise fail(f"--start must be a date YYYY-MM-DD, not {start!r}") from None
-    try:
-        tape = load_tape(feed)
-    except FunctionInputError as error:
-        raise fail(str(error)) from None
-    offset = int((tape.bars.time.astype("datetime64[D]") < first).sum())
-    values = tape_feed(feed, offset, days)
-    if len(values) < 2:
-        raise fail(f"{feed} has no data from {start} ({len(values)} value(s))")
+    if fast >= slow:
+        raise fail(f"--fast ({fast}) must be below --slow ({slow})")
+    if onchain and ml is not None:
+        raise fail("--ml is for the replay: the ML service forecasts the replayed days, not "
+                   "the times of on-chain rounds")
+    if rounds is not None and not onchain:
+        raise fail("--rounds is for --onchain")
+    source = (onchain_values(feed, rounds, stale_after) if onchain
+              else ReplayedValues(feed, start, days))
     session: dict[str, str | None] = {"token": None}
     forecasts = None if ml is None else ml_forecasts(ml, lambda: session["token"])
 
     def replay(gate, stop: threading.Event | None = None, stepped=None) -> PaperDesk:
         strategy = VolTargetTrend(
+            fast=fast, slow=slow,
             instrument_forecast=None if forecasts is None else forecasts.sigma)
         desk = PaperDesk(SimulatedVenue(fee_bps=fee_bps, seed=seed), Portfolio(cash),
                          strategy, gate)
-        for at, value in tqdm(values, desc=f"PAPER {feed}", unit="day", leave=False):
+        for at, value in source(stop):
             if stop is not None and stop.is_set():
                 break
             step = desk.step(feed, value, at)
+            source.said(desk, feed, step)
             if stepped is not None:
                 stepped(step.point, exposure(desk))
         return desk
@@ -112,20 +127,24 @@ def paper(
         return replay(gate, stop, stepped)
 
     key_given = keystore is not None or password_file is not None or account is not None
-    if guardians:
-        desk = guarded(replay_signed_in, keystore, password_file, account)
-    elif ml is None and key_given:
+    if not guardians and ml is None and key_given:
         raise fail("--keystore, --password-file and --account are for --guardians or --ml")
-    else:
-        local = LocalRiskGate({feed: max_notional}, {feed: max_position},
-                              fee_rate=fee_bps / 10_000)
-        if ml is None:
-            desk = replay(local)
+    with source.ctrl_c_ends_the_run():
+        if guardians:
+            desk = guarded(replay_signed_in, keystore, password_file, account)
         else:
-            with signed_in(keystore, password_file, account) as token:
-                session["token"] = token
+            local = LocalRiskGate({feed: max_notional}, {feed: max_position},
+                                  fee_rate=fee_bps / 10_000)
+            if ml is None:
                 desk = replay(local)
-    report = summary(desk, feed)
+            else:
+                with signed_in(keystore, password_file, account) as token:
+                    session["token"] = token
+                    desk = replay(local)
+    stopped = source.stopped
+    if not desk.equity_curve:
+        raise fail(f"no round traded: {stopped or 'ended before a new round landed'}")
+    report = summary(desk, feed) | source.summary()
     if forecasts is not None:
         report["volatility"] = ml_summary(forecasts)
         forecasts.close()
@@ -133,6 +152,61 @@ def paper(
         write_equity(desk, equity_csv)
     typer.echo(json.dumps(report, indent=2) if as_json else
                "\n".join(f"{name:<15} {value}" for name, value in report.items()))
+    if stopped is not None:
+        raise fail(stopped)
+
+
+class ReplayedValues:
+    """`days` closes of the replayed `feed` from `start`, shown with a progress bar; one line
+    and exit 1 for an unknown feed, a bad date or too few values."""
+
+    stopped = None
+
+    def __init__(self, feed: str, start: str, days: int) -> None:
+        from node.desk.desk import tape_feed
+        from node.errors import FunctionInputError
+        from node.sources.replay import load_tape
+
+        try:
+            first = date.fromisoformat(start)
+        except ValueError:
+            raise fail(f"--start must be a date YYYY-MM-DD, not {start!r}") from None
+        try:
+            tape = load_tape(feed)
+        except FunctionInputError as error:
+            raise fail(str(error)) from None
+        offset = int((tape.bars.time.astype("datetime64[D]") < first).sum())
+        self.feed, self.values = feed, tape_feed(feed, offset, days)
+        if len(self.values) < 2:
+            raise fail(f"{feed} has no data from {start} ({len(self.values)} value(s))")
+
+    def __call__(self, stop: threading.Event | None) -> Iterable[tuple[datetime, float]]:
+        from tqdm import tqdm
+
+        return tqdm(self.values, desc=f"PAPER {self.feed}", unit="day", leave=False)
+
+    def said(self, desk: PaperDesk, instrument: str, step: Step) -> None:
+        """Nothing: the progress bar shows the replay."""
+
+    def summary(self) -> dict[str, object]:
+        return {}
+
+    def ctrl_c_ends_the_run(self) -> AbstractContextManager[None]:
+        return nullcontext()
+
+
+def onchain_values(feed: str, rounds: int | None, stale_after: int) -> OnchainValues:
+    """The rounds landing on the deployment's NodeFeed.<feed>; one line and exit 1 when it
+    cannot be read."""
+    from node.runtime.agreed_feed import FeedUnavailable, open_feed
+    from node.settings import get_node_settings
+    from node.trade_onchain import OnchainValues
+
+    try:
+        opened = open_feed(feed, get_node_settings(), stale_after)
+    except FeedUnavailable as error:
+        raise fail(str(error)) from None
+    return OnchainValues(opened, rounds, _say_on_stderr)
 
 
 def guarded(replay, keystore: Path | None, password_file: Path | None, account: int | None):

@@ -3,5 +3,6 @@ simulated venue, every order risk-checked before it reaches the venue. Nothing h
 money or speaks to a network; time and prices are passed in, so a run is deterministic.
 
 venue (the Venue interface and the simulated one), portfolio (Decimal accounting), strategy
-(volatility-targeted trend following), gate (the risk gate callable and its local form) and
-desk (the loop that ties them) are described in docs/desk.md."""
+(volatility-targeted trend following), gate (the risk gate callable and its local form), desk
+(the loop that ties them) and agreed_feed (the values agreed on-chain as the loop's prices,
+from an injected reader) are described in docs/desk.md."""

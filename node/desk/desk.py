@@ -63,7 +63,7 @@ class PaperDesk:
         self.rejections: list[Rejection] = []
         self.equity_curve: list[EquityPoint] = []
 
-    def step(self, instrument: str, price: float, at: datetime) -> Step:
+    def step(self, instrument: str, price: float | Decimal, at: datetime) -> Step:
         """The desk's reaction to a new agreed value `price` of `instrument` at `at`."""
         mark = price_of(f"price of {instrument}", price)
         self.marks[instrument] = mark

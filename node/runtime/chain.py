@@ -1,7 +1,8 @@
 """The node's chain adapter: contract functions from the deployment's ABI (calldata in, return
 values out, eth_abi) and a JSON-RPC client that reads with eth_call and sends raw transactions
 signed with the node key (noderr.jsonrpc, off the event loop). Validators transmit reports
-through it (node/runtime/validator.py), guardians halt NodeGuard (node/runtime/guardian.py)."""
+through it (node/runtime/validator.py), guardians halt NodeGuard (node/runtime/guardian.py), the
+paper desk reads a feed's agreed values (node/runtime/agreed_feed.py, blocking: `read_contract`)."""
 
 from __future__ import annotations
 
@@ -53,6 +54,16 @@ def abi_type(entry: dict[str, Any]) -> str:
 RECEIPT_POLL_S = 0.1
 
 
+def read_contract(rpc_url: str, address: str, function: AbiFunction, *args: Any,
+                  client: httpx.Client | None = None) -> tuple[Any, ...]:
+    """`function(*args)` of the contract at `address`, by eth_call at the latest block
+    (blocking; JsonRpcError when the call reverts or the chain does not answer)."""
+    result = jsonrpc.call(rpc_url, "eth_call", [{"to": address,
+                                                 "data": function.calldata(*args)}, "latest"],
+                          client=client)
+    return function.returned(result)
+
+
 class Chain:
     """Reads contracts and sends transactions signed with the node key. One transaction at a
     time per node, so nonces never collide."""
@@ -68,9 +79,8 @@ class Chain:
 
     async def read(self, address: str, function: AbiFunction, *args: Any) -> tuple[Any, ...]:
         """`function(*args)` of the contract at `address`, by eth_call at the latest block."""
-        result = await self._call("eth_call", [{"to": address,
-                                                "data": function.calldata(*args)}, "latest"])
-        return function.returned(result)
+        return await asyncio.to_thread(read_contract, self.rpc_url, address, function, *args,
+                                       client=self._http)
 
     async def latest_timestamp(self) -> int:
         block = await self._call("eth_getBlockByNumber", ["latest", False])

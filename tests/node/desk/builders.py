@@ -63,13 +63,16 @@ class SpyVenue(SimulatedVenue):
 
 @dataclass
 class SpyGate:
-    """Answers `answer` (or raises it when it is an exception) and counts its calls."""
+    """Answers `answer` (or raises it when it is an exception), counts its calls and keeps the
+    contexts it was asked in."""
 
     answer: object = field(default_factory=lambda: LimitDecision(True, "pre_trade", 1, 1, "ok"))
     calls: int = 0
+    contexts: list[object] = field(default_factory=list)
 
     def __call__(self, order: Order, context: object) -> object:
         self.calls += 1
+        self.contexts.append(context)
         if isinstance(self.answer, Exception):
             raise self.answer
         return self.answer

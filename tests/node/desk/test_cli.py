@@ -50,3 +50,24 @@ def test_trade_paper__bad_start__one_line():
 def test_trade_paper__no_data_after_start__refused():
     result = runner.invoke(app, ["trade", "paper", "--start", "2030-01-01"])
     assert result.exit_code == 1 and "SP500 has no data from 2030-01-01" in result.output
+
+
+def test_trade_paper__rounds_without_onchain__one_line():
+    result = runner.invoke(app, ["trade", "paper", "--rounds", "3"])
+    assert result.exit_code == 1 and "--rounds is for --onchain" in result.output
+
+
+def test_trade_paper__fast_not_below_slow__one_line():
+    result = runner.invoke(app, ["trade", "paper", "--fast", "5", "--slow", "5"])
+    assert result.exit_code == 1 and "--fast (5) must be below --slow (5)" in result.output
+
+
+def test_trade_paper_onchain__with_ml__refused_in_one_line():
+    result = runner.invoke(app, ["trade", "paper", "--onchain", "--ml", "127.0.0.1:1"])
+    assert result.exit_code == 1 and "--ml is for the replay" in result.output
+
+
+def test_trade_paper_onchain__no_chain__one_line_naming_the_feed(unreachable_chain):
+    result = runner.invoke(app, ["trade", "paper", "--onchain", "--feed", "NASDAQ"])
+    assert result.exit_code == 1
+    assert "error: cannot read NodeFeed.NASDAQ: no JSON-RPC answer from" in result.output
