@@ -392,8 +392,11 @@ class FeedDriver:
             with self.context.log.run("validate_nonce_and_replay"):
                 self.landed = max(self.landed, await self.context.chain.latest_round(self.feed))
                 fresh = round_number > self.landed
-            if fresh:
-                active = active_validators(self.context.network.membership)
+            active = active_validators(self.context.network.membership)
+            if fresh and self.me not in active:
+                log.warning("round %s of %s not transmitted: this validator is no longer "
+                            "active", round_number, self.feed.feed_id)
+            elif fresh:
                 signatures = {signer: signature for signer, signature
                               in agreed.signatures.items() if signer in active}
                 sent = await self.context.chain.transmit(self.feed, agreed.report, signatures)
