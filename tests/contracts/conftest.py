@@ -201,6 +201,16 @@ def guardian_keys():
     return sorted(keys, key=lambda key: int(key.address, 16))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def session_fixtures_first(deployer, admin, minter, revoker, pauser, alice, bob, carol, dave,
+                           mallory, application_ids, validator_keys, outsider_key,
+                           guardian_keys):
+    """Every session fixture of this folder, set up before any module's: ape snapshots the
+    chain per fixture scope, and a session fixture first asked for in the middle of a module
+    makes it rebase to the session snapshot, which dropped the module's NodeFeed (the full
+    suite failed test_node_feed.py that way; the folder alone passed)."""
+
+
 @pytest.fixture(scope="module")
 def guard(project, deployer, minter, feed_stack, feed_governance, guardian_keys,
           application_ids):

@@ -84,7 +84,8 @@ def journey(artifacts: dict[str, Artifact], pg_server: str,  # noqa: F811
         stack.enter_context(backend_services(services, folder / "logs"))
         ml_target = stack.enter_context(ml_service(services, folder / "logs", free_port()))
         network = Network(services, deployment, w3,
-                          LicenseOps(w3, deployment, rpc_url, services.database_url), folder)
+                          LicenseOps(w3, deployment, rpc_url, services.database_url), folder,
+                          bus)
         stack.callback(stop_nodes, network)
         yield Journey(network, ml_target)
 
