@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import weakref
+from abc import ABC, abstractmethod
 from typing import Any, Generic, TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 
-class Batcher(Generic[Item, Result]):
+class Batcher(ABC, Generic[Item, Result]):
     """Items waiting to be handled together, and the one task flushing them."""
 
     def __init__(self, db: Any) -> None:
@@ -33,18 +34,18 @@ class Batcher(Generic[Item, Result]):
             self.flusher = asyncio.create_task(self._flush_all())
         return await waiter
 
+    @abstractmethod
     async def handle(self, items: list[Item]) -> list[Result]:
         """The result of each item, in order: one round trip for all of them."""
-        raise NotImplementedError
 
+    @abstractmethod
     def failure(self, error: BaseException) -> Exception:
         """What each caller of a failed batch raises (a new exception for each)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def expected(self, error: BaseException) -> bool:
         """Whether `error` is an answer (the database's) rather than a bug: a bug is raised
         from the flush as well as to every caller."""
-        raise NotImplementedError
 
     async def _flush_all(self) -> None:
         while self.queue:
