@@ -88,6 +88,12 @@ class GuardianSettings(BaseSettings):
         0.05, gt=0, description="99% value at risk of a guarded desk's equity over one step "
                                 "(historical and EWMA), as a fraction of the equity, above "
                                 "which the guardians let only risk-reducing orders through.")
+    guardian_max_concentration: float = Field(
+        1.0, gt=0, le=1, description="Herfindahl index of a guarded desk's gross exposure "
+                                     "(sum of squared |notional| / gross shares) above which "
+                                     "the guardians let only risk-reducing orders through; "
+                                     "1.0 is off (a one-instrument book is always 1.0), "
+                                     "e.g. 0.6 for a multi-instrument book.")
     guardian_answers_required: int = Field(
         1, ge=1, description="Guardian answers a desk waits for before an order may trade.")
     guardian_answer_timeout: float = Field(

@@ -12,8 +12,11 @@ the Guardian functions:
     next step's equity return (the ML service's, node/runtime/forecasts.py), when the caller
     has one, replaces the EWMA's volatility in compute_var_ewma's (its `sigma_forecast`);
     forecast_sigma derives it from the instruments' forecasts and the book's weights;
-  - exposure concentration (compute_exposure_concentration's Herfindahl) against
-    `max_concentration`, when the caller knows the positions.
+  - exposure concentration (compute_exposure_concentration's Herfindahl on the gross weights
+    |notional| / gross) of the positions the desk reports with the point (book_exposure),
+    against `max_concentration`. Reported positions that do not add up to the point's equity
+    less its cash are refused: the point is not assessed and trading reduces (refuse), so
+    leaving a position out never lowers the concentration read.
 The equity curve is the book: its step returns are the portfolio's returns at the positions it
 held, so VaR needs no position-by-position revaluation. Any crossed limit takes trading to
 REDUCING (set_trading_state without halt votes: only risk-reducing orders pass), none back to
@@ -21,6 +24,7 @@ ACTIVE; HALTED comes only from the on-chain halt."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -30,11 +34,24 @@ import numpy as np
 
 from node.errors import EmptyInput
 from node.guardian.decisions import Trigger
-from node.guardian.risk import Exposure, compute_drawdown, compute_var_ewma, compute_var_historical
+from node.guardian.risk import (
+    Exposure,
+    compute_drawdown,
+    compute_exposure_concentration,
+    compute_var_ewma,
+    compute_var_historical,
+)
 from node.guardian.shutdown import TradingState, evaluate_kill_switch, set_trading_state
 from node.oracle import checks
+from node.oracle.refusals import MalformedInput
 
 HALTING_CHECKS = frozenset({"max_drawdown", "kill_switch"})
+EXPOSURE_TOLERANCE = 1e-6
+"""How far reported positions may miss the equity less the cash, as a fraction of the larger
+of the equity and the gross exposure: room for decimal amounts sent as text and read as
+floats (about 1e-15), far below a cent of any book."""
+READING_FORMATS = {"kill_switch": ".2f", "exposure_report": ".3g"}
+FLAT = Exposure(0.0, 0.0, 0.0, 0.0, None)
 
 
 @dataclass(frozen=True)
@@ -44,7 +61,7 @@ class RiskLimits:
     max_var: float = 0.05
     """VaR over one step, as a fraction of the equity, that reduces trading."""
     max_concentration: float = 1.0
-    """Herfindahl of the exposure above which trading reduces (1.0: never)."""
+    """Herfindahl of the gross exposure above which trading reduces (1.0: never)."""
     confidence: float = 0.99
     window: int = 250
     """Returns the historical VaR looks back over."""
@@ -58,6 +75,49 @@ class RiskLimits:
         checks.require(0.5 <= self.confidence < 1, "confidence must be in [0.5, 1)")
         checks.count("min_returns", self.min_returns, 2)
         checks.require(self.window >= self.min_returns, "window must be >= min_returns")
+
+
+@dataclass(frozen=True)
+class ReportedBook:
+    """What a desk says with an equity point: its equity, cash and the signed notional of each
+    position by instrument (cash or notionals None when it sent none or nothing readable)."""
+
+    equity: float
+    cash: float | None
+    notionals: Mapping[str, float] | None
+
+    def gap(self) -> float:
+        """|equity - cash - sum of notionals| over max(|equity|, gross, 1); infinite when a
+        part is missing or not a finite number."""
+        if self.cash is None or self.notionals is None:
+            return math.inf
+        amounts = [self.equity, self.cash, *self.notionals.values()]
+        if not all(math.isfinite(amount) for amount in amounts):
+            return math.inf
+        gross = math.fsum(abs(value) for value in self.notionals.values())
+        held = math.fsum(self.notionals.values())
+        return abs(self.equity - self.cash - held) / max(abs(self.equity), gross, 1.0)
+
+
+def book_exposure(book: ReportedBook, tolerance: float = EXPOSURE_TOLERANCE) -> Exposure:
+    """The exposure and Herfindahl of the reported positions, once they add up to the equity
+    less the cash within `tolerance`; MalformedInput otherwise (a position left out, a
+    notional forged apart from the cash and equity, or no positions sent at all)."""
+    gap = book.gap()
+    if not gap <= tolerance:
+        raise MalformedInput(f"reported positions do not add up to the equity less the cash "
+                             f"(gap {gap:.3g} of the book, tolerance {tolerance:g})")
+    if not book.notionals:
+        return FLAT
+    names = list(book.notionals)
+    return compute_exposure_concentration(names, [book.notionals[name] for name in names],
+                                          [1.0] * len(names))
+
+
+def report_trigger(book: ReportedBook, tolerance: float = EXPOSURE_TOLERANCE) -> Trigger:
+    """The reading of a report: crossed when its positions do not add up."""
+    gap = book.gap()
+    return Trigger(not gap <= tolerance, "exposure_report", gap, tolerance)
 
 
 @dataclass(frozen=True)
@@ -76,12 +136,12 @@ class Assessment:
         return tuple(trigger for trigger in self.triggers if trigger.triggered)
 
     def reason(self) -> str:
-        """The crossed readings, fractions as percentages and the kill switch's P&L as is."""
+        """The crossed readings, fractions as percentages, the kill switch's P&L as is and a
+        report's gap in plain digits."""
         return ", ".join(
-            f"{each.check} {each.value:.2f} (limit {each.limit:.2f})"
-            if each.check == "kill_switch" else
-            f"{each.check} {each.value:.2%} (limit {each.limit:.2%})"
-            for each in self.crossed) or "no limit crossed"
+            f"{each.check} {each.value:{form}} (limit {each.limit:{form}})"
+            for each in self.crossed
+            for form in [READING_FORMATS.get(each.check, ".2%")]) or "no limit crossed"
 
 
 Timing = Callable[[str], AbstractContextManager[object]]
@@ -182,6 +242,13 @@ class PortfolioWatch:
                             sigma_forecast)
         self.state = assessment.state
         return assessment
+
+    def refuse(self, report: Trigger) -> Assessment:
+        """A point whose positions do not add up: its equity is not taken into the curve and
+        trading reduces, until a point that adds up is assessed."""
+        transition = set_trading_state(self.state, [report], (), 1)
+        self.state = transition.state
+        return Assessment((report,), transition.state, transition.previous, False, {})
 
     def calls_for_halt(self, assessment: Assessment) -> bool:
         """True the first time in this run a point calls for the halt."""

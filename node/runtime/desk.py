@@ -145,20 +145,27 @@ async def store(client: AsyncBackendClient, records: list[dict[str, Any]],
 
 
 def equity_publisher(network: Network, loop: asyncio.AbstractEventLoop) -> Stepped:
-    """Publishes each step's equity on EQUITY from the replay's thread, through the bus's loop
-    (waiting for it, so the guardians see a step's equity before the next step's orders)."""
+    """Publishes each step's equity, cash and signed notional per position on EQUITY from the
+    replay's thread, through the bus's loop (waiting for it, so the guardians see a step's
+    equity before the next step's orders)."""
     desk, run = network.bus.signer.address, secrets.token_hex(8)
-    initial: list[str] = []
+    initial: list[Decimal] = []
 
     def stepped(point: EquityPoint, exposure: Mapping[str, Decimal]) -> None:
-        initial[:] = initial or [str(point.equity)]
-        payload = {"desk": desk, "run": run, "equity": str(point.equity),
-                   "initial": initial[0], "at": point.at.isoformat(),
-                   "exposure": {name: str(value) for name, value in exposure.items()}}
+        initial[:] = initial or [point.equity]
+        payload = equity_payload(desk, run, initial[0], point, exposure)
         asyncio.run_coroutine_threadsafe(network.publish(EQUITY, payload), loop).result(
             PUBLISH_TIMEOUT_S)
 
     return stepped
+
+
+def equity_payload(desk: str, run: str, initial: Decimal, point: EquityPoint,
+                   exposure: Mapping[str, Decimal]) -> dict[str, Any]:
+    """One point as the guardians read it (node/runtime/guardian.py's parse_equity)."""
+    return {"desk": desk, "run": run, "equity": str(point.equity), "initial": str(initial),
+            "at": point.at.isoformat(), "cash": str(point.cash),
+            "exposure": {name: str(value) for name, value in exposure.items()}}
 
 
 async def obey_guard(client: AsyncBackendClient, gate: BusRiskGate) -> None:

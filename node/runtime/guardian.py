@@ -57,11 +57,20 @@ from node.guardian.limits import (
     check_position_limit,
     check_price_band,
 )
+from node.guardian.risk import Exposure
 from node.guardian.shutdown import (
     TradingState,
     check_trading_state,
 )
-from node.guardian.watch import Assessment, PortfolioWatch, RiskLimits, forecast_sigma
+from node.guardian.watch import (
+    Assessment,
+    PortfolioWatch,
+    ReportedBook,
+    RiskLimits,
+    book_exposure,
+    forecast_sigma,
+    report_trigger,
+)
 from node.runtime.chain import AbiFunction, Chain
 from node.runtime.forecasts import VolatilityForecasts, node_forecasts
 from node.runtime.keys import NodeKey
@@ -79,10 +88,12 @@ REQUESTS = subjects.subject("node", "risk", "requests")
 ANSWERS = subjects.subject("guardian", "risk", "answers")
 """Answers, one subject per request below it: `noderr.guardian.risk.answers.<request id>`."""
 EQUITY = subjects.subject("node", "desk", "equity")
-"""A guarded desk's equity after each step: {desk, run, equity, initial, at, exposure}, the
-exposure (optional) being the signed market value per instrument: with NODERR_ML_TARGET set,
-the watch's EWMA VaR then takes its volatility from the ML forecasts of those instruments
-(node/runtime/forecasts.py; without exposure or a forecast, from the equity's EWMA)."""
+"""A guarded desk's equity after each step: {desk, run, equity, initial, at, cash, exposure},
+the exposure being the signed notional (market value) per instrument held. It must add up to
+the equity less the cash, else the point is refused and the desk reduces; its Herfindahl is
+checked against NODERR_GUARDIAN_MAX_CONCENTRATION and, with NODERR_ML_TARGET set, the watch's
+EWMA VaR takes its volatility from the ML forecasts of those instruments
+(node/runtime/forecasts.py; without a forecast, from the equity's EWMA)."""
 HALT_SIGNATURES = subjects.subject("guardian", "halt", "signatures")
 """Guardians' signatures of a NodeGuard halt: {desk, reason, deadline, nonce, signature}."""
 REQUEST_ID = re.compile(r"[0-9a-f]{8,64}")
@@ -170,7 +181,8 @@ class GuardianDuties:
         self.halting = halting
         self.forecasts = forecasts
         self.limits = RiskLimits(max_drawdown=settings.guardian_max_drawdown,
-                                 max_var=settings.guardian_max_var)
+                                 max_var=settings.guardian_max_var,
+                                 max_concentration=settings.guardian_max_concentration)
         self.desks: dict[str, DeskRun] = {}
 
     async def step(self) -> int:
@@ -189,8 +201,10 @@ class GuardianDuties:
         return 0
 
     async def on_equity(self, message: Verified) -> Assessment | None:
-        """A desk's equity point: watched, the desk's state moved, the halt called for once;
-        its assessment, None when it could not be made."""
+        """A desk's equity point: its reported positions checked, then watched, the desk's
+        state moved, the halt called for once; its assessment, None when it could not be
+        made. Positions that do not add up are refused (recorded under
+        compute_exposure_concentration) and move the desk to REDUCING."""
         try:
             point = parse_equity(message.payload, message.sender)
         except MalformedRequest as error:
@@ -200,13 +214,17 @@ class GuardianDuties:
         if desk is None or desk.run != point.run:
             desk = self.desks[point.desk] = DeskRun(point.run,
                                                     PortfolioWatch(point.initial, self.limits))
-        sigma = await self.forecast_sigma(point)
         try:
-            assessment = desk.watch.observe(point.equity, run=self.log.run,
-                                            sigma_forecast=sigma)
+            with self.log.run("compute_exposure_concentration"):
+                exposure = book_exposure(point.book)
         except FunctionInputError as error:
-            log.warning("equity of %s not evaluated: %s", point.desk, error)
-            return None
+            log.warning("positions of desk %s refused: %s", point.desk, error)
+            assessment = desk.watch.refuse(report_trigger(point.book))
+        else:
+            observed = await self._observe(desk, point, exposure)
+            if observed is None:
+                return None
+            assessment = observed
         if assessment.state is not assessment.previous:
             log.warning("desk %s %s -> %s: %s (ES %s)", point.desk, assessment.previous.value,
                         assessment.state.value, assessment.reason(),
@@ -217,6 +235,16 @@ class GuardianDuties:
             if self.halting is not None:
                 self.halting.spawn(self.halting.breached(point.desk, reason))
         return assessment
+
+    async def _observe(self, desk: DeskRun, point: DeskEquity,
+                       exposure: Exposure) -> Assessment | None:
+        sigma = await self.forecast_sigma(point)
+        try:
+            return desk.watch.observe(point.equity, exposure, run=self.log.run,
+                                      sigma_forecast=sigma)
+        except FunctionInputError as error:
+            log.warning("equity of %s not evaluated: %s", point.desk, error)
+            return None
 
     async def forecast_sigma(self, point: DeskEquity) -> float | None:
         """The ML forecast sigma of the desk's next equity return, or None (EWMA) without ML,
@@ -326,8 +354,14 @@ class DeskEquity:
     equity: float
     initial: float
     at: datetime
-    exposure: dict[str, float] = field(default_factory=dict)
-    """Signed market value per instrument held (empty when the desk sends none)."""
+    cash: float | None = None
+    exposure: dict[str, float] | None = None
+    """Signed notional (market value) per instrument held; None when the desk sent none or
+    nothing readable."""
+
+    @property
+    def book(self) -> ReportedBook:
+        return ReportedBook(self.equity, self.cash, self.exposure)
 
 
 @dataclass(frozen=True)
@@ -339,18 +373,36 @@ class DeskRun:
 
 
 def parse_equity(payload: dict[str, Any], sender: str) -> DeskEquity:
-    """The point in a verified payload, published by the desk it names."""
+    """The point in a verified payload, published by the desk it names. Its cash and positions
+    are read leniently (None when missing or unreadable): a report that does not add up is
+    refused by the watch, never dropped as malformed, so it cannot leave the desk's state as
+    it was."""
     try:
         point = DeskEquity(checksum(bytes.fromhex(str(payload["desk"]).removeprefix("0x"))),
                            str(payload["run"]), float(payload["equity"]),
                            float(payload["initial"]), datetime.fromisoformat(payload["at"]),
-                           {str(name): float(value)
-                            for name, value in payload.get("exposure", {}).items()})
+                           _amount(payload.get("cash")), _notionals(payload.get("exposure")))
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise MalformedRequest(f"{type(error).__name__}: {error}") from None
     if point.desk != sender:
         raise MalformedRequest(f"{sender} published the equity of {point.desk}")
     return point
+
+
+def _amount(raw: Any) -> float | None:
+    try:
+        return float(raw)
+    except (TypeError, ValueError):
+        return None
+
+
+def _notionals(raw: Any) -> dict[str, float] | None:
+    if not isinstance(raw, dict):
+        return None
+    try:
+        return {str(name): float(value) for name, value in raw.items()}
+    except (TypeError, ValueError):
+        return None
 
 
 def breach_reason(desk: str, triggers: Sequence[Trigger]) -> str:

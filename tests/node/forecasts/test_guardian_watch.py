@@ -46,7 +46,7 @@ def follow(forecasts: VolatilityForecasts) -> tuple[Assessment, list[float]]:
         for bar, equity in zip(bars, curve, strict=True):
             assessment = await duties.on_equity(SimpleNamespace(sender=desk, payload={
                 "desk": desk, "run": "run-1", "equity": str(equity), "initial": "1000000",
-                "at": sp500_time(bar).isoformat(),
+                "at": sp500_time(bar).isoformat(), "cash": str((1 - WEIGHT) * equity),
                 "exposure": {"SP500": str(WEIGHT * equity)}}))
         assert assessment is not None
         return assessment

@@ -11,7 +11,18 @@ import pytest
 from node.errors import InvalidParameter
 from node.guardian.risk import compute_exposure_concentration, compute_var_ewma
 from node.guardian.shutdown import TradingState
-from node.guardian.watch import PortfolioWatch, RiskLimits, assess, forecast_sigma, var_triggers
+from node.guardian.watch import (
+    FLAT,
+    PortfolioWatch,
+    ReportedBook,
+    RiskLimits,
+    assess,
+    book_exposure,
+    forecast_sigma,
+    report_trigger,
+    var_triggers,
+)
+from node.oracle.refusals import MalformedInput
 from node.sources.replay import load_tape
 from tests.node.guardian import pandas_reference as reference
 
@@ -168,3 +179,43 @@ def test_forecast_sigma__an_instrument_held_without_forecast__none():
 
 def test_forecast_sigma__flat_book__zero():
     assert forecast_sigma({"SP500": 0.0}, {}) == 0.0
+
+
+def test_book_exposure__long_and_short_book__herfindahl_of_the_gross_weights():
+    book = ReportedBook(1_000.0, 600.0, {"A": 600.0, "B": -300.0, "C": 100.0})
+
+    exposure = book_exposure(book)
+
+    assert (exposure.gross, exposure.net, exposure.largest) == (1_000.0, 400.0, "A")
+    assert exposure.herfindahl == pytest.approx(0.6**2 + 0.3**2 + 0.1**2)
+
+
+def test_book_exposure__flat_book__no_concentration():
+    assert book_exposure(ReportedBook(1_000.0, 1_000.0, {})) == FLAT
+
+
+@pytest.mark.parametrize("book", [
+    ReportedBook(1_000.0, 600.0, {"B": -300.0, "C": 100.0}),
+    ReportedBook(1_000.0, 600.0, {"A": 600.0, "B": -300.0, "C": 100.01}),
+    ReportedBook(1_000.0, None, {"A": 400.0}),
+    ReportedBook(1_000.0, 600.0, None),
+    ReportedBook(1_000.0, 600.0, {"A": float("inf")}),
+], ids=["position_left_out", "notional_off_by_a_cent", "no_cash", "no_positions",
+        "infinite_notional"])
+def test_book_exposure__positions_not_adding_up__refused(book: ReportedBook):
+    with pytest.raises(MalformedInput):
+        book_exposure(book)
+    assert report_trigger(book).triggered
+
+
+def test_watch__refused_report__reduces_without_taking_the_equity():
+    watch = PortfolioWatch(INITIAL, RiskLimits())
+    watch.observe(INITIAL)
+    book = ReportedBook(INITIAL, 0.0, None)
+
+    assessment = watch.refuse(report_trigger(book))
+
+    assert (assessment.previous, assessment.state) == (TradingState.ACTIVE,
+                                                       TradingState.REDUCING)
+    assert assessment.reason().startswith("exposure_report inf (limit 1e-06)")
+    assert watch.equity == [INITIAL] and not assessment.halt

@@ -15,14 +15,21 @@ import pytest
 from eth_account import Account
 
 from node.bus.membership import Membership
-from node.desk.gate import RiskContext
+from node.desk.desk import PaperDesk, tape_feed
+from node.desk.gate import LocalRiskGate, RiskContext
+from node.desk.portfolio import Portfolio
 from node.desk.records import Order
+from node.desk.strategy import VolTargetTrend
+from node.desk.venue import SimulatedVenue
 from node.execution import ExecutionLog
 from node.guardian.shutdown import TradingState
-from node.runtime.guardian import GuardianDuties, MalformedRequest, parse_request
+from node.guardian.watch import Assessment, book_exposure
+from node.runtime.desk import equity_payload
+from node.runtime.guardian import GuardianDuties, MalformedRequest, parse_equity, parse_request
 from node.runtime.risk_gate import request_payload
 from node.settings import GuardianSettings
 from node.sources.replay import load_tape
+from node.trade_cli import exposure
 from noderr.domain import NodeType
 
 NOW = datetime(2026, 1, 2, tzinfo=UTC)
@@ -142,10 +149,14 @@ def test_decide__limit_price_beyond_the_band__refused_with_the_deviation():
     assert log.drain()[-1].function == "evaluate_circuit_breaker"
 
 
-def equity_message(desk: str, equity: float, initial: float) -> SimpleNamespace:
+def equity_message(desk: str, equity: float, initial: float, cash: float = 0.0,
+                   exposure: dict[str, float] | None = None) -> SimpleNamespace:
+    """A desk's equity point; by default all of it held in the S&P 500."""
+    held = {"SP500": equity - cash} if exposure is None else exposure
     return SimpleNamespace(sender=desk, payload={
         "desk": desk, "run": "run-1", "equity": str(equity), "initial": str(initial),
-        "at": NOW.isoformat()})
+        "at": NOW.isoformat(), "cash": str(cash),
+        "exposure": {name: str(value) for name, value in held.items()}})
 
 
 def test_on_equity__2008_crash__the_desks_growing_orders_refused_reducing_ones_allowed():
@@ -169,3 +180,87 @@ def test_on_equity__2008_crash__the_desks_growing_orders_refused_reducing_ones_a
     functions = {execution.function for execution in log.drain()}
     assert {"compute_drawdown", "evaluate_kill_switch", "compute_var_ewma",
             "compute_var_historical", "set_trading_state"} <= functions
+
+
+BOOK = {"SP500": 900.0, "NASDAQ": 100.0, "GOOG": -100.0}
+"""Herfindahl (0.81 + 0.01 + 0.01) / 1.21 = 0.686 of the gross 1,100: above a 0.6 limit."""
+CONCENTRATION = 0.6
+
+
+def assessed(duties: GuardianDuties, message: SimpleNamespace) -> Assessment:
+    return asyncio.run(duties.on_equity(message))
+
+
+def test_on_equity__concentrated_book__growing_orders_refused_reducing_ones_allowed():
+    desk = Account.create().address
+    duties, log = guardian(desk, guardian_max_concentration=CONCENTRATION)
+
+    assessment = assessed(duties, equity_message(desk, 10_000.0, 10_000.0, 9_100.0, BOOK))
+
+    assert assessment.state is TradingState.REDUCING and not assessment.halt
+    [crossed] = assessment.crossed
+    assert crossed.check == "concentration"
+    assert crossed.value == pytest.approx((0.81 + 0.01 + 0.01) / 1.21)
+    growing = parse_request(request_payload(REQUEST_ID, Order(
+        "paper-2", "SP500", "buy", Decimal("1"), NOW), desk_context()))
+    reducing = parse_request(request_payload(REQUEST_ID, desk_order("1"), desk_context()))
+    assert duties.decide(desk, NodeType.ORACLE, growing).check == "trading_state"
+    assert duties.decide(desk, NodeType.ORACLE, reducing).allowed
+    assert "compute_exposure_concentration" in {each.function for each in log.drain()}
+
+
+def test_on_equity__largest_position_left_out__refused_recorded_and_reducing():
+    desk = Account.create().address
+    duties, log = guardian(desk, guardian_max_concentration=CONCENTRATION)
+    without_largest = {name: value for name, value in BOOK.items() if name != "SP500"}
+
+    assessment = assessed(duties, equity_message(
+        desk, 10_000.0, 10_000.0, 9_100.0, without_largest))
+
+    assert assessment.state is TradingState.REDUCING
+    assert [each.check for each in assessment.crossed] == ["exposure_report"]
+    [record] = [each for each in log.drain() if each.function == "compute_exposure_concentration"]
+    assert record.outcome == "rejected" and "do not add up" in (record.error or "")
+    assert duties.desks[desk].watch.equity == []
+
+
+@pytest.mark.parametrize("forged", [
+    {"exposure": None}, {"exposure": "all cash"}, {"exposure": {"SP500": "nan"}}, {"cash": None},
+])
+def test_on_equity__positions_missing_or_unreadable__refused_and_reducing(forged: dict):
+    desk = Account.create().address
+    duties, _ = guardian(desk)
+    message = equity_message(desk, 10_000.0, 10_000.0, 9_100.0, BOOK)
+    message.payload = {key: value for key, value in {**message.payload, **forged}.items()
+                       if value is not None}
+
+    assessment = assessed(duties, message)
+
+    assert assessment.state is TradingState.REDUCING
+    assert [each.check for each in assessment.crossed] == ["exposure_report"]
+
+
+def test_on_equity__report_adds_up_again__back_to_active():
+    desk = Account.create().address
+    duties, _ = guardian(desk)
+    assessed(duties, equity_message(desk, 10_000.0, 10_000.0, 0.0, {"SP500": 1.0}))
+
+    assessment = assessed(duties, equity_message(desk, 10_000.0, 10_000.0, 9_100.0, BOOK))
+
+    assert (assessment.previous, assessment.state) == (TradingState.REDUCING,
+                                                       TradingState.ACTIVE)
+
+
+def test_equity_payload__paper_desk_over_the_sp500__every_point_adds_up():
+    desk_address = Account.create().address
+    desk = PaperDesk(SimulatedVenue(seed=11), Portfolio(Decimal(10_000)),
+                     VolTargetTrend(fast=5, slow=20), LocalRiskGate({"SP500": 1e6},
+                                                                    {"SP500": 1e6}))
+    books = []
+    for at, value in tape_feed("SP500", 2_000, 60):
+        point = desk.step("SP500", value, at).point
+        payload = equity_payload(desk_address, "run-1", Decimal(10_000), point, exposure(desk))
+        books.append(parse_equity(payload, desk_address).book)
+
+    assert any(book.notionals for book in books)
+    assert all(book_exposure(book).herfindahl in (0.0, 1.0) for book in books)
