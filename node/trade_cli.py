@@ -2,10 +2,11 @@
 the validators agree on-chain as their rounds land (node/trade_onchain.py), every order through
 the Guardian pre-trade checks first: in process, or with `--guardians` asked of the Guardian
 nodes over the bus under a licensed key (node/runtime/desk.py). PAPER trading: no order leaves
-this process. With `--ml HOST:PORT` positions are sized from the ML service's volatility forecasts
-(node/runtime/forecasts.py), which answers signed-in license holders only: the desk's session
-with --guardians, or in process a session the desk's key signs in for. The command lives
-outside node/desk, which stays pure (no bus, no runtime)."""
+this process. With `--ml HOST:PORT` positions are sized from the ML service's volatility
+forecasts (node/runtime/forecasts.py), which answers signed-in license holders only: the desk's
+session with --guardians, or in process a session the desk's key signs in for. With
+`--metrics-port PORT` the run's metrics are served to Prometheus (node/runtime/desk_metrics.py).
+The command lives outside node/desk, which stays pure (no bus, no runtime)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from noderr.console import fail
 
 if TYPE_CHECKING:
     from node.desk.desk import PaperDesk, Step
+    from node.runtime.desk_metrics import DeskMetrics
     from node.runtime.forecasts import VolatilityForecasts
     from node.trade_onchain import OnchainValues
 
@@ -86,6 +88,9 @@ def paper(
     slow: Annotated[int, typer.Option(
         min=3, help="Strategy: slow moving average, values (no order before it is full).")]
     = 100,
+    metrics_port: Annotated[int, typer.Option(
+        min=0, max=65535, help="Serve the desk's Prometheus metrics on 127.0.0.1:PORT "
+                               "while the command runs (0: off).")] = 0,
 ) -> None:
     """Replay a feed (or follow it on-chain) through the paper desk: strategy → Guardian
     checks → simulated venue."""
@@ -104,6 +109,7 @@ def paper(
         raise fail("--rounds is for --onchain")
     source = (onchain_values(feed, rounds, stale_after) if onchain
               else ReplayedValues(feed, start, days))
+    metrics = served_metrics(metrics_port, guardians)
     session: dict[str, str | None] = {"token": None}
     forecasts = None if ml is None else ml_forecasts(ml, lambda: session["token"])
 
@@ -112,12 +118,14 @@ def paper(
             fast=fast, slow=slow,
             instrument_forecast=None if forecasts is None else forecasts.sigma)
         desk = PaperDesk(SimulatedVenue(fee_bps=fee_bps, seed=seed), Portfolio(cash),
-                         strategy, gate)
+                         strategy, gate if metrics is None else metrics.timed(gate))
         for at, value in source(stop):
             if stop is not None and stop.is_set():
                 break
             step = desk.step(feed, value, at)
             source.said(desk, feed, step)
+            if metrics is not None:
+                metrics.stepped(step)
             if stepped is not None:
                 stepped(step.point, exposure(desk))
         return desk
@@ -224,6 +232,17 @@ def guarded(replay, keystore: Path | None, password_file: Path | None, account: 
                                        lambda desk: desk.records()))
     except DeskRefused as refused:
         raise fail(str(refused)) from None
+
+
+def served_metrics(port: int, guardians: bool) -> DeskMetrics | None:
+    """The run's metrics on 127.0.0.1:`port` (None for 0); one line and exit 1 when the port
+    cannot be bound."""
+    from node.runtime.desk_metrics import desk_metrics
+
+    try:
+        return desk_metrics(port, "guardians" if guardians else "in_process")
+    except OSError as error:
+        raise fail(f"--metrics-port {port}: {error.strerror or error}") from None
 
 
 def ml_forecasts(target: str, token: Callable[[], str | None]) -> VolatilityForecasts:
