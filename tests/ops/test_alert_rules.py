@@ -15,7 +15,7 @@ from tests.ops.conftest import RULES
 
 ALERTS = ("NoderrIndexerLagging", "NoderrConsensusStalled", "NoderrNodeMissingHeartbeats",
           "NoderrTradingHalted", "NoderrVaultAuditFailing", "NoderrGatedServerErrors",
-          "NoderrServiceDown")
+          "NoderrServiceDown", "NoderrDeskRefusingOrders", "NoderrDeskHalted")
 LOOSENED = {
     "NoderrIndexerLagging": "noderr_indexer_lag_blocks >= noderr_indexer_max_lag_blocks",
     "NoderrConsensusStalled": "time() - noderr_consensus_last_round_timestamp_seconds >= 0",
@@ -27,6 +27,11 @@ LOOSENED = {
         'gated="true", status=~"5.."}[5m])) / sum without (instance, route, method, status) '
         '(rate(noderr_api_requests_total{gated="true"}[5m])) > 0'),
     "NoderrServiceDown": "up == 0",
+    "NoderrDeskRefusingOrders": (
+        'sum by (job, instance) (increase(noderr_desk_orders_total{outcome="refused"}[15m])) '
+        '>= 0'),
+    "NoderrDeskHalted": (
+        'sum by (job, instance) (increase(noderr_desk_orders_total{outcome="halted"}[5m])) >= 0'),
 }
 """Each alert's expression loosened so that it also fires on the healthy series of its test."""
 
