@@ -48,6 +48,10 @@ TIMEOUT_S = 3.0
 MAX_DRAWDOWN = 0.05
 """Breached by the 2007-2008 replay of test_f_halt.py (8.6% deepest, 5% first reached on
 2007-12-06), not by test_desk_live.py's 2007 replays (3.5% at most)."""
+MAX_VAR = 0.02
+"""Crossed (EWMA VaR 2.12% on 2008-10-29) by test_desk_reducing.py's replay of October 2008,
+whose drawdown stays near 3%; test_desk_live.py's 2007 replays stay under 1.5%, and
+test_f_halt.py's crash replay first reduces on its drawdown (VaR 1.58% on 2007-12-06)."""
 
 
 @dataclass
@@ -135,6 +139,7 @@ def guardian_network(network: Network) -> Iterator[GuardianNetwork]:  # noqa: F8
     env = {"NODERR_GUARDIAN_MAX_NOTIONAL": str(MAX_NOTIONAL),
            "NODERR_GUARDIAN_MAX_POSITION": str(MAX_POSITION),
            "NODERR_GUARDIAN_MAX_DRAWDOWN": str(MAX_DRAWDOWN),
+           "NODERR_GUARDIAN_MAX_VAR": str(MAX_VAR),
            "NODERR_GUARDIAN_RATE_CAPACITY": "1000", "NODERR_GUARDIAN_RATE_PER_SECOND": "100",
            "NODERR_GUARDIAN_DENYLIST": f"{Account.create().address},{denied.account.address}"}
     guardians = {account: network.start_node(NodeType.GUARDIAN, account, **env)
