@@ -200,7 +200,7 @@ class Desk:
         await self.network.publish(EQUITY, {
             "desk": self.network.bus.signer.address, "run": run, "equity": str(equity),
             "initial": str(INITIAL_EQUITY), "at": datetime.now(UTC).isoformat(),
-            "exposure": {}})
+            "cash": str(equity), "exposure": {}})
 
 
 @contextlib.asynccontextmanager
