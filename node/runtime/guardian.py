@@ -57,7 +57,6 @@ from node.guardian.limits import (
     check_position_limit,
     check_price_band,
 )
-from node.guardian.risk import Exposure
 from node.guardian.shutdown import (
     TradingState,
     check_trading_state,
@@ -214,17 +213,9 @@ class GuardianDuties:
         if desk is None or desk.run != point.run:
             desk = self.desks[point.desk] = DeskRun(point.run,
                                                     PortfolioWatch(point.initial, self.limits))
-        try:
-            with self.log.run("compute_exposure_concentration"):
-                exposure = book_exposure(point.book)
-        except FunctionInputError as error:
-            log.warning("positions of desk %s refused: %s", point.desk, error)
-            assessment = desk.watch.refuse(report_trigger(point.book))
-        else:
-            observed = await self._observe(desk, point, exposure)
-            if observed is None:
-                return None
-            assessment = observed
+        assessment = await self._assess(desk, point)
+        if assessment is None:
+            return None
         if assessment.state is not assessment.previous:
             log.warning("desk %s %s -> %s: %s (ES %s)", point.desk, assessment.previous.value,
                         assessment.state.value, assessment.reason(),
@@ -236,8 +227,13 @@ class GuardianDuties:
                 self.halting.spawn(self.halting.breached(point.desk, reason))
         return assessment
 
-    async def _observe(self, desk: DeskRun, point: DeskEquity,
-                       exposure: Exposure) -> Assessment | None:
+    async def _assess(self, desk: DeskRun, point: DeskEquity) -> Assessment | None:
+        try:
+            with self.log.run("compute_exposure_concentration"):
+                exposure = book_exposure(point.book)
+        except FunctionInputError as error:
+            log.warning("positions of desk %s refused: %s", point.desk, error)
+            return desk.watch.refuse(report_trigger(point.book))
         sigma = await self.forecast_sigma(point)
         try:
             return desk.watch.observe(point.equity, exposure, run=self.log.run,
