@@ -123,7 +123,8 @@ def transmit_gas(chain: Chain, feed, signers: list[Key], round_id: int) -> int:
         report = Report(current, ANSWER, OBSERVED_AT)
         signatures = {member.address: sign_report(member.private_key, chain.w3.eth.chain_id,
                                                   feed.address, report) for member in signers}
-        gas = chain.send(feed.functions.transmit(*transmit_args(report, signatures)))["gasUsed"]
+        gas = chain.send(feed.functions.transmit(*transmit_args(report, signatures,
+                                                                signatures)))["gasUsed"]
     return gas
 
 
