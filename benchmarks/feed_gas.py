@@ -273,9 +273,12 @@ Goal (the issue): a per-signer slope at or below OCR2's, the license check inclu
 Where it goes, per signer: the ecrecover precompile (3,000 and the call), the 64 bytes of the
 compact signature (about 1,024 at 16 gas a non-zero byte), the signer's list entry (a 32-byte
 word in calldata, hashed with the list) and the `signers` entry of the `Transmitted` event
-(32 bytes of log data, 256 gas), which the baseline pays as well. What it no longer pays is a
-read of NodeLicense per signer (`is_active`: an external call reading three cold slots, about
-12.9k gas per signer before this cache). That read is now paid once per membership change, by
+(32 bytes of log data, 256 gas), which the baseline pays as well. OCR2's published 4,024 is
+the ecrecover and the calldata alone, a floor that leaves nothing for the call, the loop or
+the event: NodeFeed's signature alone, the list held fixed, costs \
+{signature_slope(results):,.0f}. What NodeFeed no longer pays is a read of NodeLicense per
+signer (`is_active`: an external call reading three cold slots; 12,927 gas per signer when
+every transmit made it). That read is now paid once per membership change, by
 the first transmit after it (the last column); a change is a governance proposal, so it is
 rare beside rounds. The price of the cache: every transmit carries the whole Active list, not
 only its signers, and the first transmit after each change re-verifies it.
