@@ -130,7 +130,8 @@ class Validators:
     def transmit(self, report: Report, signatures: dict[str, bytes]) -> None:
         enough = dict(sorted(signatures.items())[:quorum(len(self.members))])
         w3 = self.chain.w3
-        tx_hash = self.feed.functions.transmit(*transmit_args(report, enough)).transact(
+        tx_hash = self.feed.functions.transmit(
+            *transmit_args(report, self.members, enough)).transact(
             {"from": self.chain.sender})
         receipt = w3.eth.wait_for_transaction_receipt(tx_hash, poll_latency=RECEIPT_POLL_S)
         if receipt["status"] != 1:

@@ -7,29 +7,41 @@
 @notice A price feed written by the Noderr validators and read through
         Chainlink's AggregatorV3Interface, so existing consumers read it
         unchanged. One deployment per feed.
-        A round lands by `transmit(report, signatures)`, which anyone
-        may call: the authority is in the signatures. A report is the
-        EIP-712 typed struct
+        A round lands by `transmit(report, validators, signed,
+        signatures)`, which anyone may call: the authority is in the
+        signatures. A report is the EIP-712 typed struct
             Report(uint32 round,int192 answer,uint32 observedAt)
         in the domain (name "NodeFeed", version "1", chainId, this
         feed's address), so a signature is valid for one feed on one
-        chain only. It is accepted when
+        chain only. `validators` is the list of every Active Validator
+        license holder, ascending by address; `signed` is a bitmap over
+        its indices (bit i: validators[i] signed); `signatures` are the
+        signers' EIP-2098 compact signatures (r, vs), in index order.
+        It is accepted when
           - its round is above the latest one ("NodeFeed: stale round");
           - its answer lies within the bounds governance sets
             ("NodeFeed: answer out of bounds");
+          - `validators` is exactly the Active Validator set of
+            NodeLicense now ("NodeFeed: validator set mismatch");
           - it carries at least floor(2n/3)+1 signatures, n being the
-            number of Active Validator licenses in NodeLicense now
-            ("NodeFeed: quorum not met"), so membership changes need no
-            reconfiguration of the feed;
-          - every signature is a 65-byte (r, s, v) secp256k1 signature
-            with a low s ("NodeFeed: bad signature"), from a holder of
-            an Active Validator license at this block ("NodeFeed: signer
-            not an active validator");
-          - the signers are distinct, which is checked by requiring them
-            in ascending address order ("NodeFeed: duplicate signer",
-            "NodeFeed: signers not ascending"): no storage, no mapping.
-        Revoking or suspending a validator's license removes its
-        signature's weight at once, and lowers n with it.
+            length of that list ("NodeFeed: quorum not met"), so
+            membership changes need no reconfiguration of the feed;
+          - `signed` marks as many entries as there are signatures, and
+            none beyond the list ("NodeFeed: signer bitmap mismatch"):
+            each entry counts once, so signers are distinct without any
+            storage;
+          - every signature has a low s and recovers an address ("NodeFeed:
+            bad signature"), the address of the entry it stands for
+            ("NodeFeed: signer not an active validator").
+        Checking the list costs one external call per entry, so it is
+        done once per membership: the feed stores the hash of the last
+        list it verified together with NodeLicense's
+        `validator_set_nonce`, which moves whenever the Active Validator
+        set changes. While both match, a transmit reads one slot here and
+        the nonce there, and a signer costs its ecrecover, its calldata
+        and its list entry. Revoking or suspending a validator's license
+        moves the nonce, so its signature loses its weight at once and n
+        falls with it.
 """
 
 
@@ -75,16 +87,19 @@ struct Report:
     observed_at: uint32
 
 
-# @dev A 65-byte secp256k1 signature, as (r, s, v) with v 27 or 28.
+# @dev An EIP-2098 compact secp256k1 signature: r, and s with the
+# recovery bit (v - 27) in its top bit.
 struct Signature:
     r: uint256
-    s: uint256
-    v: uint8
+    vs: uint256
 
 
-# @dev The most signatures one transmission carries: a quorum of up to
-# 94 Active Validator licenses.
+# @dev The most signatures one transmission carries.
 MAX_SIGNERS: public(constant(uint256)) = 64
+
+# @dev The longest validator list: the most Active validators whose
+# quorum, floor(2n/3)+1, fits in MAX_SIGNERS.
+MAX_VALIDATORS: public(constant(uint256)) = 95
 
 # @dev EIP-712 type hash of `Report`.
 REPORT_TYPEHASH: public(constant(bytes32)) = keccak256("Report(uint32 round,int192 answer,uint32 observedAt)")
@@ -97,6 +112,9 @@ _MAX_S: constant(uint256) = (
     57_896_044_618_658_097_711_785_492_504_343_953_926_418_782_139_537_452_191_302_581_570_759_080_747_168
 )
 
+# @dev The `s` bits of a compact signature's `vs`.
+_S_MASK: constant(uint256) = (1 << 255) - 1
+
 # @dev EIP-712 domain name and version.
 _NAME: constant(String[50]) = "NodeFeed"
 _VERSION: constant(String[20]) = "1"
@@ -104,6 +122,10 @@ _VERSION: constant(String[20]) = "1"
 
 # @dev The license registry: membership and the quorum's base.
 license: public(immutable(address))
+
+# @dev keccak256(abi_encode(nonce, validators)) of the last validator
+# list verified against NodeLicense, at its `validator_set_nonce`.
+_verified_set: bytes32
 
 
 # @notice A round was recorded.
@@ -148,24 +170,35 @@ def __init__(
 
 
 @external
-def transmit(report: Report, signatures: DynArray[Signature, MAX_SIGNERS]):
+def transmit(
+    report: Report,
+    validators: DynArray[address, MAX_VALIDATORS],
+    signed: uint256,
+    signatures: DynArray[Signature, MAX_SIGNERS],
+):
     """
     @notice Records `report` as the next round, if a quorum of Active
             validators signed it.
     @dev Anyone may call. The checks, cheapest first: round above the
-         latest, answer within bounds, at least floor(2n/3)+1 signatures
-         (n = Active Validator licenses now), then per signature: low-s
-         and valid, signers strictly ascending, signer an Active
-         Validator. Emits `Transmitted`.
+         latest, answer within bounds, `validators` the live Active
+         Validator set (from the cache while NodeLicense's nonce has not
+         moved), at least floor(2n/3)+1 signatures, `signed` consistent
+         with them, then per signature: low-s, valid, and recovering the
+         entry it stands for. Emits `Transmitted`.
     @param report The round, answer and observation time.
-    @param signatures The validators' signatures of the report's EIP-712
-           digest, ordered by signer address, ascending.
+    @param validators Every Active Validator license holder, ascending
+           by address.
+    @param signed Bit i set when validators[i] signed.
+    @param signatures The signers' compact signatures of the report's
+           EIP-712 digest, in the order of their indices.
     """
     assert report.round > feed_rounds.latest_round, "NodeFeed: stale round"
     answer_bounds._check_answer(report.answer)
-    active: uint256 = staticcall INodeLicense(license).active_count(_VALIDATOR)
-    assert len(signatures) > active * 2 // 3, "NodeFeed: quorum not met"
-    signers: DynArray[address, MAX_SIGNERS] = self._active_signers(self._digest(report), signatures)
+    self._check_validator_set(validators)
+    assert len(signatures) > len(validators) * 2 // 3, "NodeFeed: quorum not met"
+    signers: DynArray[address, MAX_SIGNERS] = self._listed_signers(
+        self._digest(report), validators, signed, signatures
+    )
     feed_rounds._record(report.round, report.answer, report.observed_at)
     log Transmitted(
         round=report.round,
@@ -199,26 +232,56 @@ def _digest(report: Report) -> bytes32:
 
 
 @internal
-@view
-def _active_signers(
-    digest: bytes32, signatures: DynArray[Signature, MAX_SIGNERS]
+def _check_validator_set(validators: DynArray[address, MAX_VALIDATORS]):
+    """
+    @dev Reverts unless `validators` is the Active Validator set now,
+         ascending. Trusted as is when it hashes, with NodeLicense's
+         validator set nonce, to the last list verified; otherwise
+         verified entry by entry (strictly ascending, each Active, as
+         many as the Active count) and cached.
+    """
+    nonce: uint256 = staticcall INodeLicense(license).validator_set_nonce()
+    key: bytes32 = keccak256(abi_encode(nonce, validators))
+    if key == self._verified_set:
+        return
+    assert len(validators) == staticcall INodeLicense(license).active_count(_VALIDATOR), (
+        "NodeFeed: validator set mismatch"
+    )
+    previous: uint256 = 0
+    for validator: address in validators:
+        current: uint256 = convert(validator, uint256)
+        assert current > previous, "NodeFeed: validator set mismatch"
+        assert staticcall INodeLicense(license).is_active(validator, _VALIDATOR), (
+            "NodeFeed: validator set mismatch"
+        )
+        previous = current
+    self._verified_set = key
+
+
+@internal
+@pure
+def _listed_signers(
+    digest: bytes32,
+    validators: DynArray[address, MAX_VALIDATORS],
+    signed: uint256,
+    signatures: DynArray[Signature, MAX_SIGNERS],
 ) -> DynArray[address, MAX_SIGNERS]:
     """
-    @dev The signers of `digest`, checked distinct (strictly ascending)
-         and each holding an Active Validator license now.
+    @dev The entries of `validators` marked in `signed`, each checked to
+         be the signer of `digest` by the next signature in order.
     """
     signers: DynArray[address, MAX_SIGNERS] = []
-    previous: uint256 = 0
-    for signature: Signature in signatures:
-        signer: address = self._recover(digest, signature)
-        current: uint256 = convert(signer, uint256)
-        assert current != previous, "NodeFeed: duplicate signer"
-        assert current > previous, "NodeFeed: signers not ascending"
-        assert staticcall INodeLicense(license).is_active(signer, _VALIDATOR), (
-            "NodeFeed: signer not an active validator"
-        )
-        signers.append(signer)
-        previous = current
+    remaining: uint256 = signed
+    for index: uint256 in range(len(validators), bound=MAX_VALIDATORS):
+        if remaining == 0:
+            break
+        if remaining & 1 == 1:
+            assert len(signers) < len(signatures), "NodeFeed: signer bitmap mismatch"
+            signer: address = self._recover(digest, signatures[len(signers)])
+            assert signer == validators[index], "NodeFeed: signer not an active validator"
+            signers.append(signer)
+        remaining = remaining >> 1
+    assert remaining == 0 and len(signers) == len(signatures), "NodeFeed: signer bitmap mismatch"
     return signers
 
 
@@ -226,11 +289,11 @@ def _active_signers(
 @pure
 def _recover(digest: bytes32, signature: Signature) -> address:
     """
-    @dev The signer of `digest`; reverts for a high-s, a v other than 27
-         or 28, or a signature that recovers no address.
+    @dev The signer of `digest`; reverts for a high s or a signature
+         that recovers no address.
     """
-    assert signature.s <= _MAX_S, "NodeFeed: bad signature"
-    assert signature.v == 27 or signature.v == 28, "NodeFeed: bad signature"
-    signer: address = ecrecover(digest, signature.v, signature.r, signature.s)
+    s: uint256 = signature.vs & _S_MASK
+    assert s <= _MAX_S, "NodeFeed: bad signature"
+    signer: address = ecrecover(digest, unsafe_add(27, signature.vs >> 255), signature.r, s)
     assert signer != empty(address), "NodeFeed: bad signature"
     return signer

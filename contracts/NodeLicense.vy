@@ -44,6 +44,9 @@
           (`validator_license_at`). At every block each Active Validator
           license belongs to exactly one account, so one license is
           never two votes.
+        `validator_set_nonce` moves whenever the set of Active Validator
+        holders changes, so a verifier (NodeFeed) can cache a list of
+        them it has checked once.
 """
 
 
@@ -140,13 +143,17 @@ _STATUS_SHIFT: constant(uint256) = 8
 _BLOCK_SHIFT: constant(uint256) = 16
 _BYTE_MASK: constant(uint256) = 255
 
-# @dev Bit layout of a packed per-type record, four 64-bit fields:
-# live supply (bits 0-63), supply cap (64-127), Active count (128-191),
-# number of checkpoints of the counts (192-255).
+# @dev Bit layout of a packed per-type record: live supply (bits 0-63),
+# supply cap (64-127), Active count (128-191), number of checkpoints of
+# the counts (192-223), and for Validators the nonce of the Active set
+# (224-255, `validator_set_nonce`; wraps after 2**32 changes), kept in
+# this slot so a membership change pays no extra storage write.
 _CAP_SHIFT: constant(uint256) = 64
 _ACTIVE_SHIFT: constant(uint256) = 128
 _CKPT_SHIFT: constant(uint256) = 192
+_NONCE_SHIFT: constant(uint256) = 224
 _U64_MASK: constant(uint256) = (1 << 64) - 1
+_U32_MASK: constant(uint256) = (1 << 32) - 1
 
 # @dev A per-type checkpoint holds the Active count (bits 0-63) and the
 # live supply (bits 64-127).
@@ -557,6 +564,7 @@ def reassign(token_id: uint256, to: address, reason: String[256]):
     if node_type == VALIDATOR and self._status(packed) == ACTIVE:
         self._checkpoint_validator(previous_owner, 0)
         self._checkpoint_validator(to, token_id)
+        self._types[VALIDATOR] = unsafe_add(self._types[VALIDATOR], 1 << _NONCE_SHIFT)
     log LicenseReassigned(
         token_id=token_id, previous_owner=previous_owner, actor=msg.sender, new_owner=to, reason=reason
     )
@@ -674,6 +682,21 @@ def active_count(node_type: uint8) -> uint256:
     """
     self._check_node_type(node_type)
     return (self._types[node_type] >> _ACTIVE_SHIFT) & _U64_MASK
+
+
+@external
+@view
+def validator_set_nonce() -> uint256:
+    """
+    @notice A number that changes whenever the set of Active Validator
+            holders changes: a Validator minted, suspended, reinstated,
+            revoked while Active, or reassigned while Active. Oracle and
+            Guardian changes leave it. NodeFeed caches a verified list of
+            the Active validators under it.
+    @dev Kept modulo 2**32.
+    @return uint256 The nonce.
+    """
+    return self._types[VALIDATOR] >> _NONCE_SHIFT
 
 
 @external
@@ -887,11 +910,14 @@ def _with_status(packed: uint256, status: uint8) -> uint256:
 
 @internal
 @pure
-def _pack_type(supply: uint256, cap: uint256, active: uint256, ckpt_len: uint256) -> uint256:
+def _pack_type(supply: uint256, cap: uint256, active: uint256, ckpt_len: uint256, nonce: uint256) -> uint256:
     """
-    @dev Packs a per-type record; every field is below 2**64.
+    @dev Packs a per-type record; the counts are below 2**64, the
+         checkpoint count and the nonce below 2**32.
     """
-    return supply | (cap << _CAP_SHIFT) | (active << _ACTIVE_SHIFT) | (ckpt_len << _CKPT_SHIFT)
+    return (
+        supply | (cap << _CAP_SHIFT) | (active << _ACTIVE_SHIFT) | (ckpt_len << _CKPT_SHIFT) | (nonce << _NONCE_SHIFT)
+    )
 
 
 @internal
@@ -905,7 +931,7 @@ def _counts_at(node_type: uint8, block_number: uint256) -> uint256:
     self._check_node_type(node_type)
     assert block_number < block.number, "NodeLicense: future lookup"
     return checkpoints._upper_lookup(
-        convert(node_type, uint256), self._types[node_type] >> _CKPT_SHIFT, block_number
+        convert(node_type, uint256), (self._types[node_type] >> _CKPT_SHIFT) & _U32_MASK, block_number
     )
 
 
@@ -928,12 +954,17 @@ def _add_active(node_type: uint8, up: bool):
 def _set_counts(node_type: uint8, record: uint256, supply: uint256, active: uint256):
     """
     @dev Stores the new live supply and Active count of `node_type`, whose
-         packed record is `record`, and checkpoints both at this block.
+         packed record is `record`, and checkpoints both at this block. A
+         change of the Active Validator count moves the validator set's
+         nonce.
     """
     ckpt_len: uint256 = checkpoints._push(
-        convert(node_type, uint256), record >> _CKPT_SHIFT, active | (supply << _CKPT_SUPPLY_SHIFT)
+        convert(node_type, uint256), (record >> _CKPT_SHIFT) & _U32_MASK, active | (supply << _CKPT_SUPPLY_SHIFT)
     )
-    self._types[node_type] = self._pack_type(supply, (record >> _CAP_SHIFT) & _U64_MASK, active, ckpt_len)
+    nonce: uint256 = record >> _NONCE_SHIFT
+    if node_type == VALIDATOR and active != (record >> _ACTIVE_SHIFT) & _U64_MASK:
+        nonce = unsafe_add(nonce, 1) & _U32_MASK
+    self._types[node_type] = self._pack_type(supply, (record >> _CAP_SHIFT) & _U64_MASK, active, ckpt_len, nonce)
 
 
 @internal

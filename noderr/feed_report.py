@@ -7,15 +7,19 @@ The typed struct is `Report(uint32 round,int192 answer,uint32 observedAt)` in th
 feed on one chain. The digest is built here with eth_abi and keccak (eth_account's
 `encode_typed_data` gives the same bytes, about 20 times slower) and signed with coincurve,
 whose signatures are always low-s as NodeFeed requires.
+
+`transmit` carries the whole Active validator list, ascending by numeric address (NodeFeed
+checks it against the license registry once per membership and caches it), a bitmap of which
+entries signed, and the signers' EIP-2098 compact signatures in list order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from eth_abi import encode
-from eth_utils import keccak
+from eth_utils import keccak, to_checksum_address
 
 from noderr import eip712
 
@@ -31,6 +35,9 @@ REPORT_TYPES = {
 """The same type for eth_account's `encode_typed_data` and wallets."""
 
 _REPORT_TYPE_HASH = keccak(text=REPORT_TYPE)
+
+CompactSignature = tuple[int, int]
+TransmitArgs = tuple[tuple[int, int, int], list[str], int, list[CompactSignature]]
 
 
 @dataclass(frozen=True)
@@ -66,8 +73,29 @@ def sign_report(private_key: bytes, chain_id: int, feed: str, report: Report) ->
     return eip712.sign_digest(private_key, report_digest(chain_id, feed, report))
 
 
-def transmit_args(report: Report, signatures: Mapping[str, bytes]
-                  ) -> tuple[tuple[int, int, int], list[tuple[int, int, int]]]:
-    """The arguments of `NodeFeed.transmit`: the report and the signatures ordered by signer
-    address, ascending, as the contract requires. `signatures` maps signer -> signature."""
-    return report.as_tuple(), eip712.by_signer(signatures)
+def compact_signature(signature: bytes) -> CompactSignature:
+    """A 65-byte r ‖ s ‖ v signature as EIP-2098's (r, vs): v - 27 in the top bit of s."""
+    r, s, v = eip712.split_signature(signature)
+    return r, s | ((v - 27) << 255)
+
+
+def ascending_validators(validators: Iterable[str]) -> list[str]:
+    """The validator list as NodeFeed takes it: checksummed, ascending by numeric address."""
+    return sorted((to_checksum_address(address) for address in validators),
+                  key=lambda address: int(address, 16))
+
+
+def transmit_args(report: Report, validators: Iterable[str],
+                  signatures: Mapping[str, bytes]) -> TransmitArgs:
+    """The arguments of `NodeFeed.transmit`: the report, every Active validator ascending,
+    the bitmap of those who signed and their compact signatures in list order.
+    `signatures` maps signer -> signature; a signer not in `validators` is a ValueError."""
+    listed = ascending_validators(validators)
+    index = {int(address, 16): position for position, address in enumerate(listed)}
+    by_index = {}
+    for signer, signature in signatures.items():
+        if int(signer, 16) not in index:
+            raise ValueError(f"{signer} signed but is not in the validator list")
+        by_index[index[int(signer, 16)]] = compact_signature(signature)
+    signed = sum(1 << position for position in by_index)
+    return report.as_tuple(), listed, signed, [by_index[key] for key in sorted(by_index)]

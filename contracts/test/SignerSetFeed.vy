@@ -2,13 +2,17 @@
 # pragma nonreentrancy off
 """
 @title OCR2-style feed: the gas baseline of NodeFeed
-@notice Test-only. NodeFeed's `transmit` (same arguments, same EIP-712
-        digest, same sorted-signer check, same round storage) with
-        membership read as Chainlink OCR2Aggregator reads it: one lookup
-        in a signer mapping fixed at deployment, instead of NodeFeed's
-        call to NodeLicense. benchmarks/feed_gas.py measures both in one
-        run, so the difference of their per-signer slopes is the price
-        of checking a live license. Never deployed outside benchmarks.
+@notice Test-only. NodeFeed's `transmit` (same EIP-712 digest, same
+        EIP-2098 compact signatures, same round storage and event) with
+        membership checked as Chainlink OCR2Aggregator checks it: the
+        signatures alone in calldata, each recovered signer looked up in
+        a signer mapping fixed at deployment, distinct by ascending
+        order. NodeFeed instead takes the whole Active validator list
+        (verified against NodeLicense once per membership, then cached)
+        and a bitmap of its signers. benchmarks/feed_gas.py measures both
+        in one run, so the difference of their per-signer slopes is the
+        price of following a live license registry rather than a fixed
+        set. Never deployed outside benchmarks.
 """
 
 from snekmate.utils import eip712_domain_separator
@@ -26,8 +30,7 @@ struct Report:
 
 struct Signature:
     r: uint256
-    s: uint256
-    v: uint8
+    vs: uint256
 
 
 MAX_SIGNERS: constant(uint256) = 64
@@ -35,6 +38,7 @@ REPORT_TYPEHASH: constant(bytes32) = keccak256("Report(uint32 round,int192 answe
 _MAX_S: constant(uint256) = (
     57_896_044_618_658_097_711_785_492_504_343_953_926_418_782_139_537_452_191_302_581_570_759_080_747_168
 )
+_S_MASK: constant(uint256) = (1 << 255) - 1
 
 _signers: HashMap[address, bool]
 _quorum: uint256
@@ -67,7 +71,7 @@ def transmit(report: Report, signatures: DynArray[Signature, MAX_SIGNERS]):
     """
     @notice Records `report` if a quorum of the fixed signer set signed it.
     @param report The round, answer and observation time.
-    @param signatures The signatures, ordered by signer address, ascending.
+    @param signatures The compact signatures, ordered by signer address, ascending.
     """
     assert len(signatures) >= self._quorum, "baseline: quorum not met"
     digest: bytes32 = eip712_domain_separator._hash_typed_data_v4(
@@ -76,8 +80,9 @@ def transmit(report: Report, signatures: DynArray[Signature, MAX_SIGNERS]):
     signers: DynArray[address, MAX_SIGNERS] = []
     previous: uint256 = 0
     for signature: Signature in signatures:
-        assert signature.s <= _MAX_S, "baseline: bad signature"
-        signer: address = ecrecover(digest, signature.v, signature.r, signature.s)
+        s: uint256 = signature.vs & _S_MASK
+        assert s <= _MAX_S, "baseline: bad signature"
+        signer: address = ecrecover(digest, unsafe_add(27, signature.vs >> 255), signature.r, s)
         current: uint256 = convert(signer, uint256)
         assert current > previous, "baseline: signers not ascending"
         assert self._signers[signer], "baseline: unknown signer"

@@ -31,7 +31,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -100,12 +100,14 @@ class FeedChain(Chain):
     async def latest_round(self, feed: FeedContract) -> int:
         return (await self.read(feed.address, feed.latest_round))[0]
 
-    async def transmit(self, feed: FeedContract, report: Report,
+    async def transmit(self, feed: FeedContract, report: Report, validators: Iterable[str],
                        signatures: dict[str, bytes]) -> str:
-        """Send the report with `signatures`; the transaction hash. JsonRpcError when the node
-        refuses it (the estimate reverts: a stale round, a quorum not met)."""
-        return await self.send(feed.address,
-                               feed.transmit.calldata(*transmit_args(report, signatures)))
+        """Send the report with `signatures` of some of `validators`, the round's Active
+        validators (transmit_args lists them ascending by numeric address, as NodeFeed checks
+        them); the transaction hash. JsonRpcError when the node refuses it (the estimate
+        reverts: a stale round, a quorum not met, a validator list the chain no longer has)."""
+        return await self.send(feed.address, feed.transmit.calldata(
+            *transmit_args(report, validators, signatures)))
 
 
 # membership and signatures
@@ -399,7 +401,8 @@ class FeedDriver:
             elif fresh:
                 signatures = {signer: signature for signer, signature
                               in agreed.signatures.items() if signer in active}
-                sent = await self.context.chain.transmit(self.feed, agreed.report, signatures)
+                sent = await self.context.chain.transmit(self.feed, agreed.report, active,
+                                                         signatures)
                 if not await self.context.chain.succeeded(sent):
                     log.warning("round %s of %s: transmit %s reverted or not mined",
                                 round_number, self.feed.feed_id, sent)

@@ -14,9 +14,11 @@ from eth_utils import keccak
 
 from noderr.eip712 import split_signature
 from noderr.feed_report import sign_report as sign
+from noderr.feed_report import transmit_args
 from noderr.halt_report import Halt, sign_halt
 from tests.contracts.governance_setup import deploy_governance
 from tests.contracts.license_constants import (
+    ACTIVE,
     GUARDIAN,
     MINTER_ROLE,
     PAUSER_ROLE,
@@ -167,17 +169,31 @@ def feed(project, deployer, feed_stack, feed_governance):
                            FEED_DESCRIPTION, feed_governance, FEED_MIN_ANSWER, FEED_MAX_ANSWER)
 
 
-@pytest.fixture
-def sign_report(chain, feed):
-    """Factory: sign_report(keys, report, chain_id=this chain, feed=this feed) -> the
-    `transmit` arguments, signatures ordered by signer as given (not sorted)."""
+def active_validators(license_contract) -> list[str]:
+    """The holders of an Active Validator license now, read from the registry's enumeration
+    as a transmitter would."""
+    holders = []
+    for index in range(license_contract.totalSupply()):
+        token_id = license_contract.tokenByIndex(index)
+        node_type, status, *_ = license_contract.license_of(token_id)
+        if node_type == VALIDATOR and status == ACTIVE:
+            holders.append(license_contract.ownerOf(token_id))
+    return holders
 
-    def _sign(keys, report, chain_id=None, feed_address=None):
+
+@pytest.fixture
+def sign_report(chain, feed, feed_stack):
+    """Factory: sign_report(keys, report, chain_id=this chain, feed=this feed,
+    validators=the live Active set) -> the `transmit` arguments, each key signing for its
+    own entry of the list."""
+
+    def _sign(keys, report, chain_id=None, feed_address=None, validators=None):
         chain_id = chain.chain_id if chain_id is None else chain_id
         feed_address = feed_address or feed.address
-        signatures = [split_signature(sign(key.private_key, chain_id, feed_address, report))
-                      for key in keys]
-        return report.as_tuple(), signatures
+        listed = active_validators(feed_stack.license) if validators is None else validators
+        signatures = {key.address: sign(key.private_key, chain_id, feed_address, report)
+                      for key in keys}
+        return transmit_args(report, listed, signatures)
 
     return _sign
 

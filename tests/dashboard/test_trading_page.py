@@ -107,7 +107,8 @@ def landed_round(live: LiveStack) -> float:
     assert validator.address == GENESIS_VALIDATOR
     report = Report(round=1, answer=2_512_340_000_00, observed_at=int(time.time()))
     signature = sign_report(validator.private_key, 31337, feed.address, report)
-    tx = feed.functions.transmit(*transmit_args(report, {validator.address: signature})
+    tx = feed.functions.transmit(*transmit_args(report, [validator.address],
+                                                {validator.address: signature})
                                  ).transact({"from": live.admin})
     assert live.w3.eth.wait_for_transaction_receipt(tx)["status"] == 1
     with BackendClient(live.services.api_url) as client:

@@ -30,7 +30,8 @@ def test_index__transmitted_round__decoded_with_its_signers(stack, database_url)
     feed = stack.contract("NodeFeed.GOOG")
     report = Report(round=1, answer=12_345_000_000, observed_at=1_700_000_000)
     signature = sign_report(GENESIS_VALIDATOR_KEY, stack.w3.eth.chain_id, feed.address, report)
-    tx = feed.functions.transmit(*transmit_args(report, {GENESIS_VALIDATOR: signature})).transact(
+    tx = feed.functions.transmit(*transmit_args(
+        report, [GENESIS_VALIDATOR], {GENESIS_VALIDATOR: signature})).transact(
         {"from": stack.accounts[0]})
     assert stack.w3.eth.wait_for_transaction_receipt(tx)["status"] == 1
 

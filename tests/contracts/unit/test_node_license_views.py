@@ -233,3 +233,36 @@ def test_active_count_at__unmined_block__reverts(license, mint, alice, chain):
 def test_active_count_at__invalid_node_type__reverts(license, chain, node_type):
     with ape.reverts("NodeLicense: invalid node type"):
         license.active_count_at(node_type, 0)
+
+
+# --- validator set nonce ---------------------------------------------------------------
+
+
+def test_validator_set_nonce__every_change_of_the_active_validators__moves(
+        license, mint, admin, alice, bob, carol):
+    token = mint(alice, VALIDATOR)
+    other = mint(bob, VALIDATOR)
+    changes = [
+        lambda: license.suspend(token, "x", sender=admin),
+        lambda: license.reinstate(token, sender=admin),
+        lambda: license.reassign(token, carol, "lost key", sender=admin),
+        lambda: license.revoke(other, "x", sender=admin),
+    ]
+    seen = [license.validator_set_nonce()]
+    for change in changes:
+        change()
+        seen.append(license.validator_set_nonce())
+    assert len(set(seen)) == len(seen)
+
+
+def test_validator_set_nonce__no_change_of_the_active_validators__stays(
+        license, mint, admin, revoker, alice, bob, carol):
+    suspended = mint(alice, VALIDATOR)
+    license.suspend(suspended, "x", sender=admin)
+    before = license.validator_set_nonce()
+    oracle = mint(bob, ORACLE)
+    mint(bob, GUARDIAN)
+    license.suspend(oracle, "x", sender=revoker)
+    license.reassign(suspended, carol, "lost key", sender=admin)  # not Active: no vote moves
+    license.revoke(suspended, "x", sender=admin)
+    assert license.validator_set_nonce() == before
