@@ -20,7 +20,8 @@ from node.consensus.messages import Message
 from node.execution import ExecutionLog
 from node.runtime.network import Verified
 from node.validator.coordination import PeerScore, PeerStats, score_peer
-from node.validator.stake import DoubleSignEvidence, consensus_domain, detect_double_sign
+from node.validator.stake import DoubleSignEvidence, detect_double_sign
+from noderr.consensus_text import consensus_domain
 
 log = logging.getLogger("noderr.node.validator")
 WINDOW = 20

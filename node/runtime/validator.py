@@ -57,8 +57,8 @@ from node.runtime.network import OBSERVATIONS, Network, Verified
 from node.runtime.observation_proofs import ObservationProofs
 from node.runtime.reporting import RoundLog
 from node.settings import ValidatorSettings
-from node.validator.stake import consensus_domain
 from noderr import jsonrpc
+from noderr.consensus_text import consensus_domain
 from noderr.deployment import Deployment
 from noderr.domain import NodeType
 from noderr.feed_report import Report, report_digest, sign_report, transmit_args

@@ -12,7 +12,7 @@ from node.consensus.proposals import propose
 from node.consensus.wire import Codec
 from node.runtime.keys import NodeKey, anvil_account
 from node.runtime.validator import consensus_codec
-from node.validator.stake import consensus_domain
+from noderr.consensus_text import consensus_domain
 
 CHAIN = 31337
 DOMAIN = consensus_domain(CHAIN)
