@@ -1,7 +1,7 @@
 """The backend's own tables, as the code expects them: SIWE nonces, sessions, applications and
 their history, Typeform events, the node network's function catalogue, node health and
-execution logs, the validators' consensus rounds and messages, the paper trading desk's records; and the
-triggers that announce authorization changes.
+execution logs, the validators' consensus rounds and messages, the paper trading desk's
+records; and the triggers that announce authorization changes.
 
 The migrations (noderr/migrations/versions/) build them; tests/migrations checks that the
 migrated database equals these definitions (tables, constraints, indexes, and the functions

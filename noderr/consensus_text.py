@@ -25,12 +25,18 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+import coincurve
+from eth_utils import keccak
+
 CONSENSUS_DOMAIN_TAG = b"noderr.consensus"
 PHASES = ("pre_prepare", "prepare", "commit", "view_change", "new_view", "decided")
 VOTES = ("pre_prepare", "prepare", "commit")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 _NUMBER = re.compile(r"0|[1-9][0-9]{0,18}")
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+HALF_N = SECP256K1_N // 2
+"""A signature's s above half the order is the high-s twin of another: refused."""
 
 
 class MalformedText(ValueError):
@@ -56,11 +62,25 @@ def signed_digest(chain_id: int, text: str) -> bytes:
     return hashlib.sha256(consensus_domain(chain_id) + text.encode()).digest()
 
 
+def signer(digest: bytes, signature: bytes) -> str | None:
+    """The lowercase 0x address that signed `digest`, or None for a signature that is not a
+    valid low-s (r, s, v) of one, as the bus and the consensus codec check it."""
+    if len(signature) != 65 or signature[64] not in (27, 28) \
+            or int.from_bytes(signature[32:64], "big") > HALF_N:
+        return None
+    try:
+        public_key = coincurve.PublicKey.from_signature_and_message(
+            signature[:64] + bytes((signature[64] - 27,)), digest, hasher=None)
+    except ValueError:
+        return None
+    return "0x" + keccak(public_key.format(compressed=False)[1:])[12:].hex()
+
+
 def read(text: str) -> SignedText:
     head, parts = _split(text)
     fields = head.split("|")
     phase = fields[0]
-    if phase not in PHASES or len(fields) != (4 if phase in ("view_change", "decided") else 5):
+    if phase not in PHASES or len(fields) != (5 if phase in VOTES else 4):
         raise MalformedText(f"not the head of a consensus message: {head[:80]!r}")
     sender, round_number = _address(fields[1]), _number(fields[2])
     if phase == "decided":
