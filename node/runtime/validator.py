@@ -17,7 +17,9 @@ Per feed (the deployment file's contracts named `NodeFeed.<FEED>`) and consensus
   5. reporting      each validator tells the backend what it decided (view, leader, report,
                     signatures: `agreed`) and, after its turn, whether the round landed
                     (`transmitted` or `failed`); GET /network/rounds shows them beside the
-                    chain's Transmitted event
+                    chain's Transmitted event. Every consensus message it signs or accepts
+                    from a member goes to the backend too (its signed text and signature),
+                    for GET /network/rounds/{feed}/{round}/messages
 
 Consensus round c reports oracle round c * NODERR_VALIDATOR_ROUND_EVERY (oracle rounds are unix
 time // NODERR_NODE_ROUND_INTERVAL); every validator opens it once the oracle round after that
@@ -42,9 +44,17 @@ from client.models import RoundReport, RoundStatus
 from node.bus import subjects
 from node.bus.envelope import checksum, recover
 from node.bus.membership import Membership
-from node.consensus.messages import Decided, NewView, OracleValue, Prepare, PrePrepare, ViewChange
+from node.consensus.messages import (
+    Decided,
+    Message,
+    NewView,
+    OracleValue,
+    Prepare,
+    PrePrepare,
+    ViewChange,
+)
 from node.consensus.replica import Action, Decide, Replica, Send, StartTimer
-from node.consensus.wire import Codec, InvalidMessage
+from node.consensus.wire import Codec, InvalidMessage, canonical
 from node.errors import InvalidParameter, NonPositivePrice, StaleInput
 from node.execution import ExecutionLog
 from node.oracle.observation import InvalidObservation, Observation
@@ -55,7 +65,7 @@ from node.runtime.consensus_watch import ConsensusWatch, recover_signer
 from node.runtime.keys import NodeKey
 from node.runtime.network import OBSERVATIONS, Network, Verified
 from node.runtime.observation_proofs import ObservationProofs
-from node.runtime.reporting import RoundLog
+from node.runtime.reporting import MessageLog, RoundLog
 from node.settings import ValidatorSettings
 from noderr import jsonrpc
 from noderr.consensus_text import consensus_domain
@@ -185,6 +195,7 @@ class Context:
     round_interval: float
     watch: ConsensusWatch
     rounds: RoundLog = field(default_factory=RoundLog)
+    messages: MessageLog = field(default_factory=MessageLog)
     liveness: Liveness = field(default_factory=Liveness)
     tasks: set[asyncio.Task] = field(default_factory=set)
 
@@ -277,6 +288,7 @@ class FeedDriver:
         if message.sender != verified.sender or message.sender not in members:
             return
         self.attendance.heard_from(message.sender)
+        self._keep(message, verified.payload["signature"])
         current = (message.round == self.replica.round
                    and self.replica.decision(message.round) is None)
         function = VOTES_ON_RECEIPT.get(type(message)) if current else None
@@ -328,13 +340,19 @@ class FeedDriver:
     async def _carry_out(self, actions: list[Action]) -> None:
         for action in actions:
             if isinstance(action, Send):
-                await self.context.network.publish(self.consensus_subject,
-                                                   self.context.codec.encode(action.message))
+                payload = self.context.codec.encode(action.message)
+                self._keep(action.message, payload["signature"])
+                await self.context.network.publish(self.consensus_subject, payload)
             elif isinstance(action, StartTimer):
                 delay = action.ticks * self.context.settings.validator_tick_ms / 1000
                 asyncio.get_running_loop().call_later(delay, self._wake)
             elif isinstance(action, Decide):
                 await self._decided(action)
+
+    def _keep(self, message: Message, signature: str) -> None:
+        """A message this validator signed or accepted, for the backend."""
+        self.context.messages.record(self.feed.feed_id, canonical(message), signature,
+                                     datetime.now(UTC))
 
     async def _decided(self, decision: Decide) -> None:
         metrics.decided(self.feed.feed_id)
@@ -436,13 +454,14 @@ class ValidatorDuties:
     def __init__(self, network: Network, log: ExecutionLog, key: NodeKey,
                  feeds: dict[str, FeedContract], rpc_url: str, round_interval: float,
                  settings: ValidatorSettings | None = None,
-                 rounds: RoundLog | None = None) -> None:
+                 rounds: RoundLog | None = None, messages: MessageLog | None = None) -> None:
         settings = settings or ValidatorSettings()
         chain_id = network.bus.signer.domain.chain_id
         self.context = Context(network, log, key, chain_id, FeedChain(rpc_url, key, chain_id),
                                consensus_codec(key, chain_id), settings, round_interval,
                                ConsensusWatch(log, chain_id, key.address),
-                               RoundLog() if rounds is None else rounds)
+                               RoundLog() if rounds is None else rounds,
+                               MessageLog() if messages is None else messages)
         self.drivers = {feed_id: FeedDriver(feed, self.context) for feed_id, feed in feeds.items()}
         self.started = 0
         self.subscribed = False
