@@ -25,6 +25,10 @@ Consensus round c reports oracle round c * NODERR_VALIDATOR_ROUND_EVERY (oracle 
 time // NODERR_NODE_ROUND_INTERVAL); every validator opens it once the oracle round after that
 one has begun, from the same clock, so the replicas meet in the same round without a
 coordinator, and consecutive consensus rounds rotate the first leader.
+
+Duties one validator runs for all (peer scoring) wait on the coordinator lease
+(node/runtime/lease.py), renewed in the background as each round opens, LEASE_ROUNDS rounds
+long: consensus never waits on it.
 """
 
 from __future__ import annotations
@@ -63,6 +67,7 @@ from node.runtime.attendance import Attendance
 from node.runtime.chain import AbiFunction, Chain
 from node.runtime.consensus_watch import ConsensusWatch, recover_signer
 from node.runtime.keys import NodeKey
+from node.runtime.lease import Coordination
 from node.runtime.network import OBSERVATIONS, Network, Verified
 from node.runtime.observation_proofs import ObservationProofs
 from node.runtime.reporting import MessageLog, RoundLog
@@ -78,6 +83,7 @@ CONSENSUS = subjects.subject("validator", "consensus")
 SIGNATURES = subjects.subject("validator", "signatures")
 FEED_PREFIX = "NodeFeed."
 KEPT_ROUNDS = 8
+LEASE_ROUNDS = 3
 LIVENESS_WINDOW = 100
 VOTES_ON_RECEIPT = {PrePrepare: "vote_prepare", Prepare: "vote_commit",
                     ViewChange: "handle_view_change", NewView: "handle_view_change",
@@ -457,9 +463,14 @@ class ValidatorDuties:
                  rounds: RoundLog | None = None, messages: MessageLog | None = None) -> None:
         settings = settings or ValidatorSettings()
         chain_id = network.bus.signer.domain.chain_id
+        self.coordination = Coordination(
+            lambda: network.bus.jetstream, key.address,
+            LEASE_ROUNDS * settings.validator_round_every * round_interval)
+        self._renewing: asyncio.Task | None = None
         self.context = Context(network, log, key, chain_id, FeedChain(rpc_url, key, chain_id),
                                consensus_codec(key, chain_id), settings, round_interval,
-                               ConsensusWatch(log, chain_id, key.address),
+                               ConsensusWatch(log, chain_id, key.address,
+                                              self.coordination.holds),
                                RoundLog() if rounds is None else rounds,
                                MessageLog() if messages is None else messages)
         self.drivers = {feed_id: FeedDriver(feed, self.context) for feed_id, feed in feeds.items()}
@@ -478,9 +489,15 @@ class ValidatorDuties:
         if wait < self.context.round_interval:
             await asyncio.sleep(max(0.0, wait))
             self.started = round_number
+            self._renew_lease()
             for driver in self.drivers.values():
                 await driver.start(round_number)
         return self.context.log.recorded - before
+
+    def _renew_lease(self) -> None:
+        """Renew the coordinator lease in the background (one renewal at a time)."""
+        if self._renewing is None or self._renewing.done():
+            self._renewing = asyncio.get_running_loop().create_task(self.coordination.renew())
 
     def _next_round(self, now: float) -> tuple[int, float]:
         """The next consensus round to open and when: round c (oracle round r = c * every)
