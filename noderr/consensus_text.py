@@ -77,6 +77,8 @@ def signer(digest: bytes, signature: bytes) -> str | None:
 
 
 def read(text: str) -> SignedText:
+    if not text.isascii():
+        raise MalformedText("a consensus message's text is ASCII")
     head, parts = _split(text)
     fields = head.split("|")
     phase = fields[0]

@@ -83,6 +83,7 @@ SENDER = KEYS[0].address
     "view_change|{s}|7|8[prepare|{s}|7|7|{d}]", "view_change|{s}|7|8[pre_prepare|{s}|7|7|{d}",
     "view_change|{s}|7|8[pre_prepare|{s}|7|7|{d}]x", "new_view|{s}|7|8",
     "decided|{s}|7|8|{d}", "prepare|{s}|99999999999999999999|7|{d}",
+    "view_change|{s}|7|8[pre_prepare|{s}|7|7|{d}][\ud800]",
 ])
 def test_read__not_a_canonical_text__malformed(text):
     with pytest.raises(MalformedText):
