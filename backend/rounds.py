@@ -9,7 +9,10 @@
 - What landed is the chain's word, never a node's: a round is `transmitted` when the feed's
   `Transmitted` event of that round is in the mirror, with its transaction hash, answer and
   signers from the event (backend/mirror.py joins them). Until then it is what the reporter
-  says: `failed` if it said so, else `agreed`."""
+  says: `failed` if it said so, else `agreed`.
+- Each row carries the view changes its reporter signed or received for the round
+  (`view_changes_seen`: each asked-for view and who asked), from the stored consensus
+  messages (backend/consensus_messages.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ from typing import Annotated, Any, Literal
 from eth_utils import to_checksum_address
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from backend import authz, mirror
+from backend import authz, consensus_messages, mirror
 from backend.caller import Caller
 from backend.context import Backend
 from backend.database import Database
@@ -157,8 +160,13 @@ async def rounds(db: Database, chain_id: int, filters: dict[str, Any],
                  before: tuple[datetime, int] | None, limit: int) -> list[Row]:
     """Up to `limit` reported rounds, newest first, older than the (recorded_at, id) position
     `before`, with what the chain says of them (module docstring)."""
-    rows = await mirror.consensus_rounds(db, chain_id, filters, before, limit)
-    return [_round(row) for row in rows]
+    rows = [_round(row) for row in
+            await mirror.consensus_rounds(db, chain_id, filters, before, limit)]
+    seen = await consensus_messages.view_changes(db, rows)
+    for row in rows:
+        row["view_changes_seen"] = seen.get(
+            (row["feed"], row["round"], row["reported_by"].lower()), [])
+    return rows
 
 
 def _round(row: Row) -> Row:

@@ -1,7 +1,7 @@
 """The backend's own tables, as the code expects them: SIWE nonces, sessions, applications and
 their history, Typeform events, the node network's function catalogue, node health and
-execution logs, the validators' consensus rounds, the paper trading desk's records; and the
-triggers that announce authorization changes.
+execution logs, the validators' consensus rounds and messages, the paper trading desk's
+records; and the triggers that announce authorization changes.
 
 The migrations (noderr/migrations/versions/) build them; tests/migrations checks that the
 migrated database equals these definitions (tables, constraints, indexes, and the functions
@@ -50,6 +50,7 @@ TRADING_REJECTIONS = "trading_rejections"
 TRADING_EQUITY = "trading_equity"
 TRADING_POSITIONS = "trading_positions"
 CONSENSUS_ROUNDS = "consensus_rounds"
+CONSENSUS_MESSAGES = "consensus_messages"
 
 metadata = MetaData()
 
@@ -320,6 +321,36 @@ consensus_rounds = Table(
     Index("consensus_rounds_by_status", "status", "recorded_at", "id"),
 )
 """What each validator says it decided for a round of a feed, and what became of it."""
+
+# The validators' consensus messages (migration 0009_consensus_messages): one row per (reporting
+# validator, feed, signed digest); addresses lowercase 0x hex.
+consensus_messages = Table(
+    CONSENSUS_MESSAGES, metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("feed", Text, nullable=False),
+    Column("round", BigInteger, nullable=False),
+    Column("view", BigInteger),
+    Column("phase", Text, nullable=False),
+    Column("sender", Text, nullable=False),
+    Column("digest", Text),
+    Column("signed_digest", LargeBinary, nullable=False),
+    Column("signature", LargeBinary, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("reporter", Text, nullable=False),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    UniqueConstraint("reporter", "feed", "signed_digest",
+                     name="consensus_messages_reporter_feed_signed_digest_key"),
+    CheckConstraint("round > 0", name="consensus_messages_round_check"),
+    CheckConstraint("view >= 0", name="consensus_messages_view_check"),
+    CheckConstraint("phase IN ('pre_prepare', 'prepare', 'commit', 'view_change', 'new_view', "
+                    "'decided')", name="consensus_messages_phase_check"),
+    # GET /network/rounds/{feed}/{round}/messages: newest first; the view changes of the rows
+    # of GET /network/rounds.
+    Index("consensus_messages_by_round", "feed", "round", "recorded_at", "id"),
+)
+"""Every consensus message a validator signed or received, as it reports it; checked against
+its author's signature before it is stored."""
 
 # Every change that can alter what a signed-in caller is allowed is announced on one channel,
 # from the transaction that makes it (NOTIFY is delivered at commit): the per-process caller

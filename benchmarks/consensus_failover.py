@@ -3,8 +3,17 @@ validators as `noderr node run` processes, two oracles, two guardians, four repl
 anvil, embedded PostgreSQL, NATS, indexer, API; benchmarks/network_load.py's stack), kill the
 leader of a feed's next consensus round with SIGKILL just before that round opens, and time
 how long until the feed's next report lands on-chain; then restart the killed validator (a new
-`noderr node run` with the same account) and wait until a round lands signed by all four
-again before the next kill.
+`noderr node run` with the same account) and wait until a round lands signed by all
+validators again before the next kill.
+
+`--validators N` (4 to 7) admits N - 4 more validators first (Validator licenses minted by the
+timelock, impersonated on anvil, as an executed proposal would) and starts them as processes.
+After the kills, with f = (N - 1) // 3: f validators frozen with SIGSTOP (silent: alive to the
+bus, saying nothing) while ROUNDS_WATCHED rounds fall due, counting the rounds that land; then
+f + 1 validators killed, until a survivor records the `QuorumUnreachable` rejection of
+`handle_view_change` naming them (GET /network/executions) and no round lands meanwhile.
+Messages per round: the rows GET /network/rounds/{feed}/{round}/messages holds for each
+baseline round (every validator's report of every message it signed or received).
 
 The leader of round c is `members[c % n]`, the active validators sorted by checksum address
 (round c opens in view c; docs/consensus.md), and round c opens at
@@ -23,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import signal
 import statistics
@@ -34,6 +44,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
+from eth_utils import keccak
 from tqdm import tqdm
 from web3 import Web3
 
@@ -45,6 +56,7 @@ from report import write_section
 
 from client import BackendClient
 from node.settings import NodeSettings, ValidatorSettings
+from noderr.domain import NodeType
 from noderr.feeds import REPLAYED_INSTRUMENTS
 from noderr_cli.demo_network import START_TIMEOUT_S, VALIDATORS, wait_activated
 from noderr_cli.services import running, start_service
@@ -53,6 +65,10 @@ POLL_S = 0.05
 KILL_LEAD_S = 0.1
 LAND_TIMEOUT_S = 60.0
 RECOVERY_TIMEOUT_S = 120.0
+EXTRA_VALIDATORS = (2, 3, 8)
+"""anvil accounts the demo network leaves free, admitted as validators 5 to 7."""
+ROUNDS_WATCHED = 6
+REASON_TIMEOUT_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -92,6 +108,17 @@ class Run:
     idle_view_changes: list[int] = field(default_factory=list)
     kills: list[Kill] = field(default_factory=list)
     never_landed: list[int] = field(default_factory=list)
+    validators: int = 4
+    idle_messages: list[tuple[int, int]] = field(default_factory=list)
+    """Per baseline round: (rows stored, distinct signed messages)."""
+    silent: list[int] = field(default_factory=list)
+    silent_landed: list[tuple[int, int]] = field(default_factory=list)
+    """Rounds landed while `silent` were frozen: (round, signers)."""
+    silent_due: int = 0
+    down: list[int] = field(default_factory=list)
+    down_reason: str | None = None
+    down_reason_s: float | None = None
+    down_landed: int = 0
 
 
 class Validators:
@@ -99,8 +126,29 @@ class Validators:
 
     def __init__(self, stack_: Stack, exits: contextlib.ExitStack) -> None:
         self.stack, self.exits, self.restarts = stack_, exits, 0
-        accounts = stack_.w3.eth.accounts
-        self.by_address = {accounts[number]: number for number in VALIDATORS}
+        self.accounts = stack_.w3.eth.accounts
+        self.by_address = {self.accounts[number]: number for number in VALIDATORS}
+
+    def admit(self, numbers: tuple[int, ...]) -> None:
+        """Validator licenses for `numbers` (minted from the timelock, impersonated), then
+        their nodes, each until it has activated."""
+        w3, record = self.stack.w3, self.stack.services
+        deployment = json_deployment(record.deployment)
+        timelock = deployment["contracts"]["NodeTimelock"]["address"]
+        license_ = w3.eth.contract(address=deployment["contracts"]["NodeLicense"]["address"],
+                                   abi=deployment["contracts"]["NodeLicense"]["abi"])
+        w3.provider.make_request("anvil_impersonateAccount", [timelock])
+        w3.provider.make_request("anvil_setBalance", [timelock, hex(10**18)])
+        for number in numbers:
+            owner = self.accounts[number]
+            tx = license_.functions.mint(owner, NodeType.VALIDATOR,
+                                         keccak(text=f"bench:{owner}")).transact({"from": timelock})
+            if w3.eth.wait_for_transaction_receipt(tx)["status"] != 1:
+                raise RuntimeError(f"minting a Validator license to #{number} reverted")
+            self.by_address[owner] = number
+        w3.provider.make_request("anvil_stopImpersonatingAccount", [timelock])
+        for number in numbers:
+            self.start(number)
 
     def members(self) -> list[str]:
         return sorted(Web3.to_checksum_address(address) for address in self.by_address)
@@ -113,9 +161,12 @@ class Validators:
         process = self._process(account)
         os.kill(process.pid, signal.SIGKILL)
 
-    def restart(self, account: int) -> None:
+    def freeze(self, account: int, frozen: bool) -> None:
+        os.kill(self._process(account).pid, signal.SIGSTOP if frozen else signal.SIGCONT)
+
+    def start(self, account: int) -> None:
         self.restarts += 1
-        log = self.stack.folder / "logs" / f"node-validator-{account}-restart-{self.restarts}.log"
+        log = self.stack.folder / "logs" / f"node-validator-{account}-start-{self.restarts}.log"
         self.exits.enter_context(running(start_service(
             ["node", "run", "--type", "validator", "--account", str(account)],
             self.stack.services, log)))
@@ -130,6 +181,10 @@ class Validators:
                         and line[line.index("--account") + 1] == str(account)):
                     return process
         raise RuntimeError(f"no running validator process for account #{account}")
+
+
+def json_deployment(path: Path) -> dict:
+    return json.loads(Path(path).read_text())
 
 
 def latest_round(feed) -> int:
@@ -176,10 +231,27 @@ def measure_idle(run: Run, stack_: Stack, clock: Clock, rounds: int) -> None:
             run.idle_periods_s.append(at - seen)
         run.idle_latency_s.append(at - clock.opens(following))
         landed, seen = following, at
+    time.sleep(2 * clock.every * clock.interval)  # the validators' last words shipped
     for round_number in range(first, landed + 1):
         changes = view_changes(stack_.services.api_url, run.feed, round_number)
         if changes is not None:
             run.idle_view_changes.append(changes)
+        run.idle_messages.append(messages(stack_.services.api_url, run.feed, round_number))
+
+
+def messages(api_url: str, feed_id: str, round_number: int) -> tuple[int, int]:
+    """The rows the backend holds for the round's consensus messages (one per reporter and
+    message), and the distinct signed messages among them."""
+    rows, distinct, cursor = 0, set(), None
+    with BackendClient(api_url) as client:
+        while True:
+            page = client.network_round_messages(feed_id, round_number, limit=1000,
+                                                 cursor=cursor)
+            rows += len(page.items)
+            distinct |= {item.signed_digest for item in page.items}
+            cursor = page.next_cursor
+            if cursor is None:
+                return rows, len(distinct)
 
 
 def view_changes(api_url: str, feed_id: str, round_number: int) -> int | None:
@@ -203,7 +275,7 @@ def kill_once(run: Run, stack_: Stack, validators: Validators, clock: Clock) -> 
         run.never_landed.append(round_number)
         landed, at = None, None
     restarted = time.time()
-    validators.restart(leader)
+    validators.start(leader)
     wait_all_sign(stack_.w3, feed, len(validators.by_address))
     if landed is None:
         return None
@@ -212,27 +284,78 @@ def kill_once(run: Run, stack_: Stack, validators: Validators, clock: Clock) -> 
                 time.time() - restarted)
 
 
-def measure(stack_: Stack, kills: int, idle_rounds: int) -> Run:
+def silent(run: Run, stack_: Stack, validators: Validators, clock: Clock) -> None:
+    """f validators frozen while ROUNDS_WATCHED rounds fall due: which land, signed by whom."""
+    feed = stack_.feeds[run.feed]
+    faulty = (run.validators - 1) // 3
+    run.silent = sorted(validators.by_address.values())[-faulty:]
+    for account in run.silent:
+        validators.freeze(account, True)
+    first = latest_round(feed) + 1
+    time.sleep(ROUNDS_WATCHED * clock.every * clock.interval)
+    last = latest_round(feed)
+    run.silent_due = ROUNDS_WATCHED
+    run.silent_landed = [(number, signers(stack_.w3, feed, number))
+                         for number in range(first, last + 1)]
+    for account in run.silent:
+        validators.freeze(account, False)
+    wait_all_sign(stack_.w3, feed, run.validators)
+
+
+def down(run: Run, stack_: Stack, validators: Validators, clock: Clock) -> None:
+    """f + 1 validators killed: until a survivor says why no report lands, naming them."""
+    feed = stack_.feeds[run.feed]
+    run.down = sorted(validators.by_address.values())[:(run.validators - 1) // 3 + 1]
+    named = [validators.accounts[account] for account in run.down]
+    killed_at = time.time()
+    for account in run.down:
+        validators.kill(account)
+    landed_before = latest_round(feed)
+    deadline = killed_at + REASON_TIMEOUT_S
+    with BackendClient(stack_.services.api_url) as client:
+        while time.time() < deadline and run.down_reason is None:
+            for item in client.network_executions(function="handle_view_change",
+                                                  outcome="rejected", limit=100).items:
+                error = item.error or ""
+                if (item.started_at.timestamp() > killed_at and run.feed in error
+                        and all(address in error for address in named)):
+                    run.down_reason, run.down_reason_s = error, time.time() - killed_at
+                    break
+            time.sleep(0.5)
+    run.down_landed = latest_round(feed) - landed_before
+    for account in run.down:
+        validators.start(account)
+    wait_all_sign(stack_.w3, feed, run.validators)
+
+
+def measure(stack_: Stack, kills: int, idle_rounds: int, count: int) -> Run:
     settings, node = ValidatorSettings(), NodeSettings()
     clock = Clock(node.node_round_interval, settings.validator_round_every)
     view_timeout_s = settings.validator_view_timeout_ticks * settings.validator_tick_ms / 1e3
-    run = Run(REPLAYED_INSTRUMENTS[0], 2 * view_timeout_s)
-    measure_idle(run, stack_, clock, idle_rounds)
+    run = Run(REPLAYED_INSTRUMENTS[0], 2 * view_timeout_s, validators=count)
     with contextlib.ExitStack() as exits:
         validators = Validators(stack_, exits)
+        validators.admit(EXTRA_VALIDATORS[:count - len(VALIDATORS)])
+        wait_all_sign(stack_.w3, stack_.feeds[run.feed], count)
+        measure_idle(run, stack_, clock, idle_rounds)
         progress = tqdm(range(kills), desc="leader kills", unit="kill", file=sys.stderr)
         for _ in progress:
             kill = kill_once(run, stack_, validators, clock)
             if kill:
                 run.kills.append(kill)
                 progress.set_postfix(failover=f"{kill.kill_to_land_s:.2f}s")
+        if count > len(VALIDATORS):
+            silent(run, stack_, validators, clock)
+            down(run, stack_, validators, clock)
     return run
 
 
 def report(run: Run, started: datetime) -> str:
     if not run.kills:
-        return (f"## Consensus failover\n\n**No report within {LAND_TIMEOUT_S:.0f} s** after "
-                f"any leader kill (rounds {', '.join(map(str, run.never_landed))}).\n")
+        missed = ([f"**No report within {LAND_TIMEOUT_S:.0f} s** after any leader kill "
+                   f"(rounds {', '.join(map(str, run.never_landed))})."]
+                  if run.never_landed else [])
+        return "\n".join(["## Consensus failover", "", *missed, *faults(run)]) + "\n"
     failover = [kill.kill_to_land_s for kill in run.kills]
     opened = [kill.open_to_land_s for kill in run.kills]
     period = statistics.median(run.idle_periods_s)
@@ -249,13 +372,15 @@ def report(run: Run, started: datetime) -> str:
         "## Consensus failover", "",
         f"`benchmarks/consensus_failover.py`, {started:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} "
         f"cores shared with other work (load average {os.getloadavg()[0]:.1f} at the end). "
-        "The demo's network (4 validators as processes, 2 oracles, 2 guardians, 4 feeds); "
+        f"The demo's network ({run.validators} validators as processes, 2 oracles, 2 guardians, "
+        "4 feeds); "
         f"feed {run.feed}. {len(run.kills) + len(run.never_landed)} kills: each SIGKILLs the "
         f"leader of the feed's next round {KILL_LEAD_S * 1e3:.0f} ms before the round opens, "
         "times the next landing (polling `latest_round` every "
         f"{POLL_S * 1e3:.0f} ms), restarts the validator and waits for a round signed by all "
-        f"4. Bound (issue 13): 2 × the view timeout = {run.bound_s:.1f} s. Baseline, same run, "
-        f"all up ({len(run.idle_latency_s)} rounds): {period:.2f} s between landings, "
+        f"{run.validators}. Bound (issue 13): 2 × the view timeout = {run.bound_s:.1f} s. "
+        f"Baseline, same run, all up ({len(run.idle_latency_s)} rounds): {period:.2f} s "
+        "between landings, "
         f"{idle_latency:.2f} s from a round's opening to its landing; "
         f"{sum(change > 0 for change in run.idle_view_changes)} of "
         f"{len(run.idle_view_changes)} of these rounds decided after a view change.", "",
@@ -271,7 +396,8 @@ def report(run: Run, started: datetime) -> str:
               f"{sum(change > 0 for change in changes)} of {len(changes)} reported. "
               "Opening → landing with the leader killed against all up: "
               f"{statistics.median(opened) / idle_latency:.2f} × (medians). Restart → a round "
-              f"signed by all 4: median {statistics.median(recovery):.1f} s."]
+              f"signed by all {run.validators}: median {statistics.median(recovery):.1f} s."]
+    lines += faults(run)
     lines += ["", "| kill | round | leader | kill → landing (s) | round landed | view changes |",
               "|---:|---:|---:|---:|---:|---:|"]
     lines += [f"| {number} | {kill.round} | #{kill.leader} | {kill.kill_to_land_s:.2f} | "
@@ -283,11 +409,41 @@ def report(run: Run, started: datetime) -> str:
     return "\n".join(lines) + "\n"
 
 
+def faults(run: Run) -> list[str]:
+    lines = []
+    if run.idle_messages:
+        rows = [count for count, _ in run.idle_messages]
+        distinct = [count for _, count in run.idle_messages]
+        lines += ["", f"Consensus messages per baseline round ({len(rows)} rounds): "
+                  f"{statistics.median(distinct):.0f} distinct signed messages (median; max "
+                  f"{max(distinct)}; PBFT's bound 2n² = {2 * run.validators ** 2}), stored as "
+                  f"{statistics.median(rows):.0f} rows (median; max {max(rows)}: one per "
+                  "validator that signed or received each)."]
+    if run.silent:
+        landed = len(run.silent_landed)
+        clean = sum(count >= run.validators * 2 // 3 + 1 for _, count in run.silent_landed)
+        lines += ["", f"f = {len(run.silent)} silent (#{', #'.join(map(str, run.silent))} "
+                  f"frozen by SIGSTOP): {landed} rounds landed while {run.silent_due} fell due "
+                  f"({landed / run.silent_due:.2f} of the all-up rate), {clean} with a quorum "
+                  "of signers."]
+    if run.down:
+        reason = (f"named in {run.down_reason_s:.1f} s: `{run.down_reason}`"
+                  if run.down_reason else f"**not named within {REASON_TIMEOUT_S:.0f} s**")
+        lines += ["", f"f + 1 = {len(run.down)} down (#{', #'.join(map(str, run.down))} "
+                  f"killed): {run.down_landed} rounds landed meanwhile; the reason {reason}."]
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=10, help="leader kills (at least 10 for "
                                                               "issue 13's median)")
     parser.add_argument("--idle-rounds", type=int, default=10, help="baseline rounds, all up")
+    parser.add_argument("--validators", type=int, default=len(VALIDATORS),
+                        choices=range(len(VALIDATORS), len(VALIDATORS) + len(EXTRA_VALIDATORS)
+                                      + 1),
+                        help="validators as processes (n = 7: f = 2, and the f-silent and "
+                             "f + 1-down runs)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the run's folder (the nodes' logs) and print its path")
     parser.add_argument("--write", action="store_true", help="record in docs/benchmarks.md")
@@ -298,7 +454,7 @@ def main() -> None:
                      folders.enter_context(tempfile.TemporaryDirectory(prefix="noderr-failover-")))
         print(f"starting the demo-sized network in {directory} …", file=sys.stderr)
         with stack(Path(directory)) as running_stack:
-            run = measure(running_stack, args.kills, args.idle_rounds)
+            run = measure(running_stack, args.kills, args.idle_rounds, args.validators)
     text = report(run, started)
     print(text)
     if args.write:

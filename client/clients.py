@@ -116,6 +116,11 @@ class BackendClient:
         none); how many."""
         return sum(self.call(call) for call in endpoints.report_rounds(rounds))
 
+    def report_messages(self, messages: Sequence[models.MessageReport]) -> int:
+        """Store the consensus messages the caller's validator signed or received (in batches
+        the backend takes, each all or none); how many were new."""
+        return sum(self.call(call) for call in endpoints.report_messages(messages))
+
     def record_trading(self, run_id: str,
                        records: Sequence[Mapping[str, Any]]) -> models.RecordCounts:
         """Store PAPER trading records of the caller's desk (in batches the backend takes,
@@ -184,6 +189,16 @@ class BackendClient:
         word on each (its transmit transaction once indexed)."""
         return self.call(endpoints.network_rounds(feed, status, from_round, to_round, leader,
                                                   limit, cursor))
+
+    def network_round_messages(self, feed: str, round_number: int,
+                               phase: models.Phase | None = None, view: int | None = None,
+                               sender: str | None = None, reporter: str | None = None,
+                               limit: int = 100, cursor: str | None = None
+                               ) -> models.MessagePage:
+        """The consensus messages of one round of a feed as the validators reported them,
+        newest first."""
+        return self.call(endpoints.network_round_messages(feed, round_number, phase, view,
+                                                          sender, reporter, limit, cursor))
 
     def network_members(self) -> models.Members:
         return self.call(endpoints.network_members())
@@ -325,6 +340,11 @@ class AsyncBackendClient:
         none); how many."""
         return sum([await self.call(call) for call in endpoints.report_rounds(rounds)])
 
+    async def report_messages(self, messages: Sequence[models.MessageReport]) -> int:
+        """Store the consensus messages the caller's validator signed or received (in batches
+        the backend takes, each all or none); how many were new."""
+        return sum([await self.call(call) for call in endpoints.report_messages(messages)])
+
     async def record_trading(self, run_id: str,
                              records: Sequence[Mapping[str, Any]]) -> models.RecordCounts:
         """Store PAPER trading records of the caller's desk (in batches the backend takes,
@@ -396,6 +416,16 @@ class AsyncBackendClient:
         word on each (its transmit transaction once indexed)."""
         return await self.call(endpoints.network_rounds(feed, status, from_round, to_round,
                                                         leader, limit, cursor))
+
+    async def network_round_messages(self, feed: str, round_number: int,
+                                     phase: models.Phase | None = None,
+                                     view: int | None = None, sender: str | None = None,
+                                     reporter: str | None = None, limit: int = 100,
+                                     cursor: str | None = None) -> models.MessagePage:
+        """The consensus messages of one round of a feed as the validators reported them,
+        newest first."""
+        return await self.call(endpoints.network_round_messages(
+            feed, round_number, phase, view, sender, reporter, limit, cursor))
 
     async def network_members(self) -> models.Members:
         return await self.call(endpoints.network_members())

@@ -122,6 +122,7 @@ _execution_page = json_body(models.ExecutionPage)
 _members = json_body(models.Members)
 _stored = json_body(int, key="stored")
 _round_page = json_body(models.RoundPage)
+_message_page = json_body(models.MessagePage)
 _record_counts = json_body(models.RecordCounts)
 _positions = json_body(list[models.TradingPosition])
 _order_page = json_body(models.TradingOrderPage)
@@ -133,6 +134,8 @@ WATCH_MARGIN_SECONDS = 10.0
 MAX_BATCH_RECORDS = 500
 MAX_BATCH_ROUNDS = 100
 """Rounds per POST /nodes/rounds: the most the backend takes."""
+MAX_BATCH_MESSAGES = 200
+"""Consensus messages per POST /nodes/consensus-messages: the most the backend takes."""
 MAX_BATCH_BYTES = 60_000
 """Execution or trading records per request: the backend takes at most 500, in a body under
 its default NODERR_MAX_BODY_BYTES (65,536) with room for the envelope."""
@@ -188,6 +191,14 @@ def report_rounds(rounds: Sequence[models.RoundReport]) -> list[Call[int]]:
     records = [{**item.model_dump(mode="json"), "answer": str(item.answer)} for item in rounds]
     return [Call("POST", "/nodes/rounds", _stored, body={"rounds": batch})
             for batch in _batches(records, MAX_BATCH_ROUNDS)]
+
+
+def report_messages(messages: Sequence[models.MessageReport]) -> list[Call[int]]:
+    """One call per batch of consensus messages the backend takes (none for no message),
+    each stored all or none; each answers how many of its messages were new."""
+    return [Call("POST", "/nodes/consensus-messages", _stored, body={"messages": batch})
+            for batch in _batches([item.model_dump(mode="json") for item in messages],
+                                  MAX_BATCH_MESSAGES)]
 
 
 def record_trading(run_id: str, records: Sequence[Mapping[str, Any]]
@@ -293,6 +304,15 @@ def network_rounds(feed: str | None = None, status: str | None = None,
     return Call("GET", "/network/rounds", _round_page, params=query(
         feed=feed, status=status, from_round=from_round, to_round=to_round, leader=leader,
         limit=limit, cursor=cursor))
+
+
+def network_round_messages(feed: str, round_number: int, phase: str | None = None,
+                           view: int | None = None, sender: str | None = None,
+                           reporter: str | None = None, limit: int = 100,
+                           cursor: str | None = None) -> Call[models.MessagePage]:
+    return Call("GET", f"/network/rounds/{feed}/{round_number}/messages", _message_page,
+                params=query(phase=phase, view=view, sender=sender, reporter=reporter,
+                             limit=limit, cursor=cursor))
 
 
 def network_members() -> Call[models.Members]:

@@ -23,6 +23,7 @@ ProposalState = Literal["created", "queued", "executed", "canceled"]
 Side = Literal["buy", "sell"]
 OrderStatus = Literal["sent", "partially_filled", "filled", "rejected"]
 RoundStatus = Literal["agreed", "transmitted", "failed"]
+Phase = Literal["pre_prepare", "prepare", "commit", "view_change", "new_view", "decided"]
 
 
 class Answer(BaseModel):
@@ -375,6 +376,13 @@ class RoundReport(BaseModel):
     decided_at: datetime
 
 
+class ViewChangeSeen(Answer):
+    """Validators that asked for `view` of a round, as a round's reporter saw them."""
+
+    view: int
+    senders: list[str]
+
+
 class RoundItem(Answer):
     """One validator's report of a round (GET /network/rounds). Once `status` is
     `transmitted`, `value`, `observed_at` and `signers` are the chain's (its Transmitted
@@ -400,6 +408,7 @@ class RoundItem(Answer):
     transmitter: str | None
     block_number: int | None
     agrees_with_chain: bool | None
+    view_changes_seen: list[ViewChangeSeen] = []
 
 
 class RoundPage(Answer):
@@ -407,6 +416,46 @@ class RoundPage(Answer):
     last page)."""
 
     items: list[RoundItem]
+    next_cursor: str | None
+
+
+class MessageReport(BaseModel):
+    """A consensus message a validator signed or received, as it reports it (POST
+    /nodes/consensus-messages): the feed, the message's signed text and its author's
+    signature (0x hex), and when it was sent or received. The backend reads the rest from the
+    text and checks the signature."""
+
+    model_config = ConfigDict(frozen=True)
+
+    feed: str
+    text: str
+    signature: str
+    seen_at: datetime
+
+
+class MessageItem(Answer):
+    """One stored consensus message (GET /network/rounds/{feed}/{round}/messages)."""
+
+    id: int
+    feed: str
+    round: int
+    view: int | None
+    phase: Phase
+    sender: str
+    digest: str | None
+    signed_digest: str
+    signature: str
+    text: str
+    reported_by: str
+    direction: Literal["sent", "received"]
+    seen_at: datetime
+    recorded_at: datetime
+
+
+class MessagePage(Answer):
+    """Newest first; pass `next_cursor` on for older messages (None: the last page)."""
+
+    items: list[MessageItem]
     next_cursor: str | None
 
 

@@ -5,13 +5,18 @@ messages of the round after next arrive, so its late messages are in.
 
 The FeedDrivers of node/runtime/validator.py hand it every consensus message they receive
 (`received`) or refuse (`refused`); evidence and scores are kept here and logged, and each
-examination is recorded in the ExecutionLog like every catalogue function."""
+examination is recorded in the ExecutionLog like every catalogue function.
+
+Every validator looks for double signing (each acts on evidence by its operator's policy);
+peer scoring is a coordinator duty: it runs only while `coordinating()` says this validator
+holds the coordinator lease (node/runtime/lease.py), so one validator scores for all."""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +25,8 @@ from node.consensus.messages import Message
 from node.execution import ExecutionLog
 from node.runtime.network import Verified
 from node.validator.coordination import PeerScore, PeerStats, score_peer
-from node.validator.stake import DoubleSignEvidence, consensus_domain, detect_double_sign
+from node.validator.stake import DoubleSignEvidence, detect_double_sign
+from noderr.consensus_text import consensus_domain
 
 log = logging.getLogger("noderr.node.validator")
 WINDOW = 20
@@ -50,8 +56,9 @@ class FeedLog:
 
 
 class ConsensusWatch:
-    def __init__(self, log: ExecutionLog, chain_id: int, me: str) -> None:
-        self.log, self.me = log, me
+    def __init__(self, log: ExecutionLog, chain_id: int, me: str,
+                 coordinating: Callable[[], bool] = lambda: True) -> None:
+        self.log, self.me, self.coordinating = log, me, coordinating
         self.domain = consensus_domain(chain_id)
         self.feeds: dict[str, FeedLog] = {}
         self.evidence: dict[str, DoubleSignEvidence] = {}
@@ -92,7 +99,8 @@ class ConsensusWatch:
             feed.closed_through = number
             self._examine(feed_id, number, closing)
             feed.closed.append(closing)
-            self._score(feed_id, feed)
+            if self.coordinating():
+                self._score(feed_id, feed)
 
     def _examine(self, feed_id: str, round_number: int, round_log: RoundLog) -> None:
         with self.log.run("detect_double_sign"):

@@ -22,7 +22,7 @@ from node.runtime.governance_duty import GovernedValidatorDuties, with_governanc
 from node.runtime.guardian import GuardianDuties, guardian_duties
 from node.runtime.keys import NodeKey
 from node.runtime.network import OBSERVATIONS, Network, Verified
-from node.runtime.reporting import RoundLog
+from node.runtime.reporting import MessageLog, RoundLog
 from node.runtime.validator import ValidatorDuties, feed_contracts
 from node.settings import NodeSettings
 from node.sources.book import BookSimulator
@@ -45,18 +45,20 @@ class Duties(abc.ABC):
     @staticmethod
     def for_type(node_type: NodeType, network: Network, log: ExecutionLog,
                  credentials: dict[str, dict[str, Any]], settings: NodeSettings,
-                 seed: int, key: NodeKey, rounds: RoundLog | None = None
+                 seed: int, key: NodeKey, rounds: RoundLog | None = None,
+                 messages: MessageLog | None = None
                  ) -> Duties | ValidatorDuties | GovernedValidatorDuties | GuardianDuties:
         if node_type is NodeType.ORACLE:
             return OracleDuties(network, replay_worker(log, seed), settings,
                                 node_forecasts(settings, lambda: network.client.token))
         if node_type is NodeType.VALIDATOR:
-            return validator_duties(network, log, key, settings, rounds)
+            return validator_duties(network, log, key, settings, rounds, messages)
         return guardian_duties(network, log, key, settings, ObserverDuties(network))
 
 
 def validator_duties(network: Network, log: ExecutionLog, key: NodeKey,
-                     settings: NodeSettings, rounds: RoundLog | None = None
+                     settings: NodeSettings, rounds: RoundLog | None = None,
+                     messages: MessageLog | None = None
                      ) -> ValidatorDuties | GovernedValidatorDuties:
     """Consensus and transmission for the feeds of the deployment file (its `NodeFeed.<FEED>`
     contracts; none: the validator takes part in no round), and governance as the operator's
@@ -64,7 +66,7 @@ def validator_duties(network: Network, log: ExecutionLog, key: NodeKey,
     chain_id = network.bus.signer.domain.chain_id
     deployment = Deployment.load(get_settings().deployment_path(chain_id))
     duties = ValidatorDuties(network, log, key, feed_contracts(deployment), settings.rpc_url,
-                             settings.node_round_interval, rounds=rounds)
+                             settings.node_round_interval, rounds=rounds, messages=messages)
     metrics.validating(list(duties.drivers), settings.node_round_interval
                        * duties.context.settings.validator_round_every)
     return with_governance(duties, deployment, settings.rpc_url)

@@ -25,6 +25,9 @@ LAST_ROUND = Gauge("noderr_consensus_last_round_timestamp_seconds",
 ROUND_PERIOD = Gauge("noderr_consensus_round_period_seconds",
                      "Seconds between consensus rounds of the feed (NODERR_VALIDATOR_ROUND_EVERY "
                      "oracle rounds of NODERR_NODE_ROUND_INTERVAL).", ["feed"])
+MESSAGES_DROPPED = Counter("noderr_consensus_messages_dropped",
+                           "Consensus messages dropped unshipped: the backend did not take them "
+                           "before the validator's bounded queue overflowed.")
 
 
 def serve(port: int) -> None:
@@ -44,6 +47,10 @@ def validating(feeds: list[str], round_period: float) -> None:
     for feed in feeds:
         ROUND_PERIOD.labels(feed).set(round_period)
         LAST_ROUND.labels(feed).set_to_current_time()
+
+
+def messages_dropped(count: int) -> None:
+    MESSAGES_DROPPED.inc(count)
 
 
 def decided(feed: str) -> None:

@@ -107,7 +107,8 @@ class Node:
             replay.preload()
         self.duties = await asyncio.to_thread(
             Duties.for_type, node_type, self.network, self.reporter.log, credentials,
-            self.config.settings, int(key.address[-8:], 16), key, self.reporter.rounds)
+            self.config.settings, int(key.address[-8:], 16), key, self.reporter.rounds,
+            self.reporter.messages)
         await self.network.announce(self.config.version)
         self.say(f"{key.address}: {node_type.label} license #{chosen.token_id} active at block "
                  f"{watch.indexed_block}; {len(credentials)} vault credential(s) loaded; node "

@@ -1,14 +1,21 @@
 """What a node tells the backend: heartbeats (also on the bus), its execution records and, for
-a validator, the consensus rounds it decided (POST /nodes/rounds)."""
+a validator, the consensus rounds it decided (POST /nodes/rounds) and every consensus message
+it signed or received (POST /nodes/consensus-messages).
+
+Nothing here holds consensus up: the logs are bounded queues the validator appends to, shipped
+every SHIP_EVERY_S by the node's shipping task; while the backend does not answer they keep
+the newest and drop (and count) the oldest."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
+from datetime import datetime
 
 from client import AsyncBackendClient, BackendError
-from client.models import ExecutionRecord, RoundReport
+from client.models import ExecutionRecord, MessageReport, RoundReport
 from node.execution import Execution, ExecutionLog
 from node.runtime import metrics
 from node.runtime.network import Network
@@ -21,6 +28,7 @@ BATCH = 500
 SHIP_EVERY_S = 1.0
 REFUSED_FOR_GOOD = (409, 422)
 """Answers after which a round is dropped, not retried: the backend will never take it."""
+MESSAGES_REFUSED = (*REFUSED_FOR_GOOD, 413)
 
 
 class RoundLog:
@@ -55,6 +63,49 @@ class RoundLog:
         return len(self._pending)
 
 
+class MessageLog:
+    """Consensus messages this validator signed or received, kept until shipped. Each is
+    kept once: a retransmission (the same signed message again) of one recorded among the
+    last `remembered` is skipped. Bounded: past `max_pending` the oldest go first, counted in
+    `dropped` and in the metric noderr_consensus_messages_dropped."""
+
+    def __init__(self, max_pending: int = 5_000, remembered: int = 20_000) -> None:
+        self.max_pending, self.remembered = max_pending, remembered
+        self.dropped = 0
+        self._pending: list[MessageReport] = []
+        self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
+
+    def record(self, feed: str, text: str, signature: str, seen_at: datetime) -> None:
+        key = (feed, signature)
+        if key in self._seen:
+            return
+        self._seen[key] = None
+        if len(self._seen) > self.remembered:
+            self._seen.popitem(last=False)
+        self._pending.append(MessageReport(feed=feed, text=text, signature=signature,
+                                           seen_at=seen_at))
+        self._bound()
+
+    def drain(self) -> list[MessageReport]:
+        drained, self._pending = self._pending, []
+        return drained
+
+    def requeue(self, messages: list[MessageReport]) -> None:
+        """Put back messages that could not be shipped, ahead of those recorded since."""
+        self._pending = messages + self._pending
+        self._bound()
+
+    def _bound(self) -> None:
+        excess = len(self._pending) - self.max_pending
+        if excess > 0:
+            del self._pending[:excess]
+            self.dropped += excess
+            metrics.messages_dropped(excess)
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+
 class Reporter:
     def __init__(self, client: AsyncBackendClient, network: Network, node_type: NodeType,
                  token_id: int, version: str,
@@ -63,6 +114,7 @@ class Reporter:
         self.node_type, self.token_id, self.version = node_type, token_id, version
         self.log = ExecutionLog()
         self.rounds = RoundLog()
+        self.messages = MessageLog()
 
     async def heartbeats_forever(self, state: Callable[[], str], settings: NodeSettings) -> None:
         while True:
@@ -89,6 +141,7 @@ class Reporter:
     async def ship(self) -> None:
         await self.ship_executions()
         await self.ship_rounds()
+        await self.ship_messages()
 
     async def ship_rounds(self) -> None:
         """Send the pending rounds (posting one again is harmless); kept for later when the
@@ -104,6 +157,22 @@ class Reporter:
                 return
             log.warning("consensus rounds kept for later (%d): %s", len(pending), error)
             self.rounds.requeue(pending)
+
+    async def ship_messages(self) -> None:
+        """Send the pending consensus messages (posting one again stores nothing); kept for
+        later when the backend does not answer, dropped when it refuses them for good."""
+        pending = self.messages.drain()
+        if not pending:
+            return
+        try:
+            await self.client.report_messages(pending)
+        except BackendError as error:
+            if error.status in MESSAGES_REFUSED:
+                log.warning("consensus messages refused, dropped (%d): %s", len(pending),
+                            error)
+                return
+            log.warning("consensus messages kept for later (%d): %s", len(pending), error)
+            self.messages.requeue(pending)
 
     async def ship_executions(self) -> None:
         """Send pending execution records; what the backend cannot take now is kept for later.

@@ -17,12 +17,18 @@ Per feed (the deployment file's contracts named `NodeFeed.<FEED>`) and consensus
   5. reporting      each validator tells the backend what it decided (view, leader, report,
                     signatures: `agreed`) and, after its turn, whether the round landed
                     (`transmitted` or `failed`); GET /network/rounds shows them beside the
-                    chain's Transmitted event
+                    chain's Transmitted event. Every consensus message it signs or accepts
+                    from a member goes to the backend too (its signed text and signature),
+                    for GET /network/rounds/{feed}/{round}/messages
 
 Consensus round c reports oracle round c * NODERR_VALIDATOR_ROUND_EVERY (oracle rounds are unix
 time // NODERR_NODE_ROUND_INTERVAL); every validator opens it once the oracle round after that
 one has begun, from the same clock, so the replicas meet in the same round without a
 coordinator, and consecutive consensus rounds rotate the first leader.
+
+Duties one validator runs for all (peer scoring) wait on the coordinator lease
+(node/runtime/lease.py), renewed in the background as each round opens, LEASE_ROUNDS rounds
+long: consensus never waits on it.
 """
 
 from __future__ import annotations
@@ -42,9 +48,17 @@ from client.models import RoundReport, RoundStatus
 from node.bus import subjects
 from node.bus.envelope import checksum, recover
 from node.bus.membership import Membership
-from node.consensus.messages import Decided, NewView, OracleValue, Prepare, PrePrepare, ViewChange
+from node.consensus.messages import (
+    Decided,
+    Message,
+    NewView,
+    OracleValue,
+    Prepare,
+    PrePrepare,
+    ViewChange,
+)
 from node.consensus.replica import Action, Decide, Replica, Send, StartTimer
-from node.consensus.wire import Codec, InvalidMessage
+from node.consensus.wire import Codec, InvalidMessage, canonical
 from node.errors import InvalidParameter, NonPositivePrice, StaleInput
 from node.execution import ExecutionLog
 from node.oracle.observation import InvalidObservation, Observation
@@ -53,12 +67,13 @@ from node.runtime.attendance import Attendance
 from node.runtime.chain import AbiFunction, Chain
 from node.runtime.consensus_watch import ConsensusWatch, recover_signer
 from node.runtime.keys import NodeKey
+from node.runtime.lease import Coordination
 from node.runtime.network import OBSERVATIONS, Network, Verified
 from node.runtime.observation_proofs import ObservationProofs
-from node.runtime.reporting import RoundLog
+from node.runtime.reporting import MessageLog, RoundLog
 from node.settings import ValidatorSettings
-from node.validator.stake import consensus_domain
 from noderr import jsonrpc
+from noderr.consensus_text import consensus_domain
 from noderr.deployment import Deployment
 from noderr.domain import NodeType
 from noderr.feed_report import Report, report_digest, sign_report, transmit_args
@@ -68,6 +83,7 @@ CONSENSUS = subjects.subject("validator", "consensus")
 SIGNATURES = subjects.subject("validator", "signatures")
 FEED_PREFIX = "NodeFeed."
 KEPT_ROUNDS = 8
+LEASE_ROUNDS = 3
 LIVENESS_WINDOW = 100
 VOTES_ON_RECEIPT = {PrePrepare: "vote_prepare", Prepare: "vote_commit",
                     ViewChange: "handle_view_change", NewView: "handle_view_change",
@@ -187,6 +203,7 @@ class Context:
     round_interval: float
     watch: ConsensusWatch
     rounds: RoundLog = field(default_factory=RoundLog)
+    messages: MessageLog = field(default_factory=MessageLog)
     liveness: Liveness = field(default_factory=Liveness)
     tasks: set[asyncio.Task] = field(default_factory=set)
 
@@ -279,6 +296,7 @@ class FeedDriver:
         if message.sender != verified.sender or message.sender not in members:
             return
         self.attendance.heard_from(message.sender)
+        self._keep(message, verified.payload["signature"])
         current = (message.round == self.replica.round
                    and self.replica.decision(message.round) is None)
         function = VOTES_ON_RECEIPT.get(type(message)) if current else None
@@ -330,13 +348,19 @@ class FeedDriver:
     async def _carry_out(self, actions: list[Action]) -> None:
         for action in actions:
             if isinstance(action, Send):
-                await self.context.network.publish(self.consensus_subject,
-                                                   self.context.codec.encode(action.message))
+                payload = self.context.codec.encode(action.message)
+                self._keep(action.message, payload["signature"])
+                await self.context.network.publish(self.consensus_subject, payload)
             elif isinstance(action, StartTimer):
                 delay = action.ticks * self.context.settings.validator_tick_ms / 1000
                 asyncio.get_running_loop().call_later(delay, self._wake)
             elif isinstance(action, Decide):
                 await self._decided(action)
+
+    def _keep(self, message: Message, signature: str) -> None:
+        """A message this validator signed or accepted, for the backend."""
+        self.context.messages.record(self.feed.feed_id, canonical(message), signature,
+                                     datetime.now(UTC))
 
     async def _decided(self, decision: Decide) -> None:
         metrics.decided(self.feed.feed_id)
@@ -439,13 +463,19 @@ class ValidatorDuties:
     def __init__(self, network: Network, log: ExecutionLog, key: NodeKey,
                  feeds: dict[str, FeedContract], rpc_url: str, round_interval: float,
                  settings: ValidatorSettings | None = None,
-                 rounds: RoundLog | None = None) -> None:
+                 rounds: RoundLog | None = None, messages: MessageLog | None = None) -> None:
         settings = settings or ValidatorSettings()
         chain_id = network.bus.signer.domain.chain_id
+        self.coordination = Coordination(
+            lambda: network.bus.jetstream, key.address,
+            LEASE_ROUNDS * settings.validator_round_every * round_interval)
+        self._renewing: asyncio.Task | None = None
         self.context = Context(network, log, key, chain_id, FeedChain(rpc_url, key, chain_id),
                                consensus_codec(key, chain_id), settings, round_interval,
-                               ConsensusWatch(log, chain_id, key.address),
-                               RoundLog() if rounds is None else rounds)
+                               ConsensusWatch(log, chain_id, key.address,
+                                              self.coordination.holds),
+                               RoundLog() if rounds is None else rounds,
+                               MessageLog() if messages is None else messages)
         self.drivers = {feed_id: FeedDriver(feed, self.context) for feed_id, feed in feeds.items()}
         self.started = 0
         self.subscribed = False
@@ -462,9 +492,15 @@ class ValidatorDuties:
         if wait < self.context.round_interval:
             await asyncio.sleep(max(0.0, wait))
             self.started = round_number
+            self._renew_lease()
             for driver in self.drivers.values():
                 await driver.start(round_number)
         return self.context.log.recorded - before
+
+    def _renew_lease(self) -> None:
+        """Renew the coordinator lease in the background (one renewal at a time)."""
+        if self._renewing is None or self._renewing.done():
+            self._renewing = asyncio.get_running_loop().create_task(self.coordination.renew())
 
     def _next_round(self, now: float) -> tuple[int, float]:
         """The next consensus round to open and when: round c (oracle round r = c * every)

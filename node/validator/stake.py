@@ -27,14 +27,8 @@ from node.errors import InvalidParameter
 from node.validator.calls import SUSPEND, ProposalCall, address
 from noderr.domain import NodeType
 
-CONSENSUS_DOMAIN_TAG = b"noderr.consensus"
 VOTE_PHASES = {PrePrepare: "pre_prepare", Prepare: "prepare", Commit: "commit"}
 LICENSE_EVENTS = ("minted", "suspended", "reinstated", "revoked", "reassigned")
-
-
-def consensus_domain(chain_id: int) -> bytes:
-    """What every consensus message's signature binds besides the message: the chain id."""
-    return CONSENSUS_DOMAIN_TAG + chain_id.to_bytes(32, "big")
 
 
 # voting power

@@ -27,9 +27,9 @@ from node.validator.stake import (
     LicenseEvent,
     apply_penalty,
     compute_voting_power,
-    consensus_domain,
     detect_double_sign,
 )
+from noderr.consensus_text import consensus_domain
 from noderr.domain import LicenseStatus, NodeType
 from tests.contracts.governance_setup import GRACE_PERIOD, MIN_DELAY, QUORUM_NUMERATOR
 

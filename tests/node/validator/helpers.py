@@ -7,12 +7,22 @@ from __future__ import annotations
 from eth_keys import keys
 from eth_keys.exceptions import BadSignature, ValidationError
 
-from node.consensus.messages import Commit, OracleValue, Prepare, PrePrepare
+from node.consensus.messages import (
+    Commit,
+    Decided,
+    Message,
+    NewView,
+    OracleValue,
+    Prepare,
+    PreparedCertificate,
+    PrePrepare,
+    ViewChange,
+)
 from node.consensus.proposals import propose
 from node.consensus.wire import Codec
 from node.runtime.keys import NodeKey, anvil_account
 from node.runtime.validator import consensus_codec
-from node.validator.stake import consensus_domain
+from noderr.consensus_text import consensus_domain
 
 CHAIN = 31337
 DOMAIN = consensus_domain(CHAIN)
@@ -47,3 +57,35 @@ def pre_prepare(key: NodeKey, round_number: int, view: int, *values: int) -> dic
 def vote(kind: type[Prepare] | type[Commit], key: NodeKey, round_number: int, view: int,
          digest: str) -> dict:
     return codec(key).encode(kind(key.address, round_number, view, digest))
+
+
+def every_kind(keys: list[NodeKey], round_number: int) -> list[tuple[Message, dict]]:
+    """One message of each kind of round `round_number` with its wire payload, signed by
+    `keys` (at least three): the first's pre-prepare in view `round_number`, prepares and
+    commits of the first three, the second's view change carrying the prepared certificate and
+    the others' without one, the second's new view and its catch-up answer (`decided`)."""
+    codecs = [codec(key) for key in keys]
+    relay, (first, second, *_) = codecs[1], [key.address for key in keys]
+    made = proposal(round_number, 100, 102, 101)
+    view = round_number
+    kept: list[tuple[Message, dict]] = []
+
+    def sign(author: int, message: Message) -> Message:
+        payload = codecs[author].encode(message)
+        relay.decode(payload)
+        kept.append((message, payload))
+        return message
+
+    pre = sign(0, PrePrepare(first, round_number, view, made.digest, made))
+    prepares = tuple(sign(index, Prepare(keys[index].address, round_number, view, made.digest))
+                     for index in range(3))
+    commits = tuple(sign(index, Commit(keys[index].address, round_number, view, made.digest))
+                    for index in range(3))
+    changes = (sign(1, ViewChange(second, round_number, view + 1,
+                                  PreparedCertificate(pre, prepares))),
+               *(sign(index, ViewChange(keys[index].address, round_number, view + 1, None))
+                 for index in (0, 2)))
+    sign(1, NewView(second, round_number, view + 1, changes,
+                    PrePrepare(second, round_number, view + 1, made.digest, made)))
+    sign(1, Decided(second, round_number, made, commits))
+    return kept

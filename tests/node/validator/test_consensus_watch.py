@@ -1,6 +1,7 @@
 """The validator runtime's watch over consensus traffic: an equivocating leader is caught as
 double-sign evidence once its round closes, peers are scored on what they sent (silent,
-invalid, honest), and both runs are recorded in the execution log."""
+invalid, honest), and both runs are recorded in the execution log; a validator that does not
+hold the coordinator lease still looks for double signing but leaves the scoring to the holder."""
 
 from __future__ import annotations
 
@@ -88,3 +89,13 @@ def test_watch__late_message_of_a_closed_round__ignored():
     feed(watch, SILENT, vote(Prepare, KEYS[2], 8, 0, proposal(8, 1, 2, 3).digest))
 
     assert 8 not in watch.feeds["SP500"].open
+
+
+def test_watch__not_the_coordinator__double_signing_found_peers_not_scored():
+    log = ExecutionLog()
+    watch = ConsensusWatch(log, CHAIN, ME, coordinating=lambda: False)
+
+    run_rounds(watch)
+
+    assert len(watch.evidence) == 1 and watch.scores == {}
+    assert [execution.function for execution in log.drain()] == ["detect_double_sign"]

@@ -14,10 +14,10 @@ from node.validator.stake import (
     LicenseEvent,
     apply_penalty,
     compute_voting_power,
-    consensus_domain,
     detect_double_sign,
     verify_evidence,
 )
+from noderr.consensus_text import consensus_domain
 from noderr.domain import NodeType
 from tests.node.validator.helpers import (
     DOMAIN,

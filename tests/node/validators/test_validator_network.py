@@ -15,6 +15,7 @@ import time
 from collections import Counter
 
 from noderr.catalogue import of_type
+from noderr.consensus_text import signed_digest, signer
 from noderr.domain import NodeType
 from tests.node.validators.conftest import FEED, FeedNetwork
 
@@ -60,6 +61,29 @@ def test_rounds_listing__landed_rounds__reported_with_the_chains_transmit_tx(
                                         and item["leader"] in validators)
     assert {item["round"] for item in items if item["view"] is not None} == set(landed), \
         "a validator that decided in a view reports it and its leader"
+
+
+def test_messages__landed_round__every_validators_messages_stored_and_verifiable(
+        feed_network: FeedNetwork):
+    network = feed_network.network
+    event = feed_network.wait_rounds(2)[-1]
+    validators = {network.account(account) for account in feed_network.validators}
+    path = f"/network/rounds/{FEED}/{event['round']}/messages"
+
+    def reported() -> list[dict]:
+        items = network.api(path, limit=1000)["items"]
+        senders = {item["reported_by"] for item in items if item["direction"] == "sent"}
+        phases = {item["phase"] for item in items}
+        return items if senders == validators and phases >= {"pre_prepare", "prepare",
+                                                              "commit"} else []
+
+    items = network.wait_until(reported, f"round {event['round']}'s messages reported by all")
+
+    assert len({(item["reported_by"], item["signed_digest"]) for item in items}) == len(items)
+    for item in items:
+        digest = signed_digest(network.w3.eth.chain_id, item["text"])
+        assert signer(digest, bytes.fromhex(item["signature"][2:])) == item["sender"].lower()
+        assert item["sender"] in validators and item["round"] == event["round"]
 
 
 def test_executions__consensus_functions__recorded_by_validators(feed_network: FeedNetwork):
