@@ -1,8 +1,8 @@
 """Compiling the Vyper sources for deployment (same compiler and sources as `ape compile`).
 
 Compiling the contracts takes about 20 s, so `compiled` keeps artifacts under
-.cache/artifacts/, keyed by a hash of every Vyper source and the compiler version: the tests
-and the benchmarks compile once per source change.
+.cache/artifacts/, keyed by a hash of every Vyper source and the compiler's and snekmate's
+versions: `noderr deploy`, the tests and the benchmarks compile once per source change.
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from importlib.metadata import version
 from typing import Any
 
 import vyper
@@ -37,16 +39,18 @@ def compile_contract(name: str) -> Artifact:
     return Artifact(name=name, abi=result["abi"], bytecode=result["bytecode"])
 
 
-def compiled(names: tuple[str, ...]) -> dict[str, Artifact]:
+def compiled(names: tuple[str, ...], log: Callable[[str], None] = lambda _: None
+             ) -> dict[str, Artifact]:
     """Artifacts of `names` (`NodeLicense`, `test/Emitter`, …), compiled once per change of
-    any source."""
-    digest = hashlib.sha256(vyper.__version__.encode())
+    any source; `log` hears of each one compiled."""
+    digest = hashlib.sha256(f"{vyper.__version__} snekmate {version('snekmate')}".encode())
     for source in sorted(CONTRACTS_DIR.rglob("*.vy*")):
         digest.update(source.read_bytes())
     cache = CACHE_DIR / f"{digest.hexdigest()[:16]}.json"
     stored = json.loads(cache.read_text()) if cache.is_file() else {}
     missing = [name for name in names if name not in stored]
     for name in missing:
+        log(f"Compiling {name}.vy")
         artifact = compile_contract(name)
         stored[name] = {"abi": artifact.abi, "bytecode": artifact.bytecode}
     if missing:

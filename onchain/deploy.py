@@ -43,7 +43,7 @@ from noderr.feeds import (
 )
 from noderr.halt_report import GUARD_CONTRACT
 from noderr.settings import LOCAL_CHAIN_ID
-from onchain.compile import Artifact, compile_contract
+from onchain.compile import Artifact, compiled
 from onchain.settings import DeploySettings
 
 Log = Callable[[str], None]
@@ -207,12 +207,9 @@ def deploy_all(w3: Web3, deployer: str, settings: DeploySettings,
 
 def compile_and_deploy(w3: Web3, deployer: str, settings: DeploySettings,
                        log: Log = lambda _: None) -> Deployment:
-    """`deploy_all` of freshly compiled sources."""
-    artifacts = {}
-    for name in DEPLOYED_CONTRACTS:
-        log(f"Compiling {name}.vy")
-        artifacts[name] = compile_contract(name)
-    return deploy_all(w3, deployer, settings, artifacts, log)
+    """`deploy_all` of the sources as they are now: compiled, or taken from the artifact cache
+    when no source and not the compiler changed since (its key hashes them all)."""
+    return deploy_all(w3, deployer, settings, compiled(DEPLOYED_CONTRACTS, log), log)
 
 
 def _wire_timelock(sender: _Sender, timelock: Contract, governor: str) -> None:
