@@ -174,5 +174,6 @@ def test_browser__monitoring_page_shows_the_network_at_a_glance(
     go_to(page, "Monitoring")
     expect(page.get_by_text("Network at a glance")).to_be_visible()
     expect(page.get_by_text("Last consensus round per feed")).to_be_visible()
+    expect(page.get_by_text("Recent activity")).to_be_visible()
     assert page.get_by_test_id("stAlertContentError").all_inner_texts() == []
     shot(page, "30-monitoring-network")
