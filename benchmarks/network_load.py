@@ -52,6 +52,7 @@ from report import write_section
 
 from client import AsyncBackendClient, BackendError
 from node.bus.server import NatsServer
+from node.bus.settings import get_bus_settings
 from node.desk.gate import RiskContext
 from node.desk.records import Order
 from node.guardian.shutdown import TradingState
@@ -153,6 +154,7 @@ def stack(folder: Path, size: Size | None = None) -> Iterator[Stack]:
         upgrade(database_url)
         with NatsServer(f"nats://127.0.0.1:{free_port()}", folder / "bus") as bus:
             os.environ["NODERR_BUS_URL"] = bus.url
+            get_bus_settings.cache_clear()  # a sweep's next stack has a bus of its own
             services = Services(rpc_url=rpc_url, deployment=path, database_url=database_url,
                                 api_port=free_port(), bus_url=bus.url,
                                 vault_key_file=folder / "vault-keys.json")

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from client import EventFilters
-from client.models import License, RoundItem
+from client.models import License, NodeHealth, RoundItem
 from dashboard import network_health, ui
 from dashboard.network_health import FAILURE_WINDOW, FAILURES_READ
 from dashboard.safe_text import escape_markdown
@@ -54,18 +54,9 @@ def health(ctx: Context) -> int | None:
 def network(ctx: Context) -> None:
     st.subheader("Network at a glance")
     now = datetime.now(UTC)
-    cols = st.columns(4)
-    guard = ui.attempt("Cannot read the trading state", lambda: ctx.client().network_guard())
-    if guard is not None:
-        cols[0].metric("Trading state", "HALTED" if guard.halted else "ACTIVE")
     nodes = ui.attempt("Cannot list the nodes", lambda: ctx.client().network_nodes())
-    if nodes is not None:
-        cols[1].metric("Nodes active", sum(node.status == "active" for node in nodes))
-        cols[2].metric("Nodes stale", sum(node.status == "stale" for node in nodes))
     failures = recent_failures(ctx, now)
-    if failures is not None:
-        cols[3].metric(f"Failed executions ({FAILURE_WINDOW.seconds // 60} min)",
-                       int(failures[["error", "rejected"]].to_numpy().sum()))
+    headline(ctx, nodes, failures)
     if nodes:
         st.markdown("**Nodes by type and status**")
         st.dataframe(network_health.nodes_by_type(nodes), hide_index=True)
@@ -81,6 +72,21 @@ def network(ctx: Context) -> None:
         st.markdown(f"**Executions failing in the last {FAILURE_WINDOW.seconds // 60} "
                     "minutes**")
         st.dataframe(failures, hide_index=True)
+
+
+def headline(ctx: Context, nodes: list[NodeHealth] | None,
+             failures: pd.DataFrame | None) -> None:
+    """Trading state, active and stale nodes, failed executions: one row of figures."""
+    cols = st.columns(4)
+    guard = ui.attempt("Cannot read the trading state", lambda: ctx.client().network_guard())
+    if guard is not None:
+        cols[0].metric("Trading state", "HALTED" if guard.halted else "ACTIVE")
+    if nodes is not None:
+        cols[1].metric("Nodes active", sum(node.status == "active" for node in nodes))
+        cols[2].metric("Nodes stale", sum(node.status == "stale" for node in nodes))
+    if failures is not None:
+        cols[3].metric(f"Failed executions ({FAILURE_WINDOW.seconds // 60} min)",
+                       int(failures[["error", "rejected"]].to_numpy().sum()))
 
 
 def last_rounds(ctx: Context) -> dict[str, RoundItem | None] | None:

@@ -59,7 +59,7 @@ def value(samples: dict, name: str, **labels: str) -> float:
 
 
 def test_predict_and_refusals__move_the_counters_by_method_and_code(
-        stub: services.VolatilityStub, metrics_url: str, sp500: pd.DataFrame) -> None:
+        sp500: pd.DataFrame, stub: services.VolatilityStub, metrics_url: str) -> None:
     before = scrape(metrics_url)
     stub.Predict(request(sp500.iloc[:200]), metadata=bearer("oracle"), timeout=10)
     assert status_of(stub.Predict, request(sp500.iloc[:200]), metadata=bearer("validator"),
