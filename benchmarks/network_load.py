@@ -14,8 +14,13 @@ consensus round every NODERR_VALIDATOR_ROUND_EVERY oracle rounds),
 consensus latency (a round's Transmitted block time minus its report's observation time;
 anvil's block times are whole seconds), order check latency, API gated latency, indexer lag
 (chain head minus the indexed block, sampled twice a second) and CPU per process (cores).
-Not measured: the largest network this machine sustains (each size needs its own run).
 With --write, the figures go in docs/benchmarks.md, section "Network under load".
+
+`--sweep` looks for the largest network this machine sustains: validators 4, 7 and 10, each with
+2 and then 4 oracles (always 2 guardians), every size a fresh stack measured once under the same
+load for --seconds (30 by default), until a size no longer keeps up: under 90% of the rounds
+the schedule allows landed, or a consensus latency p99 above the round period. With --write,
+its table goes in section "The largest network".
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ from report import write_section
 
 from client import AsyncBackendClient, BackendError
 from node.bus.server import NatsServer
+from node.bus.settings import get_bus_settings
 from node.desk.gate import RiskContext
 from node.desk.records import Order
 from node.guardian.shutdown import TradingState
@@ -59,15 +65,52 @@ from noderr.domain import NodeType
 from noderr.feeds import REPLAYED_INSTRUMENTS
 from noderr.migrate import upgrade
 from noderr.settings import LOCAL_CHAIN_ID, get_settings
-from noderr_cli.demo_network import DEMO_ACCOUNTS, node_network
+from noderr_cli.demo_network import (
+    DEMO_ACCOUNTS,
+    node_network,
+    wait_activated,
+    wait_until_members,
+)
 from noderr_cli.deploy import run_deploy
-from noderr_cli.services import Services, backend_services, ensure_vault_keyring
+from noderr_cli.services import (
+    Services,
+    backend_services,
+    ensure_vault_keyring,
+    running,
+    start_service,
+)
 from onchain.anvil import free_port, start_anvil
 
 REQUESTER_ACCOUNT = 1
 ANSWERS_REQUIRED = 2
 ANSWER_TIMEOUT_S = 3.0
 SAMPLE_EVERY_S = 0.5
+FIRST_NODE_ACCOUNT = 4
+"""A swept network's nodes take anvil's accounts from #4 on (#1 asks for the orders)."""
+NODE_START_TIMEOUT_S = 240.0
+"""Sixteen node processes start in about a minute on two idle cores; a loaded host is slower."""
+LANDED_AT_LEAST = 0.9
+SWEEP_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Size:
+    validators: int
+    oracles: int
+    guardians: int = 2
+
+    def nodes(self) -> list[tuple[NodeType, int]]:
+        """Each node's type and anvil account: the validators, then oracles, then guardians."""
+        types = ([NodeType.VALIDATOR] * self.validators + [NodeType.ORACLE] * self.oracles
+                 + [NodeType.GUARDIAN] * self.guardians)
+        return [(node_type, FIRST_NODE_ACCOUNT + index) for index, node_type in enumerate(types)]
+
+    def validator_addresses(self) -> list[str]:
+        return [anvil_account(account, LOCAL_CHAIN_ID).address
+                for node_type, account in self.nodes() if node_type is NodeType.VALIDATOR]
+
+
+SWEEP = tuple(Size(validators, oracles) for validators in (4, 7, 10) for oracles in (2, 4))
 
 
 @dataclass
@@ -94,10 +137,15 @@ class Phase:
 
 
 @contextlib.contextmanager
-def stack(folder: Path) -> Iterator[Stack]:
+def stack(folder: Path, size: Size | None = None) -> Iterator[Stack]:
+    """The whole stack with the demo's network, or one of `size` (its validators the genesis
+    validators of a fresh deployment)."""
     anvil_port = free_port()
-    anvil = start_anvil(anvil_port, LOCAL_CHAIN_ID, accounts=DEMO_ACCOUNTS)
+    accounts = DEMO_ACCOUNTS if size is None else FIRST_NODE_ACCOUNT + len(size.nodes())
+    anvil = start_anvil(anvil_port, LOCAL_CHAIN_ID, accounts=max(DEMO_ACCOUNTS, accounts))
     pg = folder / "pg"
+    if size is not None:
+        os.environ["NODERR_GENESIS_VALIDATORS"] = ",".join(size.validator_addresses())
     try:
         rpc_url = f"http://127.0.0.1:{anvil_port}"
         path, deployment = run_deploy(rpc_url, folder / "deployment.json", get_settings(),
@@ -106,31 +154,65 @@ def stack(folder: Path) -> Iterator[Stack]:
         upgrade(database_url)
         with NatsServer(f"nats://127.0.0.1:{free_port()}", folder / "bus") as bus:
             os.environ["NODERR_BUS_URL"] = bus.url
+            get_bus_settings.cache_clear()  # a sweep's next stack has a bus of its own
             services = Services(rpc_url=rpc_url, deployment=path, database_url=database_url,
                                 api_port=free_port(), bus_url=bus.url,
                                 vault_key_file=folder / "vault-keys.json")
             ensure_vault_keyring(services, services.vault_key_file, folder / "logs" / "v.log")
             w3 = Web3(Web3.HTTPProvider(rpc_url))
-            with backend_services(services, folder / "logs", dashboard=False), \
-                    node_network(services, deployment, w3, folder / "logs"):
+            nodes = (node_network(services, deployment, w3, folder / "logs") if size is None
+                     else sized_network(services, deployment, w3, folder / "logs", size))
+            with backend_services(services, folder / "logs", dashboard=False), nodes:
                 feeds = {name: w3.eth.contract(address=deployment.contracts[
                     f"NodeFeed.{name}"].address, abi=deployment.contracts[
                     f"NodeFeed.{name}"].abi) for name in REPLAYED_INSTRUMENTS}
                 mint_requester(w3, deployment)
                 yield Stack(services, w3, feeds, folder)
     finally:
+        os.environ.pop("NODERR_GENESIS_VALIDATORS", None)
         anvil.kill()
         anvil.wait()
         if pg.exists():
             stop_postgres(pg)
 
 
+@contextlib.contextmanager
+def sized_network(services: Services, deployment, w3: Web3, log_dir: Path,
+                  size: Size) -> Iterator[None]:
+    """Licenses for the oracles and guardians (the validators are genesis), every node a
+    `noderr node run` process, until each has activated."""
+    nodes = size.nodes()
+    for node_type, account in nodes:
+        if node_type is not NodeType.VALIDATOR:
+            mint(w3, deployment, w3.eth.accounts[account], node_type)
+    wait_until_members(services.api_url, {w3.eth.accounts[account] for _, account in nodes},
+                       timeout=60)
+    with contextlib.ExitStack() as processes:
+        logs = []
+        for node_type, account in nodes:
+            log = log_dir / f"node-{node_type.label.lower()}-{account}.log"
+            processes.enter_context(running(start_service(
+                ["node", "run", "--type", node_type.label.lower(), "--account", str(account)],
+                services, log)))
+            logs.append(log)
+        deadline = time.monotonic() + NODE_START_TIMEOUT_S
+        for log in logs:
+            wait_activated(log, deadline)
+        yield
+
+
 def mint_requester(w3: Web3, deployment) -> None:
+    mint(w3, deployment, w3.eth.accounts[REQUESTER_ACCOUNT], NodeType.ORACLE)
+
+
+def mint(w3: Web3, deployment, owner: str, node_type: NodeType) -> None:
+    """A license of `node_type` to `owner`, from anvil #0 (the MINTER)."""
     record = deployment.contracts["NodeLicense"]
     license_ = w3.eth.contract(address=record.address, abi=record.abi)
-    tx = license_.functions.mint(w3.eth.accounts[REQUESTER_ACCOUNT], NodeType.ORACLE,
-                                 os.urandom(32)).transact({"from": w3.eth.accounts[0]})
-    w3.eth.wait_for_transaction_receipt(tx)
+    tx = license_.functions.mint(owner, node_type, os.urandom(32)).transact(
+        {"from": w3.eth.accounts[0]})
+    if w3.eth.wait_for_transaction_receipt(tx)["status"] != 1:
+        raise RuntimeError(f"minting a {node_type.label} license to {owner} reverted")
 
 
 def process_groups(folder: Path) -> dict[str, list[psutil.Process]]:
@@ -229,8 +311,7 @@ async def run_phase(stack_: Stack, phase: Phase, gate: BusRiskGate,
     cpu_after = cpu_seconds(groups)
     phase.cpu = {role: (cpu_after.get(role, 0.0) - cpu_before.get(role, 0.0)) / elapsed
                  for role in cpu_after}
-    period = NodeSettings().node_round_interval * ValidatorSettings().validator_round_every
-    phase.rounds_possible = len(feeds) * elapsed / period
+    phase.rounds_possible = len(feeds) * elapsed / round_period()
     end_block = w3.eth.block_number
     for feed in feeds.values():
         landed = feed.events.Transmitted().get_logs(from_block=start_block, to_block=end_block)
@@ -240,8 +321,8 @@ async def run_phase(stack_: Stack, phase: Phase, gate: BusRiskGate,
             phase.consensus_s.append(block["timestamp"] - event["args"]["observed_at"])
 
 
-async def measure(stack_: Stack, seconds: float, orders_rate: float,
-                  api_rate: float) -> list[Phase]:
+async def measure(stack_: Stack, phases: list[tuple[Phase, float, float]]) -> list[Phase]:
+    """Each phase in turn at its (orders/s, API calls/s)."""
     key = anvil_account(REQUESTER_ACCOUNT, LOCAL_CHAIN_ID)
     client = AsyncBackendClient(stack_.services.api_url)
     await client.sign_in(key.address, LOCAL_CHAIN_ID, key.sign_message)
@@ -251,10 +332,9 @@ async def measure(stack_: Stack, seconds: float, orders_rate: float,
     try:
         await network.refresh_members()
         gate = BusRiskGate(network, ANSWERS_REQUIRED, ANSWER_TIMEOUT_S)
-        phases = [Phase("idle", seconds), Phase("load", seconds)]
-        await run_phase(stack_, phases[0], gate, client, 1.0, 2.0)
-        await run_phase(stack_, phases[1], gate, client, orders_rate, api_rate)
-        return phases
+        for phase, orders_rate, api_rate in phases:
+            await run_phase(stack_, phase, gate, client, orders_rate, api_rate)
+        return [phase for phase, _, _ in phases]
     finally:
         await network.close()
         await client.aclose()
@@ -322,23 +402,92 @@ def report(phases: list[Phase], orders_rate: float, api_rate: float, started: da
     return "\n".join(lines) + "\n"
 
 
+def round_period() -> float:
+    return NodeSettings().node_round_interval * ValidatorSettings().validator_round_every
+
+
+def sustained(phase: Phase) -> bool:
+    """Rounds landed every interval: enough of them, and soon enough."""
+    return (phase.rounds_landed >= LANDED_AT_LEAST * phase.rounds_possible
+            and pct(phase.consensus_s, 99) <= round_period())
+
+
+def sweep(seconds: float, orders_rate: float, api_rate: float) -> list[tuple[Size, Phase]]:
+    """Each size of SWEEP in turn, a fresh stack each, until one is not sustained."""
+    measured: list[tuple[Size, Phase]] = []
+    for size in tqdm(SWEEP, desc="sweep", unit="network", file=sys.stderr):
+        with tempfile.TemporaryDirectory(prefix="noderr-network-") as directory, \
+                stack(Path(directory), size) as running_stack:
+            [phase] = asyncio.run(measure(running_stack, [
+                (Phase(f"{size.validators}v{size.oracles}o", seconds), orders_rate,
+                 api_rate)]))
+        measured.append((size, phase))
+        if not sustained(phase):
+            break
+    return measured
+
+
+def sweep_report(measured: list[tuple[Size, Phase]], orders_rate: float, api_rate: float,
+                 started: datetime) -> str:
+    held = [size for size, phase in measured if sustained(phase)]
+    largest = (f"{held[-1].validators} validators and {held[-1].oracles} oracles"
+               if held else "none of the sizes")
+    lines = ["## The largest network", "",
+             f"`benchmarks/network_load.py --sweep`, {started:%Y-%m-%d %H:%M} UTC, "
+             f"{os.cpu_count()} cores shared with other work (load average "
+             f"{os.getloadavg()[0]:.1f} at the end). Each size a fresh stack (2 guardians, 4 "
+             f"feeds, a consensus round due every {round_period():g} s per feed) under "
+             f"{orders_rate:g} orders/s and {api_rate:g} gated API calls/s for "
+             f"{measured[0][1].seconds:.0f} s; sustained: at least {LANDED_AT_LEAST:.0%} of "
+             "the rounds landed and consensus p99 within the round period. The sweep stops "
+             "at the first size not sustained.", "",
+             "| validators | oracles | rounds landed / possible | consensus p99 (s) | "
+             "order check p99 (ms) | API gated p99 (ms) | CPU, nodes (cores) | sustained |",
+             "|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for size, phase in measured:
+        nodes_cpu = sum(cores for role, cores in phase.cpu.items() if role.endswith(" nodes"))
+        lines.append(
+            f"| {size.validators} | {size.oracles} | {phase.rounds_landed} / "
+            f"{phase.rounds_possible:.0f} ({phase.rounds_landed / phase.rounds_possible:.2f}) "
+            f"| {pct(phase.consensus_s, 99):.0f} | {pct(phase.order_ms, 99):.1f} | "
+            f"{pct(phase.api_ms, 99):.1f} | {nodes_cpu:.2f} | "
+            f"{'yes' if sustained(phase) else 'no'} |")
+    lines += ["", f"Largest sustained: {largest}."]
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=45.0, help="length of each phase")
+    parser.add_argument("--seconds", type=float, default=None,
+                        help=f"length of each phase (45; {SWEEP_SECONDS:g} per size with --sweep)")
     parser.add_argument("--orders-per-second", type=float, default=20.0)
     parser.add_argument("--api-per-second", type=float, default=50.0)
+    parser.add_argument("--sweep", action="store_true",
+                        help="the largest network sustained: validators 4, 7, 10 by oracles 2, 4")
     parser.add_argument("--write", action="store_true", help="record in docs/benchmarks.md")
     args = parser.parse_args()
     started = datetime.now(UTC)
-    with tempfile.TemporaryDirectory(prefix="noderr-network-") as directory:
-        print("starting the demo-sized network …", file=sys.stderr)
-        with stack(Path(directory)) as running:
-            phases = asyncio.run(measure(running, args.seconds, args.orders_per_second,
-                                         args.api_per_second))
-    text = report(phases, args.orders_per_second, args.api_per_second, started)
+    if args.sweep:
+        measured = sweep(args.seconds or SWEEP_SECONDS, args.orders_per_second,
+                         args.api_per_second)
+        text = sweep_report(measured, args.orders_per_second, args.api_per_second, started)
+    else:
+        text = network_under_load(args.seconds or 45.0, args.orders_per_second,
+                                  args.api_per_second, started)
     print(text)
     if args.write:
         write_section(text)
+
+
+def network_under_load(seconds: float, orders_rate: float, api_rate: float,
+                       started: datetime) -> str:
+    with tempfile.TemporaryDirectory(prefix="noderr-network-") as directory:
+        print("starting the demo-sized network …", file=sys.stderr)
+        with stack(Path(directory)) as running_stack:
+            phases = asyncio.run(measure(running_stack, [
+                (Phase("idle", seconds), 1.0, 2.0),
+                (Phase("load", seconds), orders_rate, api_rate)]))
+    return report(phases, orders_rate, api_rate, started)
 
 
 if __name__ == "__main__":

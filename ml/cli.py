@@ -65,6 +65,9 @@ def evaluate(
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(50051, help="gRPC port."),
+    metrics_port: int | None = typer.Option(
+        None, min=0, max=65535,
+        help="Serve Prometheus metrics on 127.0.0.1:PORT (0: none) [env NODERR_ML_METRICS_PORT]."),
 ) -> None:
     """The gRPC server: Predict, PredictBatch and the standard health service."""
     settings = _prepared_settings()
@@ -72,13 +75,23 @@ def serve(
 
     try:
         from ml.server import run_until_signalled, start
+        from ml.server_metrics import ServerMetrics
 
         path = settings.ml_artifact or artifact.newest(settings.artifact_dir())
         loaded = artifact.load(path)
-        server, bound = start(loaded, settings, host, port)
+        metrics = ServerMetrics()
+        server, bound = start(loaded, settings, host, port, metrics=metrics)
     except (ImportError, artifact.ArtifactError, RuntimeError) as error:
         raise fail(str(error)) from error
     typer.echo(f"serving {loaded.version} on {host}:{bound} (gRPC)")
+    metrics_port = settings.ml_metrics_port if metrics_port is None else metrics_port
+    if metrics_port:
+        try:
+            scraped = metrics.serve(metrics_port)
+        except OSError as error:
+            server.stop(None)
+            raise fail(f"cannot serve metrics on 127.0.0.1:{metrics_port}: {error}") from error
+        typer.echo(f"metrics on http://127.0.0.1:{scraped}/metrics")
     run_until_signalled(server)
 
 

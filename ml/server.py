@@ -1,6 +1,7 @@
 """The gRPC server of the volatility model (client/volatility.proto) and the standard health
 service. Every Predict/PredictBatch call is authorized by the license gate first; the health
-service answers anyone, as load balancers expect."""
+service answers anyone, as load balancers expect. Calls and license decisions are counted for
+Prometheus (ml/server_metrics.py)."""
 
 from __future__ import annotations
 
@@ -19,21 +20,24 @@ from ml import features
 from ml.artifact import Artifact
 from ml.data import DataError, validate
 from ml.license_gate import LicenseGate, Verdict, backend_nodes_me
+from ml.server_metrics import ServerMetrics
 from ml.settings import MLSettings
 
 SERVICE_NAME = "noderr.ml.v1.Volatility"
 STATUS_OF = {Verdict.UNAUTHENTICATED: grpc.StatusCode.UNAUTHENTICATED,
              Verdict.FORBIDDEN: grpc.StatusCode.PERMISSION_DENIED,
              Verdict.UNAVAILABLE: grpc.StatusCode.UNAVAILABLE}
+METHODS = ("Predict", "PredictBatch")
 
 
 class VolatilityService(services.VolatilityServicer):
     def __init__(self, loaded: Artifact, gate: LicenseGate, auth_timeout: float,
-                 max_rows: int) -> None:
+                 max_rows: int, metrics: ServerMetrics) -> None:
         self.loaded = loaded
         self.gate = gate
         self.auth_timeout = auth_timeout
         self.max_rows = max_rows
+        self.metrics = metrics
 
     def Predict(self, request: messages.PredictRequest,
                 context: grpc.ServicerContext) -> messages.Forecast:
@@ -55,14 +59,17 @@ class VolatilityService(services.VolatilityServicer):
         _check_deadline(context)
         token = _bearer_token(context)
         if token is None:
+            self.metrics.decided("unauthenticated")
             context.abort(grpc.StatusCode.UNAUTHENTICATED,
                           "sign in first: send metadata authorization: Bearer <session token>")
         remaining = context.time_remaining()
         timeout = self.auth_timeout if remaining is None else min(self.auth_timeout, remaining)
         decision = self.gate.check(token, timeout)
+        refusal = STATUS_OF.get(decision.verdict)
+        self.metrics.decided("granted" if refusal is None else refusal.name.lower())
         _check_deadline(context)
-        if decision.verdict is not Verdict.GRANTED:
-            context.abort(STATUS_OF[decision.verdict], decision.reason)
+        if refusal is not None:
+            context.abort(refusal, decision.reason)
 
     def _input_row(self, request: messages.PredictRequest,
                    context: grpc.ServicerContext) -> np.ndarray:
@@ -100,12 +107,18 @@ class VolatilityService(services.VolatilityServicer):
 
 
 def start(loaded: Artifact, settings: MLSettings, host: str, port: int,
-          gate: LicenseGate | None = None) -> tuple[grpc.Server, int]:
-    """A started server and the port it is bound to (`port` 0 picks a free one)."""
+          gate: LicenseGate | None = None,
+          metrics: ServerMetrics | None = None) -> tuple[grpc.Server, int]:
+    """A started server and the port it is bound to (`port` 0 picks a free one); it counts
+    into `metrics` (serving them over HTTP is the caller's choice)."""
     gate = gate or LicenseGate(backend_nodes_me(settings.api_url), settings.ml_auth_cache_seconds)
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=settings.ml_workers))
+    metrics = metrics or ServerMetrics()
+    metrics.describe(loaded)
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=settings.ml_workers),
+                         interceptors=[metrics.interceptor(SERVICE_NAME, METHODS)])
     services.add_VolatilityServicer_to_server(
-        VolatilityService(loaded, gate, settings.ml_auth_timeout, settings.ml_max_rows), server)
+        VolatilityService(loaded, gate, settings.ml_auth_timeout, settings.ml_max_rows, metrics),
+        server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     bound = server.add_insecure_port(f"{host}:{port}")

@@ -30,6 +30,9 @@ class MLSettings(BaseSettings):
     ml_max_rows: int = Field(
         10_000, ge=61, description="Most OHLCV rows one instrument may send.")
     ml_workers: int = Field(8, ge=1, description="Threads answering gRPC calls.")
+    ml_metrics_port: int = Field(
+        0, ge=0, le=65535, description="Port of the server's Prometheus /metrics on 127.0.0.1 "
+                                       "(0: none); `noderr ml serve --metrics-port` overrides.")
 
     def artifact_dir(self) -> Path:
         return self.ml_dir or get_settings().data_dir / "ml"

@@ -1,18 +1,24 @@
-"""Monitoring: chain head, indexed block, indexer lag, licenses by type and status, and the
-most recent contract events."""
+"""Monitoring: chain head, indexed block, indexer lag; the node network at a glance (trading
+state, nodes by type and status with the silent ones first, each feed's last consensus round and
+how long ago, the executions failing in the last minutes); licenses by type and status, and the
+most recent contract events. Every figure through the backend's public reads."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import pandas as pd
 import streamlit as st
 
 from client import EventFilters
-from client.models import License
-from dashboard import ui
+from client.models import License, NodeHealth, RoundItem
+from dashboard import network_health, ui
+from dashboard.network_health import FAILURE_WINDOW, FAILURES_READ
 from dashboard.safe_text import escape_markdown
 from dashboard.session import Context, context
 
 RECENT_BLOCKS = 200
+FEED_PREFIX = "NodeFeed."
 
 
 def all_licenses(ctx: Context) -> list[License] | None:
@@ -43,6 +49,69 @@ def health(ctx: Context) -> int | None:
         problems = "; ".join(f"{name}: {state}" for name, state in ready.problems.items())
         st.warning(f"Not ready: {escape_markdown(problems)}")
     return indexed
+
+
+def network(ctx: Context) -> None:
+    st.subheader("Network at a glance")
+    now = datetime.now(UTC)
+    nodes = ui.attempt("Cannot list the nodes", lambda: ctx.client().network_nodes())
+    failures = recent_failures(ctx, now)
+    headline(ctx, nodes, failures)
+    if nodes:
+        st.markdown("**Nodes by type and status**")
+        st.dataframe(network_health.nodes_by_type(nodes), hide_index=True)
+        st.markdown("**Nodes, silent ones first**")
+        st.dataframe(network_health.nodes_stale_first(nodes, now), hide_index=True)
+    elif nodes is not None:
+        st.write("No node has reported yet.")
+    rounds = last_rounds(ctx)
+    if rounds is not None:
+        st.markdown("**Last consensus round per feed**")
+        st.dataframe(network_health.last_rounds(rounds, now), hide_index=True)
+    if failures is not None and not failures.empty:
+        st.markdown(f"**Executions failing in the last {FAILURE_WINDOW.seconds // 60} "
+                    "minutes**")
+        st.dataframe(failures, hide_index=True)
+
+
+def headline(ctx: Context, nodes: list[NodeHealth] | None,
+             failures: pd.DataFrame | None) -> None:
+    """Trading state, active and stale nodes, failed executions: one row of figures."""
+    cols = st.columns(4)
+    guard = ui.attempt("Cannot read the trading state", lambda: ctx.client().network_guard())
+    if guard is not None:
+        cols[0].metric("Trading state", "HALTED" if guard.halted else "ACTIVE")
+    if nodes is not None:
+        cols[1].metric("Nodes active", sum(node.status == "active" for node in nodes))
+        cols[2].metric("Nodes stale", sum(node.status == "stale" for node in nodes))
+    if failures is not None:
+        cols[3].metric(f"Failed executions ({FAILURE_WINDOW.seconds // 60} min)",
+                       int(failures[["error", "rejected"]].to_numpy().sum()))
+
+
+def last_rounds(ctx: Context) -> dict[str, RoundItem | None] | None:
+    """Each feed of the deployment with its newest reported round (None: none yet)."""
+    feeds = [name.removeprefix(FEED_PREFIX) for name in ctx.chain.contracts
+             if name.startswith(FEED_PREFIX)]
+    latest: dict[str, RoundItem | None] = {}
+    for feed in feeds:
+        page = ui.attempt("Cannot list the consensus rounds",
+                          lambda f=feed: ctx.client().network_rounds(feed=f, limit=1))
+        if page is None:
+            return None
+        latest[feed] = page.items[0] if page.items else None
+    return latest
+
+
+def recent_failures(ctx: Context, now: datetime) -> pd.DataFrame | None:
+    items = []
+    for outcome in ("error", "rejected"):
+        page = ui.attempt("Cannot list executions", lambda o=outcome: ctx.client()
+                          .network_executions(outcome=o, limit=FAILURES_READ))
+        if page is None:
+            return None
+        items += page.items
+    return network_health.failures_since(items, now - FAILURE_WINDOW)
 
 
 def license_charts(rows: list[License]) -> None:
@@ -77,6 +146,7 @@ ctx = context()
 st.header("Monitoring")
 st.button("Refresh", key="refresh_monitoring")
 indexed_block = health(ctx)
+network(ctx)
 licenses = all_licenses(ctx)
 if licenses is not None:
     license_charts(licenses)

@@ -16,11 +16,12 @@ from dashboard.session import Context, context
 from noderr.feeds import FEED_DECIMALS
 
 EXECUTIONS_SHOWN = 1000
+# Failures first: an error before a refused input before a success. (A string statement here
+# would be shown on the page: Streamlit's magic writes every one below the module docstring.)
 OUTCOME_ORDER = {"error": 0, "rejected": 1, "ok": 2}
-"""Failures first: an error before a refused input before a success."""
+# How far back the feed charts reach: four feeds at one round every two seconds stay within
+# one page of events.
 FEED_WINDOW = timedelta(minutes=5)
-"""How far back the feed charts reach: four feeds at one round every two seconds stay within
-one page of events."""
 
 
 def nodes(ctx: Context) -> None:

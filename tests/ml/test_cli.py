@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
+import httpx
 import pandas as pd
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -21,6 +22,7 @@ from ml.cli import ml_app
 from ml.model import VolatilityModel
 from ml.server import SERVICE_NAME
 from ml.settings import get_ml_settings
+from onchain.anvil import free_port
 
 runner = CliRunner()
 
@@ -122,21 +124,27 @@ def test_module_entry_point() -> None:
         assert command in result.stdout
 
 
-def test_serve_answers_health_and_stops_on_sigterm(tmp_path: Path,
-                                                   small_model: VolatilityModel) -> None:
+def test_serve_answers_health_and_metrics_and_stops_on_sigterm(
+        tmp_path: Path, small_model: VolatilityModel) -> None:
     path = artifact.save(small_model, tmp_path / "served")
     env = {**os.environ, "NODERR_ML_ARTIFACT": str(path), "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen([sys.executable, "-m", "ml.cli", "serve", "--port", "0"],
+    metrics_port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "ml.cli", "serve", "--port", "0",
+                                "--metrics-port", str(metrics_port)],
                                cwd=Path(__file__).parents[2], env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         line = process.stdout.readline()
         assert line.startswith("serving served on 127.0.0.1:"), line
         port = int(line.split(":")[1].split()[0])
+        assert process.stdout.readline().strip() == (
+            f"metrics on http://127.0.0.1:{metrics_port}/metrics")
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             answer = health_pb2_grpc.HealthStub(channel).Check(
                 health_pb2.HealthCheckRequest(service=SERVICE_NAME), timeout=10)
         assert answer.status == health_pb2.HealthCheckResponse.SERVING
+        scraped = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text
+        assert 'noderr_ml_model_info{feature_hash="' in scraped and 'version="served"' in scraped
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0
     finally:

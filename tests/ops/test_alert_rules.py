@@ -15,7 +15,8 @@ from tests.ops.conftest import RULES
 
 ALERTS = ("NoderrIndexerLagging", "NoderrConsensusStalled", "NoderrNodeMissingHeartbeats",
           "NoderrTradingHalted", "NoderrVaultAuditFailing", "NoderrGatedServerErrors",
-          "NoderrServiceDown", "NoderrDeskRefusingOrders", "NoderrDeskHalted")
+          "NoderrServiceDown", "NoderrDeskRefusingOrders", "NoderrDeskHalted",
+          "NoderrMLServerErrors")
 LOOSENED = {
     "NoderrIndexerLagging": "noderr_indexer_lag_blocks >= noderr_indexer_max_lag_blocks",
     "NoderrConsensusStalled": "time() - noderr_consensus_last_round_timestamp_seconds >= 0",
@@ -26,6 +27,11 @@ LOOSENED = {
         'sum without (instance, route, method, status) (rate(noderr_api_requests_total{'
         'gated="true", status=~"5.."}[5m])) / sum without (instance, route, method, status) '
         '(rate(noderr_api_requests_total{gated="true"}[5m])) > 0'),
+    "NoderrMLServerErrors": (
+        'sum without (instance, method, code) (rate(noderr_ml_requests_total{code=~"UNAVAILABLE|'
+        'DEADLINE_EXCEEDED|UNKNOWN|INTERNAL"}[5m])) / sum without (instance, method, code) ('
+        'rate(noderr_ml_requests_total{code!~"UNAUTHENTICATED|PERMISSION_DENIED|'
+        'INVALID_ARGUMENT"}[5m])) > 0'),
     "NoderrServiceDown": "up == 0",
     "NoderrDeskRefusingOrders": (
         'sum by (job, instance) (increase(noderr_desk_orders_total{outcome="refused"}[15m])) '
