@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(BIN):$(PATH)
 # ape-vyper finds the compiler through vvm in a folder of `vyper-<version>` binaries.
 export VVM_BINARY_PATH := $(CURDIR)/.vvm
 
-.PHONY: setup test test-contracts test-indexer lint demo bench-gas bench-feed-gas bench-indexer bench-api bench-vault bench-ml bench-ml-device bench-bus bench-oracle bench-guardian bench-risk bench-halt bench-network bench-consensus bench-node db-upgrade clean
+.PHONY: setup test test-contracts test-indexer lint demo bench-gas bench-feed-gas bench-indexer bench-api bench-vault bench-ml bench-ml-device bench-bus bench-oracle bench-guardian bench-risk bench-halt bench-network bench-network-sweep bench-consensus bench-node db-upgrade clean
 
 setup: $(STAMP)
 	tools/install_promtool.sh
@@ -77,10 +77,13 @@ bench-halt: setup
 bench-network: setup
 	$(BIN)/python benchmarks/network_load.py --write
 
+bench-network-sweep: setup
+	$(BIN)/python benchmarks/network_load.py --sweep --write
+
 bench-consensus: setup
 	$(BIN)/python benchmarks/consensus.py --write
 	$(BIN)/python benchmarks/consensus_failover.py --write
-	$(BIN)/python benchmarks/consensus_failover.py --write
+	$(BIN)/python benchmarks/consensus_failover.py --validators 7 --kills 5 --write
 
 bench-node: setup
 	$(BIN)/python benchmarks/node_lifecycle.py --write

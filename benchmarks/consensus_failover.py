@@ -350,12 +350,18 @@ def measure(stack_: Stack, kills: int, idle_rounds: int, count: int) -> Run:
     return run
 
 
+def heading(run: Run) -> str:
+    """The demo's size keeps the section's first name; other sizes get their own section."""
+    suffix = "" if run.validators == len(VALIDATORS) else f", n = {run.validators}"
+    return f"## Consensus failover{suffix}"
+
+
 def report(run: Run, started: datetime) -> str:
     if not run.kills:
         missed = ([f"**No report within {LAND_TIMEOUT_S:.0f} s** after any leader kill "
                    f"(rounds {', '.join(map(str, run.never_landed))})."]
                   if run.never_landed else [])
-        return "\n".join(["## Consensus failover", "", *missed, *faults(run)]) + "\n"
+        return "\n".join([heading(run), "", *missed, *faults(run)]) + "\n"
     failover = [kill.kill_to_land_s for kill in run.kills]
     opened = [kill.open_to_land_s for kill in run.kills]
     period = statistics.median(run.idle_periods_s)
@@ -369,7 +375,7 @@ def report(run: Run, started: datetime) -> str:
             ("added by the kill: the above minus the idle median (s)",
              [value - idle_latency for value in opened])]
     lines = [
-        "## Consensus failover", "",
+        heading(run), "",
         f"`benchmarks/consensus_failover.py`, {started:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} "
         f"cores shared with other work (load average {os.getloadavg()[0]:.1f} at the end). "
         f"The demo's network ({run.validators} validators as processes, 2 oracles, 2 guardians, "

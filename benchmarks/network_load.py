@@ -449,7 +449,7 @@ def sweep_report(measured: list[tuple[Size, Phase]], orders_rate: float, api_rat
         lines.append(
             f"| {size.validators} | {size.oracles} | {phase.rounds_landed} / "
             f"{phase.rounds_possible:.0f} ({phase.rounds_landed / phase.rounds_possible:.2f}) "
-            f"| {pct(phase.consensus_s, 99):.0f} | {pct(phase.order_ms, 99):.1f} | "
+            f"| {pct(phase.consensus_s, 99):.1f} | {pct(phase.order_ms, 99):.1f} | "
             f"{pct(phase.api_ms, 99):.1f} | {nodes_cpu:.2f} | "
             f"{'yes' if sustained(phase) else 'no'} |")
     lines += ["", f"Largest sustained: {largest}."]
