@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from eth_utils import to_checksum_address
@@ -24,20 +24,17 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from backend import authz, consensus_messages, mirror
 from backend.caller import Caller
+from backend.consensus_messages import CLOCK_SKEW, EARLIEST, UINT32_MAX, Feed, Row
 from backend.context import Backend
 from backend.database import Database
 from backend.errors import Conflict, Refused
 from noderr.domain import NodeType
 
-Row = dict[str, Any]
 ReportedStatus = Literal["agreed", "transmitted", "failed"]
 MAX_ROUNDS = 100
 MAX_SIGNERS = 64
 """NodeFeed.MAX_SIGNERS: no report carries more signatures."""
-UINT32_MAX = 2**32 - 1
 INT192 = 2**191
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-CLOCK_SKEW = timedelta(days=1)
 Address = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$")]
 
 
@@ -46,7 +43,7 @@ class RoundReport(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    feed: str = Field(pattern=r"^[A-Z0-9_]{1,16}$", description="A feed of the deployment.")
+    feed: Feed = Field(description="A feed of the deployment.")
     round: int = Field(ge=1, le=UINT32_MAX)
     view: int | None = Field(None, ge=0, le=2**62,
                              description="The view it decided in (views of round r start at "
