@@ -48,6 +48,10 @@ class Hyperparameters:
     patience: int = 20
     early_stopping_fraction: float = 0.2
     ensemble: int = 3
+    linear_ridge: float = 0.0
+    """Ridge penalty α on the linear part's weights, in the ridge baseline's units: the loss
+    gains α ||w||² / (2 n) for n training rows (QLIKE's curvature in f is 1 at the optimum,
+    half that of the squared error ridge regression minimises)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pool", tuple(self.pool))
@@ -178,6 +182,7 @@ class VolatilityModel:
         net = Network(self.hyper).to(self.device)
         optimiser = torch.optim.AdamW(net.parameters(), lr=self.hyper.learning_rate,
                                       weight_decay=self.hyper.weight_decay)
+        penalty = self.hyper.linear_ridge / (2 * len(x))
         yield net
         for _ in range(epochs):
             net.train()
@@ -186,7 +191,10 @@ class VolatilityModel:
             order = torch.randperm(len(x), generator=generator).to(self.device)
             for batch in order.split(self.hyper.batch_size):
                 optimiser.zero_grad()
-                qlike_loss(net(x[batch]), y[batch]).backward()
+                loss = qlike_loss(net(x[batch]), y[batch])
+                if penalty:
+                    loss = loss + penalty * net.linear.weight.square().sum()
+                loss.backward()
                 optimiser.step()
             yield net
 
