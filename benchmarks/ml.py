@@ -5,6 +5,10 @@ channel on 127.0.0.1, authorized against a fake /nodes/me whose answer the licen
 caches), and batch throughput both ways; (4) the walk-forward evaluation table (model and
 every baseline: QLIKE, MSE, Diebold-Mariano t) on S&P 500 and NASDAQ, test window 2015-2018.
 
+With --validation, only the run hyperparameters are chosen on (ml.train.validation_walk_forward:
+rows before 2015, forecasts for 2011-2014), each --set name=value overriding one of
+ml.model.Hyperparameters; it never reads the test years.
+
 CPU only: torch runs with NODERR_ML_TORCH_THREADS threads (default 1). With --write, puts the
 figures in docs/benchmarks.md (section "ML").
 """
@@ -20,6 +24,7 @@ sys.path.remove(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import argparse
+import dataclasses
 import statistics
 import tempfile
 import time
@@ -35,11 +40,12 @@ from tqdm import tqdm
 
 from client.grpc_code import messages, services
 from ml import artifact, data, features
+from ml.baselines import all_baselines
 from ml.model import Hyperparameters, VolatilityModel
 from ml.panel import build
 from ml.server import start
 from ml.settings import MLSettings, get_ml_settings
-from ml.train import walk_forward
+from ml.train import validation_walk_forward, walk_forward
 
 sys.path.append(os.path.dirname(os.path.abspath(__file__)))
 from report import write_section
@@ -121,6 +127,30 @@ def evaluations(seed: int) -> dict[str, object]:
     return {name: walk_forward(data.load(name), seed=seed) for name in data.BUILTIN}
 
 
+def hyperparameters(overrides: list[str]) -> Hyperparameters:
+    """Hyperparameters with `name=value` overrides, each value read as its default's type
+    (pool: comma-separated days)."""
+    defaults = Hyperparameters()
+    changes: dict[str, object] = {}
+    for override in overrides:
+        name, _, value = override.partition("=")
+        default = getattr(defaults, name)
+        changes[name] = (tuple(int(days) for days in value.split(","))
+                         if isinstance(default, tuple) else type(default)(value))
+    return dataclasses.replace(defaults, **changes)
+
+
+def validation(names: list[str], hyper: Hyperparameters, seed: int) -> str:
+    lines = [f"Validation walk-forward (rows before 2015), seed {seed}, {hyper}", "",
+             "| data | " + " | ".join(("model", *(b.name for b in all_baselines()))) + " |",
+             "|---|" + "---:|" * (1 + len(all_baselines()))]
+    for name in names:
+        table = validation_walk_forward(data.load(name), seed=seed, hyper=hyper).table()
+        lines.append(f"| {name} | " + " | ".join(f"{row['qlike']:.4f}" for row in table.values())
+                     + " |")
+    return "\n".join(lines)
+
+
 def report(feature: dict, fits: dict[str, dict[str, float]], serving: dict,
            outcomes: dict, threads: int) -> str:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -173,9 +203,19 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=2000, help="forecasts timed each way")
     parser.add_argument("--write", action="store_true",
                         help="put the figures in docs/benchmarks.md")
+    parser.add_argument("--validation", action="store_true",
+                        help="only the validation run (2011-2014, rows before 2015), QLIKE")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="with --validation: override a hyperparameter (repeatable)")
+    parser.add_argument("--data", action="append", choices=sorted(data.BUILTIN),
+                        help="with --validation: only this data set (repeatable)")
     args = parser.parse_args()
     settings = get_ml_settings()
     torch.set_num_threads(settings.ml_torch_threads)
+    if args.validation:
+        print(validation(args.data or sorted(data.BUILTIN), hyperparameters(args.set),
+                         settings.ml_seed))
+        return
     sp500 = data.load("sp500")
     feature = feature_speed(sp500)
     outcomes = evaluations(settings.ml_seed)

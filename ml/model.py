@@ -11,6 +11,10 @@ const, smooth in f and minimal at f = log E[s | inputs]: the network learns the 
 conditional mean variance directly, so unlike a regression on log s (HAR, ridge) it needs no
 bias correction when mapped back.
 
+The linear part carries a ridge penalty (alpha 100, in the ridge baseline's units): on the
+2011-2014 validation years it lowered QLIKE by 0.0001 on each data set, a margin too small to call
+a finding; a smaller, more heavily dropped-out MLP (8 units, dropout 0.3) was worse by 0.011-0.022.
+
 Training: the last 20% of the training rows (in time order) pick the number of epochs (early
 stopping on their QLIKE); the network is then retrained on all the rows for that many epochs, so
 the most recent days are never left out. An ensemble of three seeds is averaged in log space.
@@ -48,6 +52,11 @@ class Hyperparameters:
     patience: int = 20
     early_stopping_fraction: float = 0.2
     ensemble: int = 3
+    linear_ridge: float = 100.0
+    """Ridge penalty α on the linear part's weights, in the ridge baseline's units (100: the α
+    chosen for ridge on the averaged inputs): the loss gains α ||w||² / (2 n) for n training
+    rows (QLIKE's curvature in f is 1 at the optimum, half that of the squared error ridge
+    regression minimises)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pool", tuple(self.pool))
@@ -57,8 +66,8 @@ class Hyperparameters:
 
 
 class Network(nn.Module):
-    """A linear map of the inputs plus an MLP on them: the linear part alone is a QLIKE-fitted
-    linear model, the MLP adds what is not linear."""
+    """A linear map of the inputs plus an MLP on them: the linear part alone is a QLIKE-fitted,
+    ridge-penalised linear model, the MLP adds what is not linear."""
 
     def __init__(self, hyper: Hyperparameters) -> None:
         super().__init__()
@@ -178,6 +187,7 @@ class VolatilityModel:
         net = Network(self.hyper).to(self.device)
         optimiser = torch.optim.AdamW(net.parameters(), lr=self.hyper.learning_rate,
                                       weight_decay=self.hyper.weight_decay)
+        penalty = self.hyper.linear_ridge / (2 * len(x))
         yield net
         for _ in range(epochs):
             net.train()
@@ -186,7 +196,10 @@ class VolatilityModel:
             order = torch.randperm(len(x), generator=generator).to(self.device)
             for batch in order.split(self.hyper.batch_size):
                 optimiser.zero_grad()
-                qlike_loss(net(x[batch]), y[batch]).backward()
+                loss = qlike_loss(net(x[batch]), y[batch])
+                if penalty:
+                    loss = loss + penalty * net.linear.weight.square().sum()
+                loss.backward()
                 optimiser.step()
             yield net
 

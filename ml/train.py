@@ -55,6 +55,16 @@ def walk_forward(frame: pd.DataFrame, seed: int = 0, device: str = "cpu",
     return Outcome(panel, evaluation, test_start)
 
 
+def validation_walk_forward(frame: pd.DataFrame, seed: int = 0,
+                            hyper: Hyperparameters | None = None,
+                            quiet: bool = False) -> Outcome:
+    """The run hyperparameters are chosen on: the table cut before its default test window (no
+    row of it is read), then walk-forward over the cut table's own default test window
+    (2011-2014 for the shipped data sets, whose test years are 2015-2018)."""
+    cut = frame[frame.index < default_test_start(build(frame))]
+    return walk_forward(cut, seed=seed, hyper=hyper, quiet=quiet)
+
+
 def train(source: str, root: Path, seed: int = 0, device: str = "cpu",
           quiet: bool = False, evaluation: bool = True) -> tuple[Path, Outcome | None]:
     """Evaluate walk-forward (unless `evaluation` is off: the artifact then says it was not

@@ -96,3 +96,16 @@ def test_default_test_window_is_the_last_four_years(sp500: pd.DataFrame) -> None
     short = build(sp500.iloc[:900])
     start = walkforward.default_test_start(short)
     assert short.rows_from(start) == short.first + int((short.last - short.first) * 0.8)
+
+
+def test_validation_walk_forward__never_reads_the_test_years(
+        sp500: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ml import train
+
+    monkeypatch.setattr(train, "VolatilityModel", lambda *args, **kwargs: Recorder())
+    monkeypatch.setattr(train, "all_baselines", list)
+    outcome = train.validation_walk_forward(sp500, quiet=True)
+    assert outcome.panel.dates[-1] == pd.Timestamp("2014-12-31")
+    assert outcome.test_start == pd.Timestamp("2011-01-01")
+    dates = outcome.evaluation.dates
+    assert (dates[0], dates[-1]) == (pd.Timestamp("2011-01-03"), pd.Timestamp("2014-12-31"))
