@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(BIN):$(PATH)
 # ape-vyper finds the compiler through vvm in a folder of `vyper-<version>` binaries.
 export VVM_BINARY_PATH := $(CURDIR)/.vvm
 
-.PHONY: setup test test-contracts test-indexer lint demo bench-gas bench-feed-gas bench-indexer bench-api bench-vault bench-ml bench-ml-device bench-bus bench-oracle bench-guardian bench-risk bench-halt bench-network bench-network-sweep bench-consensus bench-node db-upgrade clean
+.PHONY: setup test test-contracts test-indexer lint demo bench-gas bench-feed-gas bench-indexer bench-api bench-vault bench-ml bench-ml-validation bench-ml-device bench-bus bench-oracle bench-guardian bench-risk bench-halt bench-network bench-network-sweep bench-consensus bench-node db-upgrade clean
 
 setup: $(STAMP)
 	tools/install_promtool.sh
@@ -93,6 +93,10 @@ clean:
 
 bench-ml: setup
 	$(BIN)/python benchmarks/ml.py --write
+
+# Hyperparameters are chosen here, on 2011-2014, never on the test years.
+bench-ml-validation: setup
+	$(BIN)/python benchmarks/ml.py --validation
 
 # On a machine with CUDA (the CPU columns alone elsewhere).
 bench-ml-device: setup
