@@ -4,15 +4,20 @@ instance for this folder), its deployment file narrowed to the SP500 feed before
 starts.
 
 Validators: anvil #9 (the genesis validator, token 1) and #5, #6, #7, admitted by governance
-(the timelock impersonated); oracles: #1 and #2."""
+(the timelock impersonated); oracles: #1 and #2. `guarded_desks` adds two Guardian nodes (#3,
+#8) for one module, and two Oracle-licensed desk keys: anvil #4 and a fresh key the guardians
+deny-list (in a keystore: the ten anvil accounts are all taken)."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
+from eth_account import Account
 from web3.contract import Contract
 
 from node.sources.replay import DATASETS
@@ -25,6 +30,8 @@ from tests.node.runtime.processes import NodeProcess
 FEED = "SP500"
 VALIDATORS = (9, 5, 6, 7)
 ORACLES = (1, 2)
+GUARDIANS = (3, 8)
+DESK_ACCOUNT = 4
 VALIDATOR_ENV = {
     "NODERR_VALIDATOR_TICK_MS": "50",
     "NODERR_VALIDATOR_VIEW_TIMEOUT_TICKS": "20",
@@ -95,3 +102,42 @@ def replay_range() -> tuple[int, int]:
     """The lowest low and the highest high of the replayed data, scaled by 10**8."""
     bars = DATASETS[FEED]()
     return int(bars["Low"].min() * 10**8), int(bars["High"].max() * 10**8)
+
+
+@dataclass
+class GuardedDesks:
+    """Two Guardian nodes deny-listing `denied_keystore`'s key; both desk keys hold Oracle
+    licenses the guardians counted from their start."""
+    guardians: dict[int, NodeProcess]
+    desk_account: int
+    denied_address: str
+    denied_keystore: Path
+    denied_password_file: Path
+
+
+@pytest.fixture(scope="module")
+def guarded_desks(feed_network: FeedNetwork,
+                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[GuardedDesks]:
+    """Module-scoped: the guardians stop before the next module, whose timings are the
+    validators' own."""
+    stack = feed_network.network
+    denied = Account.create()
+    folder, password = tmp_path_factory.mktemp("denied-desk"), os.urandom(8).hex()
+    keystore, password_file = folder / "key.json", folder / "key.pass"
+    keystore.write_text(json.dumps(
+        Account.encrypt(denied.key, password, kdf="scrypt", iterations=2**12)))
+    password_file.write_text(password)
+    for address in (stack.account(DESK_ACCOUNT), denied.address):
+        stack.ops.mint(address, NodeType.ORACLE, salt=os.urandom(4).hex())
+    for account in GUARDIANS:
+        stack.ops.mint(stack.account(account), NodeType.GUARDIAN, salt=os.urandom(4).hex())
+    guardians = {account: stack.start_node(NodeType.GUARDIAN, account,
+                                            NODERR_GUARDIAN_DENYLIST=denied.address)
+                 for account in GUARDIANS}
+    try:
+        for node in guardians.values():
+            node.wait_for("node activated", timeout=60)
+        yield GuardedDesks(guardians, DESK_ACCOUNT, denied.address, keystore, password_file)
+    finally:
+        for node in guardians.values():
+            node.stop()
