@@ -65,10 +65,14 @@ class Send:
 
 @dataclass(frozen=True)
 class Decide:
+    """`round` decided `proposal` by the commits of `certificate`'s members in `view` (the
+    view the commits were cast in, which a replica that has since timed out has left)."""
+
     round: int
     value: int
     proposal: Proposal
     certificate: frozenset[str]
+    view: int
 
 
 @dataclass(frozen=True)
@@ -290,7 +294,7 @@ class Replica:
             self._last_reply = {key: tick for key, tick in self._last_reply.items()
                                 if key[0] > forgotten}
         return [Decide(state.number, proposal.value, proposal,
-                       frozenset(commit.sender for commit in commits))]
+                       frozenset(commit.sender for commit in commits), commits[0].view)]
 
     def _on_decided(self, state: _Round, message: Decided) -> list[Action]:
         proposal = message.proposal
@@ -455,6 +459,15 @@ class Replica:
             taken += [message for message in kept if message.round == round_number]
             self._future[sender] = [message for message in kept if message.round > round_number]
         return taken
+
+
+def leader_first(members: Iterable[str], view: int) -> tuple[str, ...]:
+    """The members (sorted, as a round orders them) starting at the leader of `view`: the
+    staged transmission order of a report decided in `view`, so that its first transmitter is
+    the leader that carried the decision, never a leader the view change replaced."""
+    ordered = tuple(sorted(set(members)))
+    start = view % len(ordered)
+    return ordered[start:] + ordered[:start]
 
 
 def _highest_prepared(changes: Iterable[ViewChange]) -> PreparedCertificate | None:

@@ -57,7 +57,7 @@ from node.consensus.messages import (
     PrePrepare,
     ViewChange,
 )
-from node.consensus.replica import Action, Decide, Replica, Send, StartTimer
+from node.consensus.replica import Action, Decide, Replica, Send, StartTimer, leader_first
 from node.consensus.wire import Codec, InvalidMessage, canonical
 from node.errors import InvalidParameter, NonPositivePrice, StaleInput
 from node.execution import ExecutionLog
@@ -175,7 +175,7 @@ class Agreed:
     report: Report
     members: tuple[str, ...]
     order: tuple[str, ...]
-    view: int | None
+    view: int
     decided_at: datetime
     signatures: dict[str, bytes] = field(default_factory=dict)
     scheduled: bool = False
@@ -185,7 +185,7 @@ class Agreed:
         view's leader (the first of `order`)."""
         report = self.report
         return RoundReport(feed=feed_id, round=report.round, view=self.view,
-                           leader=None if self.view is None else self.order[0],
+                           leader=self.order[0],
                            answer=report.answer, observed_at=report.observed_at,
                            signers=tuple(sorted(self.signatures)), status=status,
                            decided_at=self.decided_at)
@@ -372,9 +372,7 @@ class FeedDriver:
         if self.me not in active_validators(self.context.network.membership):
             return
         members = self.members[decision.round]
-        view = self.replica.view if self.replica.round == decision.round else None
-        start = (decision.round if view is None else view) % len(members)
-        agreed = Agreed(report, members, members[start:] + members[:start], view,
+        agreed = Agreed(report, members, leader_first(members, decision.view), decision.view,
                         datetime.now(UTC))
         agreed.signatures[self.me] = sign_report(self.context.key.private_key,
                                                  self.context.chain_id, self.feed.address,

@@ -6,7 +6,7 @@ import pytest
 
 from node.consensus import proposals
 from node.consensus.messages import Commit, Decided, NewView, Prepare, PrePrepare, ViewChange
-from node.consensus.replica import Replica, StartTimer
+from node.consensus.replica import Replica, StartTimer, leader_first
 from tests.node.consensus.conftest import CHECK, RETRANSMIT, TIMEOUT, observed
 from tests.node.consensus.helpers import (
     certificate,
@@ -202,6 +202,51 @@ def test_decided__laggard__gets_the_commit_certificate(replica_at, members, prop
     laggard = replica_at(3)
     [decision] = decisions(laggard.on_message(reply.message, now=TIMEOUT + 1))
     assert decision.value == proposal.value
+
+
+def test_decide__after_the_leader_died__the_new_views_leader_transmits_first(replica_at,
+                                                                           members):
+    """members[0] leads round 0 and is dead: the round is decided in view 1, whose leader
+    carried it, so the staged transmission must not start with the dead one (and wait its
+    turn's delay for nothing)."""
+    new_leader, replica = replica_at(1), replica_at(2)
+    for live in (new_leader, replica):
+        live.on_timer(now=TIMEOUT)
+    new_leader.on_message(view_change(members[2], 1), now=TIMEOUT + 1)
+    [new_view] = sent(new_leader.on_message(view_change(members[3], 1), now=TIMEOUT + 2),
+                      NewView)
+    proposal = new_view.pre_prepare.proposal
+    replica.on_message(new_view, now=TIMEOUT + 3)
+    for sender in (members[1], members[3]):
+        replica.on_message(prepare(sender, proposal, 1), now=TIMEOUT + 4)
+    actions = []
+    for sender in (members[1], members[3]):
+        actions += replica.on_message(commit(sender, proposal, 1), now=TIMEOUT + 5)
+    [decision] = decisions(actions)
+    assert decision.view == 1
+    assert leader_first(members, decision.view) == members[1:] + members[:1]
+
+
+def test_decide__commits_of_a_view_it_has_left__names_the_view_they_were_cast_in(
+        replica_at, members, proposal):
+    """A replica whose timer fired just before view 0's commits arrived decides in view 0,
+    led by members[0]: its transmission order must be everyone's, not start at its own
+    current view's leader (two first transmitters, or none for a whole stage delay)."""
+    replica = replica_at(2)
+    replica.on_message(pre_prepare(members[0], proposal), now=1)
+    replica.on_timer(now=TIMEOUT)
+    actions = []
+    for sender in (members[0], members[1], members[3]):
+        actions += replica.on_message(commit(sender, proposal), now=TIMEOUT + 1)
+    [decision] = decisions(actions)
+    assert (replica.view, decision.view) == (1, 0)
+    assert leader_first(members, decision.view)[0] == members[0]
+
+
+def test_leader_first__any_view__rotates_the_sorted_members_to_its_leader(members):
+    shuffled = (members[2], members[0], members[3], members[1])
+    assert leader_first(shuffled, 4) == members
+    assert leader_first(shuffled, 7) == (members[3], *members[:3])
 
 
 def test_decided__fewer_than_quorum_commits__ignored(replica_at, members, proposal):
