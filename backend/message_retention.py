@@ -37,7 +37,7 @@ class RetentionSettings(BaseSettings):
         7, ge=1, description="Days `noderr db prune` keeps the validators' consensus messages.")
 
 
-CUTOFF_SQL = "SELECT now() - make_interval(days => %(days)s) AS cutoff"
+CUTOFF_SQL = "SELECT now() - %(days)s::int * interval '1 day' AS cutoff"
 COUNT_SQL = "SELECT count(*) AS older FROM consensus_messages WHERE recorded_at < %(cutoff)s"
 DELETE_SQL = """
 DELETE FROM consensus_messages WHERE id IN (
