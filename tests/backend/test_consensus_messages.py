@@ -1,8 +1,8 @@
 """The validators' consensus messages in the backend, on real anvil and PostgreSQL: what an
 active validator reports is stored once per (reporter, feed, signed message), read from its
-signed text, and only when the signature recovers to the sender the text names; a round's
-messages are listed newest first, and each reported round shows the view changes its
-reporter saw."""
+signed text, and only when the signature recovers to the sender the text names, and within
+the bounds on what one reporter stores (backend/message_bounds.py); a round's messages are
+listed newest first, and each reported round shows the view changes its reporter saw."""
 
 from __future__ import annotations
 
