@@ -14,7 +14,10 @@ codec refuses those before the core sees them.
 
 The feed is the reporter's word (the signed text does not name it). Rows are keyed by
 (reporter, feed, signed digest): a batch posted again, or a retransmitted message, stores
-nothing new."""
+nothing new.
+
+What one reporter stores is bounded (backend/message_bounds.py): a batch past a bound is
+refused whole, 422 naming the message and the limit."""
 
 from __future__ import annotations
 
@@ -25,11 +28,11 @@ from typing import Annotated, Any
 from eth_utils import to_checksum_address
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-from backend import authz
+from backend import authz, message_bounds
 from backend.caller import Caller
 from backend.context import Backend
 from backend.database import Database
-from backend.errors import Refused
+from backend.message_bounds import BadMessage
 from noderr import consensus_text
 from noderr.consensus_text import MalformedText, SignedText
 from noderr.domain import NodeType
@@ -76,15 +79,6 @@ class MessageBatch(BaseModel):
     messages: list[MessageReport] = Field(min_length=1, max_length=MAX_MESSAGES)
 
 
-class BadMessage(Refused):
-    """A message of the batch that is malformed, of a feed the deployment lacks, or not
-    signed by the sender it names; `index` is its place."""
-
-    def __init__(self, index: int, message: str) -> None:
-        super().__init__(message)
-        self.index = index
-
-
 INSERT_SQL = """
 INSERT INTO consensus_messages (feed, round, view, phase, sender, digest, signed_digest,
                                 signature, text, reporter, seen_at)
@@ -106,7 +100,10 @@ async def record(backend: Backend, caller: Caller, batch: MessageBatch) -> int:
     hashes = [consensus_text.signed_digest(backend.chain_id, item.text) for item in messages]
     signatures = [bytes.fromhex(item.signature[2:]) for item in messages]
     await asyncio.to_thread(_check_signatures, read, hashes, signatures)
+    rounds = [(item.feed, text.round) for item, text in zip(messages, read, strict=True)]
+    anchors = await message_bounds.check_window(backend, rounds)
     async with backend.db.transaction() as conn:
+        await message_bounds.lock_reporter(conn, caller.address.lower())
         cursor = await conn.execute(INSERT_SQL, {
             "reporter": caller.address.lower(), "feeds": [item.feed for item in messages],
             "rounds": [item.round for item in read], "views": [item.view for item in read],
@@ -115,6 +112,7 @@ async def record(backend: Backend, caller: Caller, batch: MessageBatch) -> int:
             "digests": [item.digest for item in read], "hashes": hashes,
             "signatures": signatures, "texts": [item.text for item in messages],
             "seen": [item.seen_at for item in messages]})
+        await message_bounds.check_stored(conn, caller.address.lower(), rounds, anchors)
         return cursor.rowcount
 
 

@@ -348,6 +348,9 @@ consensus_messages = Table(
     # GET /network/rounds/{feed}/{round}/messages: newest first; the view changes of the rows
     # of GET /network/rounds.
     Index("consensus_messages_by_round", "feed", "round", "recorded_at", "id"),
+    # Intake's bound per (reporter, feed, round); retention's oldest-first prune (0010).
+    Index("consensus_messages_by_reporter_round", "reporter", "feed", "round"),
+    Index("consensus_messages_by_recorded_at", "recorded_at"),
 )
 """Every consensus message a validator signed or received, as it reports it; checked against
 its author's signature before it is stored."""

@@ -17,10 +17,12 @@ from node.cli import bus, node_app
 from node.trade_cli import trade_app
 from noderr.console import fail
 from noderr.settings import LOCAL_CHAIN_ID, get_settings
+from noderr_cli.prune import prune
 
 app = typer.Typer(help="Noderr: control plane for permissioned node networks.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(index_app, name="index")
+db_app.command(name="prune")(prune)
 app.add_typer(db_app, name="db")
 app.add_typer(vault_app, name="vault")
 app.add_typer(ml_app, name="ml")

@@ -1,8 +1,8 @@
 """The validators' consensus messages in the backend, on real anvil and PostgreSQL: what an
 active validator reports is stored once per (reporter, feed, signed message), read from its
-signed text, and only when the signature recovers to the sender the text names; a round's
-messages are listed newest first, and each reported round shows the view changes its
-reporter saw."""
+signed text, and only when the signature recovers to the sender the text names, and within
+the bounds on what one reporter stores (backend/message_bounds.py); a round's messages are
+listed newest first, and each reported round shows the view changes its reporter saw."""
 
 from __future__ import annotations
 
@@ -12,15 +12,17 @@ from datetime import UTC, datetime
 import pytest
 
 from backend.consensus_messages import MAX_MESSAGES
+from backend.message_bounds import MAX_BEFORE_FIRST_ROUND, MAX_PER_ROUND, ROUND_WINDOW
 from client import endpoints
 from client.models import MessageReport
+from node.consensus.messages import ViewChange
 from node.consensus.wire import canonical
 from node.runtime.keys import anvil_account
 from noderr.domain import NodeType
 from tests.backend.helpers import bearer, sign_in
 from tests.backend.test_network import answer
 from tests.backend.test_rounds import FEED, GENESIS, ORACLE_KEY, post, round_
-from tests.node.validator.helpers import CHAIN, every_kind
+from tests.node.validator.helpers import CHAIN, codec, every_kind
 
 ROUND = 7
 NOW = datetime.now(UTC)
@@ -144,6 +146,79 @@ def test_report__flood__over_the_batch_cap_422_over_the_body_limit_413(
     assert report(roomy, validator, flood).status_code == 422
     assert report(client, validator, flood).status_code == 413
     assert stored(db) == 0
+
+
+# bounds on what one reporter stores (backend/message_bounds.py)
+def view_changes(round_number: int, count: int) -> list[dict]:
+    """`count` distinct valid messages of one round the reporter signs at will: view changes
+    to ever higher views (above the one of ITEMS)."""
+    signer = codec(REPORTER)
+    return [item(change, signer.encode(change)) for change in (
+        ViewChange(REPORTER.address, round_number, view, None)
+        for view in range(round_number + 2, round_number + 2 + count))]
+
+
+def landed(db, deployment, round_number: int) -> None:
+    """The mirror holds the feed's Transmitted event of `round_number`, its latest round."""
+    db.execute(
+        "INSERT INTO chain_events (chain_id, block_number, block_hash, block_timestamp,"
+        " tx_hash, tx_index, log_index, contract_name, contract_address, event_name, args,"
+        " topics, data) VALUES (%s, 1, '0x01', now(), '0x02', 0, 0, %s, %s, 'Transmitted',"
+        " %s, '{}', '0x')",
+        (CHAIN, f"NodeFeed.{FEED}", deployment.feeds()[FEED].address.lower(),
+         json.dumps({"round": round_number})))
+
+
+def refusal(response) -> dict:
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["errors"]
+    return error
+
+
+def test_report__honest_round_at_the_cap__stored(client, validator, db):
+    honest = [*ITEMS, *view_changes(ROUND, MAX_PER_ROUND - len(ITEMS))]
+    for start in range(0, len(honest), MAX_MESSAGES):
+        assert report(client, validator, honest[start:start + MAX_MESSAGES]).status_code == 200
+    assert report(client, validator, ITEMS).json() == {"stored": 0}
+    assert stored(db) == MAX_PER_ROUND
+
+
+def test_report__flood_of_one_round__422_naming_the_limit_batch_refused(client, validator, db):
+    flood = view_changes(ROUND, MAX_PER_ROUND + 1)
+    assert report(client, validator, flood[:MAX_MESSAGES]).status_code == 200
+    error = refusal(report(client, validator, [ITEMS[0], *flood[MAX_MESSAGES:]]))
+    assert error["loc"] == ["body", "messages", 0], error
+    assert f"more than {MAX_PER_ROUND} messages (MAX_PER_ROUND)" in error["msg"], error
+    assert stored(db) == MAX_MESSAGES
+
+
+def test_report__rounds_far_from_the_chains_latest__422_naming_the_window(
+        client, validator, db, deployment):
+    latest = 5_000
+    landed(db, deployment, latest)
+    error = refusal(report(client, validator, ITEMS))
+    assert error["loc"] == ["body", "messages", 0], error
+    assert f"more than {ROUND_WINDOW} rounds (ROUND_WINDOW) from its latest round on chain, " \
+           f"{latest}" in error["msg"], error
+    ahead = latest + ROUND_WINDOW
+    assert report(client, validator, view_changes(ahead, 2)).json() == {"stored": 2}
+    assert refusal(report(client, validator, view_changes(ahead + 1, 1)))["loc"] == \
+        ["body", "messages", 0]
+    assert stored(db) == 2
+
+
+def test_report__flood_before_the_feeds_first_round__422_naming_the_limit(client, validator,
+                                                                          db):
+    db.execute(
+        "INSERT INTO consensus_messages (feed, round, view, phase, sender, signed_digest,"
+        " signature, text, reporter, seen_at) SELECT %s, 1000 + g / 100, 1000 + g / 100,"
+        " 'prepare', %s, int8send(g), '\\x00', 't', %s, now()"
+        " FROM generate_series(1, %s) g",
+        (FEED, REPORTER.address.lower(), REPORTER.address.lower(), MAX_BEFORE_FIRST_ROUND))
+    error = refusal(report(client, validator, ITEMS[:1]))
+    assert f"more than {MAX_BEFORE_FIRST_ROUND} messages (MAX_BEFORE_FIRST_ROUND)" in \
+        error["msg"], error
+    assert stored(db) == MAX_BEFORE_FIRST_ROUND
 
 
 # the public read

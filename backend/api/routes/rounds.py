@@ -148,7 +148,9 @@ async def report_messages(batch: consensus_messages.MessageBatch, caller: Signed
     """Consensus messages the caller's validator signed or received (an active Validator
     license now), 1 to 200, stored all or none; `stored` counts the new ones (posting one
     again stores nothing). 422 names a message that is malformed, of a feed the deployment
-    lacks, or not signed by the sender its text names."""
+    lacks, not signed by the sender its text names, of a round more than 1,000 from the feed's
+    latest round on chain, or of a round that would hold more than 256 messages of this
+    reporter."""
     try:
         return Stored(stored=await consensus_messages.record(backend, caller, batch))
     except consensus_messages.BadMessage as error:
