@@ -20,7 +20,7 @@ from noderr.settings import get_settings
 
 index_app = typer.Typer(help="Mirror every contract event into Postgres.",
                         pretty_exceptions_enable=False)
-db_app = typer.Typer(help="The database: migrations and where it is.", no_args_is_help=True,
+db_app = typer.Typer(help="The database: migrations, where it is, and pruning.", no_args_is_help=True,
                      pretty_exceptions_enable=False)
 
 

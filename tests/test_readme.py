@@ -4,6 +4,7 @@ import re
 
 from typer.main import get_command
 
+from backend.message_retention import RetentionSettings
 from backend.settings import BackendSettings
 from backend.vault.settings import VaultSettings
 from dashboard.settings import DashboardSettings
@@ -25,7 +26,7 @@ def documented_variables() -> set[str]:
 def test_readme__configuration_table__lists_every_setting():
     models = (Settings, DeploySettings, IndexerSettings, BackendSettings, DashboardSettings,
               VaultSettings, MLSettings, NodeSettings, BusSettings,
-              ValidatorSettings, GuardianSettings)
+              ValidatorSettings, GuardianSettings, RetentionSettings)
     fields = {field.validation_alias or f"{model.model_config['env_prefix']}{name.upper()}"
               for model in models for name, field in model.model_fields.items()}
     missing = fields - documented_variables()
