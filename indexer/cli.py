@@ -20,8 +20,8 @@ from noderr.settings import get_settings
 
 index_app = typer.Typer(help="Mirror every contract event into Postgres.",
                         pretty_exceptions_enable=False)
-db_app = typer.Typer(help="The database: migrations, where it is, and pruning.", no_args_is_help=True,
-                     pretty_exceptions_enable=False)
+db_app = typer.Typer(help="The database: migrations, where it is, and pruning.",
+                     no_args_is_help=True, pretty_exceptions_enable=False)
 
 
 
