@@ -8,8 +8,9 @@ one member lie, signing everything with the product's own code (wire.Codec throu
   NATS delivers both to every replica (a subject has no halves), so each replica sees the pair;
 - on every honest pre-prepare it prepares and commits both the leader's digest and another one
   (two digests for one (round, view, phase));
-- it replays an honest validator's earlier message under its own envelope, and forges a
-  prepare naming an honest validator as its sender (the body edited after signing);
+- it replays an honest validator's earlier pre-prepare, both its frame unchanged and its
+  payload in its own envelope, and forges a prepare naming an honest validator as its sender
+  (the body edited after signing);
 - on every honest pre-prepare it signs two different reports for that round.
 
 It records what it sent, so a test can name the rounds it attacked."""
@@ -67,7 +68,10 @@ class ByzantineValidator:
         self.consensus_subject = f"{CONSENSUS}.{feed_id}"
         self.signatures_subject = f"{SIGNATURES}.{feed_id}"
         self.observations: dict[int, dict[str, OracleValue]] = {}
-        self.honest: list[dict[str, Any]] = []
+        self.first_honest: tuple[bytes, dict[str, Any]] | None = None
+        """An honest pre-prepare as received: its frame and its payload, replayed later."""
+        self.answered: set[bytes] = set()
+        """The frames answered, so that the replayed one, coming back, is not answered again."""
         self.attacks = Attacks()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
@@ -135,19 +139,28 @@ class ByzantineValidator:
 
     async def _consensus(self, msg: Any) -> None:
         frame = decode(msg.data)
-        if checksum(frame.envelope.sender) == self.key.address:
+        if checksum(frame.envelope.sender) == self.key.address or msg.data in self.answered:
             return
+        self.answered.add(msg.data)
         payload = orjson.loads(frame.payload)
         if payload.get("type") != "pre_prepare":
             return
         message = self.codec.decode(payload)
-        if self.honest:
-            await self._publish(self.consensus_subject, self.honest[0])
-            self.attacks.replayed += 1
-        self.honest.append(payload)
+        await self._replay(msg.data, payload)
         await self._double_vote(message)
         await self._forge(message)
         await self._double_report(message)
+
+    async def _replay(self, frame: bytes, payload: dict[str, Any]) -> None:
+        """Resend the first honest pre-prepare seen: its frame unchanged (the bus's replay
+        guard's case) and its payload in this validator's own envelope (the core's)."""
+        if self.first_honest is None:
+            self.first_honest = (frame, payload)
+            return
+        old_frame, old_payload = self.first_honest
+        await self._connection.publish(self.consensus_subject, old_frame)
+        await self._publish(self.consensus_subject, old_payload)
+        self.attacks.replayed += 1
 
     async def _double_vote(self, pre_prepare: PrePrepare) -> None:
         other = hashlib.sha256(f"byzantine|{pre_prepare.digest}".encode()).hexdigest()

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 
 from node.runtime.keys import anvil_account
+from node.runtime.validator import CONSENSUS
 from tests.node.runtime.conftest import ROUND_INTERVAL
 from tests.node.validators.byzantine import Attacks, ByzantineValidator
 from tests.node.validators.conftest import (
@@ -50,6 +51,10 @@ def test_byzantine_validator__rounds_land_once_each_and_the_equivocation_is_evid
         assert all_listed_agree_with_chain(feed_network, events)
         for account, node in honest.items():
             node.wait_for(f"double signing by {key.address} in round", after=marks[account])
+            node.wait_for(f"consensus message from {key.address} refused: prepare not signed "
+                          "by its sender", after=marks[account])
+            node.wait_for(f"bus dropped a message on {CONSENSUS}.{FEED} from .*: "
+                          "(replayed|stale)", after=marks[account])
         first = min(honest)
         equivocated = "|".join(str(number) for number in attacks.equivocated)
         honest[first].wait_for(rf"double signing by {key.address} in round ({equivocated}) "
