@@ -73,6 +73,7 @@ class ByzantineValidator:
         self.answered: set[bytes] = set()
         """The frames answered, so that the replayed one, coming back, is not answered again."""
         self.attacks = Attacks()
+        self._connection = Client()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
 
@@ -85,11 +86,10 @@ class ByzantineValidator:
         return self.attacks
 
     async def _run(self) -> None:
-        connection = Client()
+        connection = self._connection
         await connection.connect(self.bus_url)
         await connection.subscribe(f"{OBSERVATIONS}.{self.feed_id}", cb=self._observed)
         await connection.subscribe(self.consensus_subject, cb=self._consensus)
-        self._connection = connection
         led = 0
         while not self._stopping.is_set():
             opened = self._opened_round(time.time())
@@ -110,10 +110,8 @@ class ByzantineValidator:
     async def _publish(self, subject: str, payload: dict[str, Any]) -> None:
         await self._connection.publish(subject, self.signer.seal(subject, orjson.dumps(payload)))
 
-    async def _send(self, message: Message) -> dict[str, Any]:
-        payload = self.codec.encode(message)
-        await self._publish(self.consensus_subject, payload)
-        return payload
+    async def _send(self, message: Message) -> None:
+        await self._publish(self.consensus_subject, self.codec.encode(message))
 
     async def _observed(self, msg: Any) -> None:
         frame = decode(msg.data)
