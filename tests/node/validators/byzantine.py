@@ -11,7 +11,9 @@ one member lie, signing everything with the product's own code (wire.Codec throu
 - it replays an honest validator's earlier pre-prepare, both its frame unchanged and its
   payload in its own envelope, and forges a prepare naming an honest validator as its sender
   (the body edited after signing);
-- on every honest pre-prepare it signs two different reports for that round.
+- on a round's first honest report signature it signs that report and another answer for the
+  same round (the one after the other, so a receiver keeping the latest per signer would keep
+  the wrong one).
 
 It records what it sent, so a test can name the rounds it attacked."""
 
@@ -90,6 +92,7 @@ class ByzantineValidator:
         await connection.connect(self.bus_url)
         await connection.subscribe(f"{OBSERVATIONS}.{self.feed_id}", cb=self._observed)
         await connection.subscribe(self.consensus_subject, cb=self._consensus)
+        await connection.subscribe(self.signatures_subject, cb=self._signature)
         led = 0
         while not self._stopping.is_set():
             opened = self._opened_round(time.time())
@@ -147,7 +150,6 @@ class ByzantineValidator:
         await self._replay(msg.data, payload)
         await self._double_vote(message)
         await self._forge(message)
-        await self._double_report(message)
 
     async def _replay(self, frame: bytes, payload: dict[str, Any]) -> None:
         """Resend the first honest pre-prepare seen: its frame unchanged (the bus's replay
@@ -177,14 +179,20 @@ class ByzantineValidator:
                                                  "sender": pre_prepare.sender}})
         self.attacks.forged += 1
 
-    async def _double_report(self, pre_prepare: PrePrepare) -> None:
-        observed_at = int(pre_prepare.round * self.round_every * self.round_interval)
-        for answer in (pre_prepare.proposal.value, pre_prepare.proposal.value + 1):
-            report = Report(pre_prepare.round, answer, observed_at)
+    async def _signature(self, msg: Any) -> None:
+        """On the first honest signature of a round's report (its signer has decided; others
+        are deciding), sign that report and then another answer for the same round."""
+        frame = decode(msg.data)
+        payload = orjson.loads(frame.payload)
+        round_number = int(payload["round"])
+        if (checksum(frame.envelope.sender) == self.key.address
+                or round_number in self.attacks.double_reported):
+            return
+        self.attacks.double_reported.add(round_number)
+        for answer in (int(payload["answer"]), int(payload["answer"]) + 1):
+            report = Report(round_number, answer, int(payload["observed_at"]))
             signature = sign_report(self.key.private_key, self.chain_id, self.feed_address,
                                     report)
             await self._publish(self.signatures_subject, {
                 "round": report.round, "answer": str(report.answer),
                 "observed_at": report.observed_at, "signature": "0x" + signature.hex()})
-        self.attacks.double_reported.add(pre_prepare.round)
-
