@@ -69,6 +69,22 @@ class FeedNetwork:
             f"{count} rounds landed after block {after_block}", timeout)
 
 
+def all_four_active(feed_network: FeedNetwork) -> None:
+    """Reinstate any validator license suspended by an earlier test, and wait until the mirror
+    lists all four."""
+    stack = feed_network.network
+    contract = stack.ops.contract
+    for account in feed_network.validators:
+        address = stack.account(account)
+        if not contract.functions.is_active(address, NodeType.VALIDATOR).call():
+            token = contract.functions.token_of(address, NodeType.VALIDATOR).call()
+            stack.ops.govern(contract.functions.reinstate(token))
+    stack.wait_until(lambda: sum(
+        member["node_type"] == NodeType.VALIDATOR
+        for member in stack.api("/network/members")["members"]) == 4,
+        "four active validators in the mirror")
+
+
 def only_feed(network: Network) -> Contract:  # noqa: F811
     """The stack's SP500 feed (deployed by deploy_all), the deployment file narrowed to it so
     the validators run one feed's consensus, not four, on this 2-core machine."""

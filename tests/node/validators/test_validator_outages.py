@@ -12,8 +12,7 @@ import re
 from collections import Counter
 from datetime import UTC, datetime
 
-from noderr.domain import NodeType
-from tests.node.validators.conftest import FeedNetwork
+from tests.node.validators.conftest import FeedNetwork, all_four_active
 
 STALLED = "2 of 4 validators answer, quorum 3"
 
@@ -65,18 +64,3 @@ def test_more_than_f_down__no_report_lands_and_the_others_say_why(feed_network: 
     assert all(event["round"] < min(stalled) for event in feed_network.transmitted(stopped_at))
     feed_network.validators[live[0]].wait_for(STALLED, timeout=10)
 
-
-def all_four_active(feed_network: FeedNetwork) -> None:
-    """Reinstate any validator license suspended by an earlier test, and wait until the mirror
-    lists all four."""
-    network = feed_network.network
-    contract = network.ops.contract
-    for account in feed_network.validators:
-        address = network.account(account)
-        if not contract.functions.is_active(address, NodeType.VALIDATOR).call():
-            token = contract.functions.token_of(address, NodeType.VALIDATOR).call()
-            network.ops.govern(contract.functions.reinstate(token))
-    network.wait_until(lambda: sum(
-        member["node_type"] == NodeType.VALIDATOR
-        for member in network.api("/network/members")["members"]) == 4,
-        "four active validators in the mirror")
