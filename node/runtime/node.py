@@ -35,6 +35,8 @@ from noderr.domain import NodeType
 log = logging.getLogger("noderr.node")
 START_DEADLINE_S = 30.0
 RETRY_DELAYS = (0.25, 0.5, 1.0, 2.0)
+HEARTBEAT_DRAIN_S = 10.0
+"""How long a stopping node lets a heartbeat in flight finish before its last one."""
 
 
 class ExitStatus(enum.IntEnum):
@@ -149,14 +151,18 @@ class Node:
         """Run until stopped (signal, license gone); the exit status."""
         tasks = [asyncio.create_task(coroutine, name=name) for name, coroutine in (
             ("watch", self._watch_forever()), ("duties", self._duties_forever()),
-            ("heartbeats", self.reporter.heartbeats_forever(self._state, self.config.settings)),
             ("executions", self.reporter.ship_forever()))]
+        heartbeats = asyncio.create_task(self.reporter.heartbeats_until(
+            self.stopped, self._state, self.config.settings), name="heartbeats")
         try:
             await self.stopped.wait()
         finally:
+            self.stopped.set()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(heartbeats, HEARTBEAT_DRAIN_S)
             await self._shut_down()
         return self.exit_status
 

@@ -9,6 +9,7 @@ the newest and drop (and count) the oldest."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
@@ -26,6 +27,8 @@ log = logging.getLogger("noderr.node.reporting")
 BATCH = 500
 """The most records the backend takes in one POST /nodes/executions."""
 SHIP_EVERY_S = 1.0
+FINAL_BEAT_S = 5.0
+FINAL_BEAT_RETRY_S = 0.25
 REFUSED_FOR_GOOD = (409, 422)
 """Answers after which a round is dropped, not retried: the backend will never take it."""
 MESSAGES_REFUSED = (*REFUSED_FOR_GOOD, 413)
@@ -116,10 +119,15 @@ class Reporter:
         self.rounds = RoundLog()
         self.messages = MessageLog()
 
-    async def heartbeats_forever(self, state: Callable[[], str], settings: NodeSettings) -> None:
-        while True:
+    async def heartbeats_until(self, stopped: asyncio.Event, state: Callable[[], str],
+                               settings: NodeSettings) -> None:
+        """A beat every interval until `stopped`; a beat in flight is finished, not cancelled,
+        so the last word ("stopping") cannot be overtaken by an earlier beat the backend was
+        still storing."""
+        while not stopped.is_set():
             await self.beat(state())
-            await asyncio.sleep(settings.node_heartbeat_interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopped.wait(), settings.node_heartbeat_interval)
 
     async def beat(self, state: str) -> None:
         """One heartbeat to the backend and one to the bus's heartbeat bucket. A backend that
@@ -212,5 +220,26 @@ class Reporter:
         metrics.count(batch)
 
     async def final(self, state: str) -> None:
-        await self.ship()
-        await self.beat(state)
+        """Ship what is pending, then say `state` (stopping) even when shipping failed."""
+        try:
+            await self.ship()
+        finally:
+            await self.last_beat(state)
+
+    async def last_beat(self, state: str) -> None:
+        """The node's last heartbeat, retried for FINAL_BEAT_S while the backend cannot take it
+        (no answer, or 503 while its mirror lags): lost, the network would show the stopped
+        node active until it went stale."""
+        deadline = asyncio.get_running_loop().time() + FINAL_BEAT_S
+        while True:
+            try:
+                await self.client.heartbeat(int(self.node_type), self.token_id, self.version,
+                                            state)
+                break
+            except BackendError as error:
+                transient = error.unreachable or error.status == 503
+                if not transient or asyncio.get_running_loop().time() >= deadline:
+                    log.warning("last heartbeat to the backend failed: %s", error)
+                    break
+                await asyncio.sleep(FINAL_BEAT_RETRY_S)
+        await self.network.beat(state, self.version)
