@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml constraints.txt package.json package-lock.json client/v
 	touch $(STAMP)
 
 test: setup
-	$(BIN)/ape test tests -q
+	$(BIN)/ape test tests -q --durations=25
 
 test-contracts: setup
 	$(BIN)/ape test tests/contracts -q
