@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from client import AsyncBackendClient, BackendError
@@ -152,35 +152,32 @@ class Reporter:
         await self.ship_messages()
 
     async def ship_rounds(self) -> None:
-        """Send the pending rounds (posting one again is harmless); kept for later when the
-        backend does not answer, dropped when it refuses them for good."""
-        pending = self.rounds.drain()
-        if not pending:
-            return
-        try:
-            await self.client.report_rounds(pending)
-        except BackendError as error:
-            if error.status in REFUSED_FOR_GOOD:
-                log.warning("consensus rounds refused, dropped (%d): %s", len(pending), error)
-                return
-            log.warning("consensus rounds kept for later (%d): %s", len(pending), error)
-            self.rounds.requeue(pending)
+        """Send the pending rounds (posting one again is harmless)."""
+        await self._ship_batch(self.rounds, lambda items: self.client.report_rounds(items),
+                               REFUSED_FOR_GOOD, "consensus rounds")
 
     async def ship_messages(self) -> None:
-        """Send the pending consensus messages (posting one again stores nothing); kept for
-        later when the backend does not answer, dropped when it refuses them for good."""
-        pending = self.messages.drain()
+        """Send the pending consensus messages (posting one again stores nothing)."""
+        await self._ship_batch(self.messages, lambda items: self.client.report_messages(items),
+                               MESSAGES_REFUSED, "consensus messages")
+
+    @staticmethod
+    async def _ship_batch(queue: RoundLog | MessageLog,
+                          send: Callable[[list], Awaitable[object]],
+                          refused_for_good: tuple[int, ...], what: str) -> None:
+        """Send `queue`'s pending items in one call: kept for later when the backend does not
+        answer, dropped when it refuses them for good."""
+        pending = queue.drain()
         if not pending:
             return
         try:
-            await self.client.report_messages(pending)
+            await send(pending)
         except BackendError as error:
-            if error.status in MESSAGES_REFUSED:
-                log.warning("consensus messages refused, dropped (%d): %s", len(pending),
-                            error)
+            if error.status in refused_for_good:
+                log.warning("%s refused, dropped (%d): %s", what, len(pending), error)
                 return
-            log.warning("consensus messages kept for later (%d): %s", len(pending), error)
-            self.messages.requeue(pending)
+            log.warning("%s kept for later (%d): %s", what, len(pending), error)
+            queue.requeue(pending)
 
     async def ship_executions(self) -> None:
         """Send pending execution records; what the backend cannot take now is kept for later.
