@@ -128,25 +128,20 @@ class Validators:
         self.stack, self.exits, self.restarts = stack_, exits, 0
         self.accounts = stack_.w3.eth.accounts
         self.by_address = {self.accounts[number]: number for number in VALIDATORS}
+        self.logs = {number: stack_.folder / "logs" / f"node-validator-{number}.log"
+                     for number in VALIDATORS}
+        """Each validator's current process log."""
 
     def admit(self, numbers: tuple[int, ...]) -> None:
         """Validator licenses for `numbers` (minted from the timelock, impersonated), then
         their nodes, each until it has activated."""
-        w3, record = self.stack.w3, self.stack.services
-        deployment = json_deployment(record.deployment)
-        timelock = deployment["contracts"]["NodeTimelock"]["address"]
-        license_ = w3.eth.contract(address=deployment["contracts"]["NodeLicense"]["address"],
-                                   abi=deployment["contracts"]["NodeLicense"]["abi"])
-        w3.provider.make_request("anvil_impersonateAccount", [timelock])
-        w3.provider.make_request("anvil_setBalance", [timelock, hex(10**18)])
+        license_ = license_contract(self.stack)
         for number in numbers:
             owner = self.accounts[number]
-            tx = license_.functions.mint(owner, NodeType.VALIDATOR,
-                                         keccak(text=f"bench:{owner}")).transact({"from": timelock})
-            if w3.eth.wait_for_transaction_receipt(tx)["status"] != 1:
-                raise RuntimeError(f"minting a Validator license to #{number} reverted")
+            govern(self.stack, license_.functions.mint(owner, NodeType.VALIDATOR,
+                                                       keccak(text=f"bench:{owner}")),
+                   f"minting a Validator license to #{number}")
             self.by_address[owner] = number
-        w3.provider.make_request("anvil_stopImpersonatingAccount", [timelock])
         for number in numbers:
             self.start(number)
 
@@ -170,7 +165,15 @@ class Validators:
         self.exits.enter_context(running(start_service(
             ["node", "run", "--type", "validator", "--account", str(account)],
             self.stack.services, log)))
+        self.logs[account] = log
         wait_activated(log, time.monotonic() + START_TIMEOUT_S)
+
+    def alive(self, account: int) -> bool:
+        try:
+            self._process(account)
+        except RuntimeError:
+            return False
+        return True
 
     @staticmethod
     def _process(account: int) -> psutil.Process:
@@ -185,6 +188,26 @@ class Validators:
 
 def json_deployment(path: Path) -> dict:
     return json.loads(Path(path).read_text())
+
+
+def license_contract(stack_: Stack):
+    record = json_deployment(stack_.services.deployment)["contracts"]["NodeLicense"]
+    return stack_.w3.eth.contract(address=record["address"], abi=record["abi"])
+
+
+def govern(stack_: Stack, function, what: str) -> None:
+    """`function` sent from the timelock (impersonated on anvil), as an executed proposal
+    would; `what` names it if it reverts."""
+    w3 = stack_.w3
+    timelock = json_deployment(stack_.services.deployment)["contracts"]["NodeTimelock"]["address"]
+    w3.provider.make_request("anvil_impersonateAccount", [timelock])
+    w3.provider.make_request("anvil_setBalance", [timelock, hex(10**18)])
+    try:
+        tx = function.transact({"from": timelock})
+        if w3.eth.wait_for_transaction_receipt(tx)["status"] != 1:
+            raise RuntimeError(f"{what} reverted")
+    finally:
+        w3.provider.make_request("anvil_stopImpersonatingAccount", [timelock])
 
 
 def latest_round(feed) -> int:

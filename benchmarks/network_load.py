@@ -119,6 +119,7 @@ class Stack:
     w3: Web3
     feeds: dict[str, object]
     folder: Path
+    bus: NatsServer
 
 
 @dataclass
@@ -167,7 +168,7 @@ def stack(folder: Path, size: Size | None = None) -> Iterator[Stack]:
                     f"NodeFeed.{name}"].address, abi=deployment.contracts[
                     f"NodeFeed.{name}"].abi) for name in REPLAYED_INSTRUMENTS}
                 mint_requester(w3, deployment)
-                yield Stack(services, w3, feeds, folder)
+                yield Stack(services, w3, feeds, folder, bus)
     finally:
         os.environ.pop("NODERR_GENESIS_VALIDATORS", None)
         anvil.kill()
