@@ -446,7 +446,8 @@ def byzantine_rows(chaos: Chaos) -> list[str]:
         f"| {fault} | rounds landed / due in {run.seconds:.0f} s | {len(rounds)} / {due:.1f} | "
         f"{len(rounds) / due:.2f} |",
         f"| | rounds landed more than once | {len(rounds) - len(set(rounds))} | |",
-        f"| | signers per landed round, min (quorum {quorum(chaos.validators)}) | "
+        f"| | signers per landed round, min (quorum {quorum(chaos.validators)}; the liars "
+        "sign the agreed report too) | "
         f"{min((signers for _, signers in run.landed), default=0)} | |",
         f"| | rounds equivocated as leader / double-voted / double-reported, all liars | "
         f"{sum(len(item.equivocated) for item in attacks)} / "
