@@ -83,7 +83,9 @@ bench-network-sweep: setup
 bench-consensus: setup
 	$(BIN)/python benchmarks/consensus.py --write
 	$(BIN)/python benchmarks/consensus_failover.py --write
-	$(BIN)/python benchmarks/consensus_failover.py --validators 7 --kills 5 --write
+	$(BIN)/python benchmarks/consensus_failover.py --validators 7 --kills 10 --write
+	$(BIN)/python benchmarks/consensus_chaos.py --write
+	$(BIN)/python benchmarks/consensus_chaos.py --validators 7 --write
 
 bench-node: setup
 	$(BIN)/python benchmarks/node_lifecycle.py --write
