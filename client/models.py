@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from noderr.domain import NodeType
+from noderr.execution_results import ExecutionResult
 
 LicenseState = Literal["active", "suspended", "revoked"]
 HeldState = Literal["active", "suspended"]
@@ -298,6 +299,7 @@ class ExecutionRecord(BaseModel):
     duration_ms: float
     outcome: Outcome
     error: str | None = None
+    result: ExecutionResult | None = None
 
 
 class NodeFunction(Answer):
@@ -333,6 +335,8 @@ class ExecutionItem(Answer):
     duration_ms: float
     outcome: Outcome
     error: str | None
+    result: ExecutionResult | None = None
+    """What the run found (noderr/execution_results.py), where its function reports it."""
 
 
 class ExecutionPage(Answer):
