@@ -81,7 +81,8 @@ class Execution(BaseModel):
     error: str | None = Field(None, max_length=MAX_ERROR_LENGTH)
     result: ExecutionResult | None = Field(
         None, description="What the run found; only detect_double_sign (double_signs) and "
-                          "score_peer (low_scores) report one.")
+                          "score_peer (low_scores) report one. A key not in the schema is "
+                          "refused.")
 
     @field_validator("started_at")
     @classmethod
@@ -91,6 +92,13 @@ class Execution(BaseModel):
         if value > datetime.now(UTC) + CLOCK_SKEW:
             raise ValueError("more than a day ahead of the server's clock")
         return value
+
+    @field_validator("result", mode="before")
+    @classmethod
+    def _no_unknown_keys(cls, value: object) -> object:
+        if value is None or isinstance(value, ExecutionResult):
+            return value
+        return ExecutionResult.model_validate(value, extra="forbid")
 
     @model_validator(mode="after")
     def _result_of_its_function(self) -> Execution:

@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from noderr.domain import NodeType
 from noderr.execution_results import ExecutionResult
@@ -299,7 +299,8 @@ class ExecutionRecord(BaseModel):
     duration_ms: float
     outcome: Outcome
     error: str | None = None
-    result: ExecutionResult | None = None
+    result: ExecutionResult | None = Field(None, exclude_if=lambda result: result is None)
+    """What the run found (noderr/execution_results.py); left out of the body when none."""
 
 
 class NodeFunction(Answer):

@@ -8,6 +8,8 @@ signer, where, and the evidence's name that a governance proposal quotes) and `l
 (RESULT_FIELDS); the backend refuses a result of another function's field. Bounded so that no
 node can store an unbounded blob: no other keys, every value of a fixed shape, at most
 MAX_ITEMS per list (a run that finds more reports the first MAX_ITEMS; its log has them all).
+The backend validates what a node reports with `extra="forbid"` (an unknown key is refused);
+read back, unknown keys are ignored, so a client reads a newer backend's answers.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ BIGINT_MAX = 2**63 - 1
 
 
 class Finding(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(frozen=True)
 
 
 class DoubleSign(Finding):
