@@ -1,5 +1,6 @@
-"""Retention of the validators' consensus messages: `noderr db prune` deletes those recorded
-more than NODERR_CONSENSUS_RETENTION_DAYS days ago (default 7), and nothing else.
+"""Retention of the validators' consensus messages: the prune (the API's periodic one, or
+`noderr db prune`) deletes those recorded more than NODERR_CONSENSUS_RETENTION_DAYS days ago
+(default 7), and nothing else.
 
 At n = 4 the table grows by about 1.1 million rows a day per feed (docs/consensus.md), so
 without pruning it outgrows everything else the backend keeps. Rounds (consensus_rounds, one
@@ -39,7 +40,8 @@ class RetentionSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NODERR_", extra="ignore")
 
     consensus_retention_days: int = Field(
-        7, ge=1, description="Days `noderr db prune` keeps the validators' consensus messages.")
+        7, ge=1, description="Days the validators' consensus messages are kept (by the API's "
+                             "periodic prune and `noderr db prune`).")
     consensus_prune_every_s: float = Field(
         3600, ge=0, description="Seconds between the prunes each API process runs by itself "
                                 "(one at a time across processes; 0: off, for a deployment "
