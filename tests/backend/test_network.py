@@ -379,7 +379,7 @@ def test_executions__double_sign_result__stored_and_listed_as_reported(client, o
         {"double_signs": [DOUBLE_SIGN], "low_scores": None}, None]
 
 
-@pytest.mark.parametrize(("result", "reason"), [
+MALFORMED_RESULTS = [
     ({"double_signs": [DOUBLE_SIGN] * 33}, "at most 32 items"),
     ({"double_signs": [DOUBLE_SIGN], "blob": "x" * 20_000}, "blob: Extra inputs"),
     ({"double_signs": [{**DOUBLE_SIGN, "signer": "nobody"}]}, "signer: String should match"),
@@ -389,18 +389,22 @@ def test_executions__double_sign_result__stored_and_listed_as_reported(client, o
      "result.low_scores is not a result of detect_double_sign (detect_double_sign's is "
      "double_signs)"),
     ("x" * 1000, "result: Input should be a valid dictionary"),
-])
+]
+
+
 def test_executions__malformed_or_oversized_result__422_with_reason_nothing_lost(
-        client, ops, operator, db, result, reason):
+        client, ops, operator, db):
     token_id = ops.mint(OPERATOR, VALIDATOR)
     ops.index()
     kept = {**run("detect_double_sign"), "result": {"double_signs": [DOUBLE_SIGN]}}
     assert report(client, operator, token_id, [kept], VALIDATOR).status_code == 200
-    response = report(client, operator, token_id,
-                      [run("detect_double_sign"), {**run("detect_double_sign"),
-                                                   "result": result}], VALIDATOR)
-    assert response.status_code == 422 and "executions.1" in response.json()["detail"]
-    assert reason in response.json()["detail"], response.json()["detail"]
+    for result, reason in MALFORMED_RESULTS:
+        response = report(client, operator, token_id,
+                          [run("detect_double_sign"), {**run("detect_double_sign"),
+                                                       "result": result}], VALIDATOR)
+        detail = response.json()["detail"]
+        assert response.status_code == 422 and "executions.1" in detail, detail
+        assert reason in detail, detail
     assert db.execute("SELECT result FROM node_executions").fetchall() == [
         ({"double_signs": [DOUBLE_SIGN]},)]
 
