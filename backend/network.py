@@ -6,6 +6,9 @@ execution logs, and the license watch a running node long-polls.
 - A heartbeat needs the caller to own the license it names, active or suspended (a suspended
   node keeps saying that it waits); execution records need that license active now. Both are
   decided from the mirror and refused while it lags, as every license-gated request.
+- An execution record may carry what its run found (noderr/execution_results.py: whom
+  detect_double_sign named): only its function's field, of a fixed shape and bounded size,
+  refused with the reason otherwise, stored as jsonb (migration 0011_execution_results).
 - The watch answers as soon as this process hears the indexer's checkpoint move (the caller
   cache's NOTIFY listener wakes it), with the caller's licenses read fresh from the mirror.
   While it waits it holds no database connection, only one of the process's waiting places
@@ -24,7 +27,15 @@ from typing import Any, Literal
 import psycopg
 from eth_utils import to_checksum_address
 from psycopg import sql
-from pydantic import AwareDatetime, BaseModel, Field, ValidationInfo, field_validator
+from psycopg.types.json import Jsonb
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from backend import authz, mirror
 from backend.caller import Caller
@@ -34,6 +45,7 @@ from backend.database import Database
 from backend.errors import NotAllowed, Unavailable
 from noderr.catalogue import BY_NAME, CATALOGUE
 from noderr.domain import NODE_TYPE_LABELS, NodeType
+from noderr.execution_results import RESULT_FIELDS, ExecutionResult
 
 log = logging.getLogger("noderr.backend.network")
 Row = dict[str, Any]
@@ -67,6 +79,10 @@ class Execution(BaseModel):
     duration_ms: float = Field(ge=0, allow_inf_nan=False)
     outcome: Outcome
     error: str | None = Field(None, max_length=MAX_ERROR_LENGTH)
+    result: ExecutionResult | None = Field(
+        None, description="What the run found; only detect_double_sign (double_signs) and "
+                          "score_peer (low_scores) report one. A key not in the schema is "
+                          "refused.")
 
     @field_validator("started_at")
     @classmethod
@@ -76,6 +92,24 @@ class Execution(BaseModel):
         if value > datetime.now(UTC) + CLOCK_SKEW:
             raise ValueError("more than a day ahead of the server's clock")
         return value
+
+    @field_validator("result", mode="before")
+    @classmethod
+    def _no_unknown_keys(cls, value: object) -> object:
+        if value is None or isinstance(value, ExecutionResult):
+            return value
+        return ExecutionResult.model_validate(value, extra="forbid")
+
+    @model_validator(mode="after")
+    def _result_of_its_function(self) -> Execution:
+        if self.result is None:
+            return self
+        own = RESULT_FIELDS.get(self.function)
+        foreign = sorted(self.result.fields() - {own})
+        if foreign:
+            whose = f"{self.function}'s is {own}" if own else f"{self.function} reports none"
+            raise ValueError(f"result.{foreign[0]} is not a result of {self.function} ({whose})")
+        return self
 
 
 class ExecutionReport(BaseModel):
@@ -266,10 +300,11 @@ async def members(backend: Backend) -> Row:
 # execution logs
 INSERT_EXECUTIONS_SQL = """
 INSERT INTO node_executions (address, node_type, token_id, function, started_at, duration_ms,
-                             outcome, error)
-SELECT %(address)s, %(node_type)s, %(token_id)s, f, s, d, o, e
+                             outcome, error, result)
+SELECT %(address)s, %(node_type)s, %(token_id)s, f, s, d, o, e, j
   FROM unnest(%(functions)s::text[], %(started)s::timestamptz[], %(durations)s::float8[],
-              %(outcomes)s::text[], %(errors)s::text[]) AS r(f, s, d, o, e)
+              %(outcomes)s::text[], %(errors)s::text[], %(results)s::jsonb[])
+       AS r(f, s, d, o, e, j)
 """
 
 
@@ -290,12 +325,17 @@ async def record_executions(backend: Backend, caller: Caller, report: ExecutionR
             "token_id": report.token_id, "functions": [run.function for run in runs],
             "started": [run.started_at for run in runs],
             "durations": [run.duration_ms for run in runs],
-            "outcomes": [run.outcome for run in runs], "errors": [run.error for run in runs]})
+            "outcomes": [run.outcome for run in runs], "errors": [run.error for run in runs],
+            "results": [stored_result(run.result) for run in runs]})
     return len(runs)
 
 
+def stored_result(result: ExecutionResult | None) -> Jsonb | None:
+    return None if result is None else Jsonb(result.model_dump(mode="json", exclude_none=True))
+
+
 EXECUTION_COLUMNS = ("id", "address", "node_type", "token_id", "function", "started_at",
-                     "duration_ms", "outcome", "error")
+                     "duration_ms", "outcome", "error", "result")
 EXECUTION_FILTERS = {"function": "function = %(function)s", "address": "address = %(address)s",
                      "outcome": "outcome = %(outcome)s"}
 

@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from indexer.schema import INDEXER_CHECKPOINTS, LICENSES, ROLE_MEMBERS, UINT256
+from noderr.execution_results import MAX_STORED_BYTES
 
 SIWE_NONCES = "siwe_nonces"
 SESSIONS = "sessions"
@@ -166,10 +167,13 @@ node_executions = Table(
     Column("outcome", Text, nullable=False),
     Column("error", Text),
     Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Column("result", JSONB),
     CheckConstraint("node_type BETWEEN 1 AND 3", name="node_executions_node_type_check"),
     CheckConstraint("duration_ms >= 0", name="node_executions_duration_ms_check"),
     CheckConstraint("outcome IN ('ok', 'rejected', 'error')",
                     name="node_executions_outcome_check"),
+    CheckConstraint("jsonb_typeof(result) = 'object' AND octet_length(result::text) <= "
+                    f"{MAX_STORED_BYTES}", name="node_executions_result_check"),
     # GET /network/executions: newest first, unfiltered or by one filter (the others are
     # checked on the rows that index yields).
     Index("node_executions_by_time", "started_at", "id"),

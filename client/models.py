@@ -9,9 +9,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from noderr.domain import NodeType
+from noderr.execution_results import ExecutionResult
 
 LicenseState = Literal["active", "suspended", "revoked"]
 HeldState = Literal["active", "suspended"]
@@ -298,6 +299,8 @@ class ExecutionRecord(BaseModel):
     duration_ms: float
     outcome: Outcome
     error: str | None = None
+    result: ExecutionResult | None = Field(None, exclude_if=lambda result: result is None)
+    """What the run found (noderr/execution_results.py); left out of the body when none."""
 
 
 class NodeFunction(Answer):
@@ -333,6 +336,8 @@ class ExecutionItem(Answer):
     duration_ms: float
     outcome: Outcome
     error: str | None
+    result: ExecutionResult | None = None
+    """What the run found (noderr/execution_results.py), where its function reports it."""
 
 
 class ExecutionPage(Answer):

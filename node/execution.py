@@ -2,7 +2,9 @@
 
 A function runs inside `ExecutionLog.run(name)`; the record says when it started, how long it
 took and how it ended: "ok", "rejected" (it refused its input with a FunctionInputError) or
-"error" (anything else). The runtime drains the log and ships the records to the backend."""
+"error" (anything else), and what it found where that matters (`run.result`, an
+ExecutionResult of noderr/execution_results.py: whom detect_double_sign named, say). The
+runtime drains the log and ships the records to the backend."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from typing import Literal
 
 from node.errors import FunctionInputError
 from noderr.catalogue import BY_NAME
+from noderr.execution_results import ExecutionResult
 
 Outcome = Literal["ok", "rejected", "error"]
 MAX_ERROR_LENGTH = 500
@@ -28,6 +31,14 @@ class Execution:
     duration_ms: float
     outcome: Outcome
     error: str | None = None
+    result: ExecutionResult | None = None
+
+
+@dataclass
+class Run:
+    """The run in progress: its block sets `result` to what the function found."""
+
+    result: ExecutionResult | None = None
 
 
 class ExecutionLog:
@@ -42,15 +53,17 @@ class ExecutionLog:
         self._lock = threading.Lock()
 
     @contextlib.contextmanager
-    def run(self, function: str) -> Iterator[None]:
-        """Time the block as one execution of catalogue function `function`; errors propagate."""
+    def run(self, function: str) -> Iterator[Run]:
+        """Time the block as one execution of catalogue function `function`, with the result
+        the block sets on the Run it gets; errors propagate."""
         if function not in BY_NAME:
             raise KeyError(f"{function!r} is not in the node function catalogue")
         started_at, start = datetime.now(UTC), time.perf_counter()
         outcome: Outcome = "ok"
         error: str | None = None
+        run = Run()
         try:
-            yield
+            yield run
         except FunctionInputError as refused:
             outcome, error = "rejected", f"{type(refused).__name__}: {refused}"
             raise
@@ -60,7 +73,7 @@ class ExecutionLog:
         finally:
             duration_ms = (time.perf_counter() - start) * 1000
             self._append(Execution(function, started_at, duration_ms, outcome,
-                                   error[:MAX_ERROR_LENGTH] if error else None))
+                                   error[:MAX_ERROR_LENGTH] if error else None, run.result))
 
     def _append(self, execution: Execution) -> None:
         with self._lock:

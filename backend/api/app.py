@@ -36,8 +36,10 @@ from backend.caller_cache import CallerCache
 from backend.chain_client import ChainClient
 from backend.context import Backend
 from backend.database import Database
+from backend.message_retention import RetentionSettings
 from backend.minter import load_minter
 from backend.network import seed_catalogue
+from backend.periodic_prune import PeriodicPrune
 from backend.session_key import load_or_create
 from backend.settings import BackendSettings
 from backend.siwe_auth import SiweConfig
@@ -112,7 +114,8 @@ def freeze_startup_heap() -> None:
 
 def create_app(settings: BackendSettings, deployment: Deployment, database_url: str,
                rpc_url: str, max_lag_blocks: int | None = None) -> FastAPI:
-    """The API for one deployment; the database and chain are opened on startup. The lag
+    """The API for one deployment; the database and chain are opened on startup, and the
+    consensus messages pruned in the background (NODERR_CONSENSUS_PRUNE_EVERY_S). The lag
     limit is NODERR_MAX_LAG_BLOCKS unless given.
 
     Raises MinterError when the server-side minter is configured but cannot be used, and
@@ -120,6 +123,7 @@ def create_app(settings: BackendSettings, deployment: Deployment, database_url: 
     minter = load_minter(settings)
     session_key = load_or_create(settings.session_key_path())
     lag_limit = IndexerSettings().max_lag_blocks if max_lag_blocks is None else max_lag_blocks
+    retention = RetentionSettings()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -138,7 +142,11 @@ def create_app(settings: BackendSettings, deployment: Deployment, database_url: 
             catalogue.result()  # a failure other than the database's is a bug: stop here
         if settings.caller_cache:
             await backend.callers.start()
+        pruning = PeriodicPrune(database_url, retention.consensus_prune_every_s,
+                                retention.consensus_retention_days)
+        pruning.start()
         yield
+        await pruning.stop()
         catalogue.cancel()
         await asyncio.gather(catalogue, return_exceptions=True)
         await backend.callers.stop()

@@ -5,7 +5,9 @@ messages of the round after next arrive, so its late messages are in.
 
 The FeedDrivers of node/runtime/validator.py hand it every consensus message they receive
 (`received`) or refuse (`refused`); evidence and scores are kept here and logged, and each
-examination is recorded in the ExecutionLog like every catalogue function.
+examination is recorded in the ExecutionLog like every catalogue function, with what it found
+(the double signers, the peers scoring low) as the record's result, so GET /network/executions
+names them.
 
 Every validator looks for double signing (each acts on evidence by its operator's policy);
 peer scoring is a coordinator duty: it runs only while `coordinating()` says this validator
@@ -27,6 +29,7 @@ from node.runtime.network import Verified
 from node.validator.coordination import PeerScore, PeerStats, score_peer
 from node.validator.stake import DoubleSignEvidence, detect_double_sign
 from noderr.consensus_text import consensus_domain
+from noderr.execution_results import MAX_ITEMS, DoubleSign, ExecutionResult, LowScore
 
 log = logging.getLogger("noderr.node.validator")
 WINDOW = 20
@@ -103,8 +106,9 @@ class ConsensusWatch:
                 self._score(feed_id, feed)
 
     def _examine(self, feed_id: str, round_number: int, round_log: RoundLog) -> None:
-        with self.log.run("detect_double_sign"):
+        with self.log.run("detect_double_sign") as run:
             found = detect_double_sign(round_log.payloads, self.domain, recover_signer)
+            run.result = double_sign_result(found)
         for evidence in found:
             if evidence.digest not in self.evidence:
                 self.evidence[evidence.digest] = evidence
@@ -114,11 +118,12 @@ class ConsensusWatch:
 
     def _score(self, feed_id: str, feed: FeedLog) -> None:
         peers = [peer for peer in feed.closed[-1].members if peer != self.me]
-        with self.log.run("score_peer"):
+        with self.log.run("score_peer") as run:
             scores = {peer: score_peer(self._stats(feed, peer)) for peer in peers}
+            low = {peer: round(score.score, 3) for peer, score in scores.items()
+                   if score.score < LOW_SCORE}
+            run.result = low_score_result(low)
         self.scores[feed_id] = scores
-        low = {peer: round(score.score, 3) for peer, score in scores.items()
-               if score.score < LOW_SCORE}
         if low:
             log.warning("peers scoring below %s on %s: %s", LOW_SCORE, feed_id, low)
 
@@ -132,3 +137,21 @@ class ConsensusWatch:
                           for latency in round_log.latencies_ms.get(peer, ())],
             rounds_heard=sum(1 for round_log in rounds if round_log.messages[peer]),
             rounds_member=len(rounds))
+
+
+def double_sign_result(found: tuple[DoubleSignEvidence, ...]) -> ExecutionResult | None:
+    """The execution result naming the double signers (the first MAX_ITEMS), None if none."""
+    if not found:
+        return None
+    return ExecutionResult(double_signs=[
+        DoubleSign(signer=evidence.signer, round=evidence.round, view=evidence.view,
+                   phase=evidence.phase, evidence=evidence.digest)
+        for evidence in found[:MAX_ITEMS]])
+
+
+def low_score_result(low: dict[str, float]) -> ExecutionResult | None:
+    """The execution result naming the peers scoring low (the first MAX_ITEMS), None if none."""
+    if not low:
+        return None
+    return ExecutionResult(low_scores=[LowScore(peer=peer, score=score)
+                                       for peer, score in list(low.items())[:MAX_ITEMS]])

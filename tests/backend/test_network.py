@@ -11,6 +11,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import psycopg
 import pytest
 import uvicorn
 from fastapi import FastAPI
@@ -20,6 +21,7 @@ from client import endpoints
 from client.models import ExecutionRecord
 from noderr.catalogue import CATALOGUE
 from noderr.domain import NodeType
+from noderr.execution_results import DoubleSign, ExecutionResult
 from onchain.anvil import free_port
 from tests.backend.helpers import bearer, sign_in
 from tests.backend.siwe_helpers import KEYS, sign, siwe_text
@@ -361,6 +363,71 @@ def test_executions__not_finite_duration__422(client, operator):
     assert response.status_code == 422
 
 
+DOUBLE_SIGN = {"signer": OTHER, "round": 12, "view": 1, "phase": "pre_prepare",
+               "evidence": "ab" * 32}
+
+
+def test_executions__double_sign_result__stored_and_listed_as_reported(client, ops, operator,
+                                                                      db):
+    token_id = ops.mint(OPERATOR, VALIDATOR)
+    ops.index()
+    runs = [run("detect_double_sign", started_at=NOW - timedelta(seconds=1)),
+            {**run("detect_double_sign"), "result": {"double_signs": [DOUBLE_SIGN]}}]
+    assert report(client, operator, token_id, runs, VALIDATOR).json() == {"accepted": 2}
+    page = client.get("/network/executions", params={"function": "detect_double_sign"}).json()
+    assert [item["result"] for item in page["items"]] == [
+        {"double_signs": [DOUBLE_SIGN], "low_scores": None}, None]
+
+
+MALFORMED_RESULTS = [
+    ({"double_signs": [DOUBLE_SIGN] * 33}, "at most 32 items"),
+    ({"double_signs": [DOUBLE_SIGN], "blob": "x" * 20_000}, "blob: Extra inputs"),
+    ({"double_signs": [{**DOUBLE_SIGN, "signer": "nobody"}]}, "signer: String should match"),
+    ({"double_signs": [{**DOUBLE_SIGN, "phase": "view_change"}]}, "phase: Input should be"),
+    ({"double_signs": [{**DOUBLE_SIGN, "note": "x"}]}, "note: Extra inputs"),
+    ({"low_scores": [{"peer": OTHER, "score": 0.1}]},
+     "result.low_scores is not a result of detect_double_sign (detect_double_sign's is "
+     "double_signs)"),
+    ("x" * 1000, "result: Input should be a valid dictionary"),
+]
+
+
+def test_executions__malformed_or_oversized_result__422_with_reason_nothing_lost(
+        client, ops, operator, db):
+    token_id = ops.mint(OPERATOR, VALIDATOR)
+    ops.index()
+    kept = {**run("detect_double_sign"), "result": {"double_signs": [DOUBLE_SIGN]}}
+    assert report(client, operator, token_id, [kept], VALIDATOR).status_code == 200
+    for result, reason in MALFORMED_RESULTS:
+        response = report(client, operator, token_id,
+                          [run("detect_double_sign"), {**run("detect_double_sign"),
+                                                       "result": result}], VALIDATOR)
+        detail = response.json()["detail"]
+        assert response.status_code == 422 and "executions.1" in detail, detail
+        assert reason in detail, detail
+    assert db.execute("SELECT result FROM node_executions").fetchall() == [
+        ({"double_signs": [DOUBLE_SIGN]},)]
+
+
+def test_executions__result_of_a_function_that_reports_none__422(client, ops, operator):
+    token_id = ops.mint(OPERATOR, VALIDATOR)
+    ops.index()
+    response = report(client, operator, token_id, [
+        {**run("validate_tx_signature"), "result": {"double_signs": [DOUBLE_SIGN]}}],
+        VALIDATOR)
+    assert response.status_code == 422
+    assert "result.double_signs is not a result of validate_tx_signature " \
+        "(validate_tx_signature reports none)" in response.json()["detail"]
+
+
+def test_execution_result_column__over_the_size_bound__refused_by_the_database(db):
+    with pytest.raises(psycopg.errors.CheckViolation, match="node_executions_result_check"):
+        db.execute(
+            "INSERT INTO node_executions (address, node_type, token_id, function, started_at,"
+            " duration_ms, outcome, result) VALUES ('0xa', 3, 1, 'detect_double_sign', now(),"
+            " 1, 'ok', jsonb_build_object('blob', repeat('x', 16384)))")
+
+
 @pytest.mark.parametrize("count", [0, 501])
 def test_executions__batch_size_outside_1_to_500__422(client, operator, count):
     assert report(client, operator, 1, [run()] * count).status_code == 422
@@ -487,6 +554,19 @@ def answer(client, call, headers=None):
     response = client.request(call.method, call.path, params=call.params, json=call.body,
                               headers=headers)
     return call.answer(response)
+
+
+def test_client_calls__execution_result__reported_and_read_back(client, ops, operator):
+    token_id = ops.mint(OPERATOR, VALIDATOR)
+    ops.index()
+    found = ExecutionResult(double_signs=[DoubleSign(**DOUBLE_SIGN)])
+    record = ExecutionRecord(function="detect_double_sign", started_at=NOW, duration_ms=2.0,
+                             outcome="ok", result=found)
+    (batch,) = endpoints.report_executions(NodeType.VALIDATOR, token_id, [record])
+    assert answer(client, batch, operator) == 1
+    page = answer(client, endpoints.network_executions("detect_double_sign", OPERATOR, None, 10,
+                                                      None))
+    assert [item.result for item in page.items] == [found]
 
 
 def test_client_calls__read_the_backends_answers(client, ops, operator):

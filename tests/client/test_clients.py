@@ -13,9 +13,9 @@ import pytest
 
 from client import AsyncBackendClient, BackendClient, BackendError, Call, EventFilters, endpoints
 from client.endpoints import json_body
-from client.models import ExecutionRecord, LicensedNode, Me, RoundReport
+from client.models import ExecutionItem, ExecutionRecord, LicensedNode, Me, RoundReport
 from noderr.domain import NodeType
-from tests.client.conftest import ME, SLOW_SECONDS, Send
+from tests.client.conftest import EXECUTIONS, ME, SLOW_SECONDS, Send
 
 ECHO = Call("GET", "/echo", json_body(dict))
 TOKEN = "s3ss10n"  # noqa: S105 - a test value
@@ -167,6 +167,15 @@ def test_execution_record__from_any_object_with_its_attributes():
 
     node_side = Execution("compute_vwap", RECORD.started_at, 1.25, "ok")
     assert ExecutionRecord.model_validate(node_side) == RECORD
+
+
+def test_execution_item__result_with_keys_of_a_newer_backend__read_ignoring_them():
+    named = {"signer": ME["address"], "round": 9, "view": 0, "phase": "commit",
+             "evidence": "cd" * 32}
+    item = ExecutionItem.model_validate({**EXECUTIONS["items"][0], "result": {
+        "double_signs": [{**named, "weight": 3}], "quorum_gaps": [1]}})
+    [found] = item.result.double_signs
+    assert found.model_dump() == named
 
 
 def test_network_reads__typed_answers(send: Send, server: str):

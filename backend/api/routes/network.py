@@ -10,13 +10,14 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from backend import network
 from backend.api.cursor import decode_time_cursor, encode_time_cursor
 from backend.api.deps import BackendDep
 from backend.api.rate_limits import PUBLIC, rate_limited
 from noderr.catalogue import BY_NAME
+from noderr.execution_results import ExecutionResult
 
 router = APIRouter(tags=["network"], dependencies=[Depends(rate_limited(PUBLIC))])
 MAX_PAGE = 1000
@@ -55,6 +56,10 @@ class ExecutionItem(BaseModel):
     duration_ms: float
     outcome: Literal["ok", "rejected", "error"]
     error: str | None
+    result: ExecutionResult | None = Field(
+        description="What the run found, where its function reports it: detect_double_sign "
+                    "the double signers (double_signs), score_peer the peers scoring low "
+                    "(low_scores); null otherwise.")
 
 
 class ExecutionPage(BaseModel):
@@ -99,7 +104,8 @@ async def executions(
     limit: int = Query(100, ge=1, le=MAX_PAGE),
     cursor: str | None = Query(None, max_length=100),
 ) -> ExecutionPage:
-    """Execution records of every node, newest first, filtered; cursor pagination."""
+    """Execution records of every node, newest first, filtered; cursor pagination. A record
+    of detect_double_sign names the double signers it found (`result.double_signs`)."""
     if function is not None and function not in BY_NAME:
         raise RequestValidationError([{
             "loc": ("query", "function"), "type": "value_error",

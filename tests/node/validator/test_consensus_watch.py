@@ -1,6 +1,7 @@
 """The validator runtime's watch over consensus traffic: an equivocating leader is caught as
 double-sign evidence once its round closes, peers are scored on what they sent (silent,
-invalid, honest), and both runs are recorded in the execution log; a validator that does not
+invalid, honest), and both runs are recorded in the execution log with what they found (the
+double signer, the peers scoring low) as the records' results; a validator that does not
 hold the coordinator lease still looks for double signing but leaves the scoring to the holder."""
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from node.bus.verify import Message
 from node.consensus.messages import Commit, Prepare
 from node.consensus.wire import Codec
 from node.execution import ExecutionLog
-from node.runtime.consensus_watch import ConsensusWatch
-from node.validator.stake import verify_evidence
+from node.runtime.consensus_watch import LOW_SCORE, ConsensusWatch, double_sign_result
+from node.validator.stake import DoubleSignEvidence, verify_evidence
 from noderr.domain import NodeType
+from noderr.execution_results import MAX_ITEMS, ExecutionResult
 from tests.node.validator.helpers import (
     CHAIN,
     DOMAIN,
@@ -80,6 +82,45 @@ def test_watch__round_closed__both_functions_recorded():
 
     recorded = [(execution.function, execution.outcome) for execution in log.drain()]
     assert recorded == [("detect_double_sign", "ok"), ("score_peer", "ok")]
+
+
+def test_watch__round_closed__findings_are_the_records_results():
+    log = ExecutionLog()
+    watch = ConsensusWatch(log, CHAIN, ME)
+
+    run_rounds(watch)
+
+    detected, scored = log.drain()
+    [evidence] = watch.evidence.values()
+    [named] = detected.result.double_signs
+    assert (named.signer, named.round, named.view, named.phase, named.evidence) == (
+        LEADER, 8, 0, "pre_prepare", evidence.digest)
+    low = {item.peer: item.score for item in scored.result.low_scores}
+    assert low == {peer: round(score.score, 3) for peer, score in watch.scores["SP500"].items()
+                   if score.score < LOW_SCORE}
+    assert low[SILENT] == 0.0
+
+
+def test_watch__no_finding__no_result():
+    log = ExecutionLog()
+    watch = ConsensusWatch(log, CHAIN, ME, coordinating=lambda: False)
+    feed(watch, HONEST, vote(Commit, KEYS[1], 8, 0, proposal(8, 1, 2, 3).digest))
+    for round_number in (9, 10):
+        feed(watch, HONEST, vote(Commit, KEYS[1], round_number, 0,
+                                 proposal(round_number, 1, 2, 3).digest))
+
+    [execution] = log.drain()
+    assert (execution.function, execution.result) == ("detect_double_sign", None)
+
+
+def test_double_sign_result__more_than_max_items__the_first_max_items():
+    found = tuple(DoubleSignEvidence(LEADER, number, 0, "commit", {"n": number}, {"n": -number})
+                  for number in range(MAX_ITEMS + 5))
+
+    result = double_sign_result(found)
+
+    assert [item.round for item in result.double_signs] == list(range(MAX_ITEMS))
+    assert ExecutionResult.model_validate(result.model_dump()) == result
 
 
 def test_watch__late_message_of_a_closed_round__ignored():

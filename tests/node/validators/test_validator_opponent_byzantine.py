@@ -2,7 +2,8 @@
 stopped and a participant holding its key (tests/node/validators/byzantine.py) takes its place
 on the bus, equivocating as leader, voting two digests per phase, replaying and forging
 messages and signing two reports per round. The three honest processes still land every
-round once, with the answer they report, and name the liar in their double-signing evidence.
+round once, with the answer they report, and name the liar, and no one else, in their
+double-signing evidence, as GET /network/executions shows their detect_double_sign runs.
 
 Named `opponent` so it sorts after test_validator_network.py and test_validator_onchain_*.py
 and before test_validator_outages.py, on the same network: it reinstates any validator an
@@ -11,10 +12,11 @@ earlier test suspended (so n = 4, f = 1) and restarts #7's honest process at the
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 
 from node.runtime.keys import anvil_account
 from node.runtime.validator import CONSENSUS
-from tests.node.runtime.conftest import ROUND_INTERVAL
+from tests.node.runtime.conftest import ROUND_INTERVAL, Network
 from tests.node.validators.byzantine import Attacks, ByzantineValidator
 from tests.node.validators.conftest import (
     FEED,
@@ -35,7 +37,7 @@ def test_byzantine_validator__rounds_land_once_each_and_the_equivocation_is_evid
     honest = {account: node for account, node in feed_network.validators.items()
               if account != BYZANTINE}
     marks = {account: len(node.lines) for account, node in honest.items()}
-    started_at = network.w3.eth.block_number
+    started_at, since = network.w3.eth.block_number, datetime.now(UTC)
     key = anvil_account(BYZANTINE, network.w3.eth.chain_id)
     liar = ByzantineValidator(
         key, network.w3.eth.chain_id, network.bus.url, FEED, feed_network.feed.address,
@@ -50,15 +52,19 @@ def test_byzantine_validator__rounds_land_once_each_and_the_equivocation_is_evid
         assert max(Counter(rounds).values()) == 1 and rounds == sorted(rounds)
         assert all_listed_agree_with_chain(feed_network, events)
         for account, node in honest.items():
-            node.wait_for(f"double signing by {key.address} in round", after=marks[account])
             node.wait_for(f"consensus message from {key.address} refused: prepare not signed "
                           "by its sender", after=marks[account])
             node.wait_for(f"bus dropped a message on {CONSENSUS}.{FEED} from .*: "
                           "(replayed|stale)", after=marks[account])
-        first = min(honest)
-        equivocated = "|".join(str(number) for number in attacks.equivocated)
-        honest[first].wait_for(rf"double signing by {key.address} in round ({equivocated}) "
-                               rf"of {FEED} \(view \d+, pre_prepare\)", after=marks[first])
+        for account in honest:
+            named = network.wait_until(
+                lambda account=account: double_signs_found(network, account, since),
+                f"validator #{account}'s double-signing evidence in GET /network/executions")
+            assert {found["signer"] for found in named} == {key.address}
+        assert network.wait_until(lambda: [
+            found for found in double_signs_found(network, min(honest), since)
+            if found["phase"] == "pre_prepare" and found["round"] in attacks.equivocated],
+            "the equivocating pre-prepare in GET /network/executions")
     finally:
         feed_network.start_validator(BYZANTINE).wait_for("node activated", timeout=60)
 
@@ -90,3 +96,12 @@ def all_listed_agree_with_chain(feed_network: FeedNetwork, events: list[dict]) -
     items = network.wait_until(listed, "the rounds landed under attack listed as transmitted")
     return all(item["agrees_with_chain"] and int(item["value"]) == landed[item["round"]]["answer"]
                for item in items)
+
+
+def double_signs_found(network: Network, account: int, since: datetime) -> list[dict]:
+    """The double signs validator #`account`'s detect_double_sign runs since `since` named,
+    as GET /network/executions lists them."""
+    runs = network.executions(network.account(account), function="detect_double_sign")
+    return [found for run in runs
+            if run["result"] and datetime.fromisoformat(run["started_at"]) >= since
+            for found in run["result"]["double_signs"]]
