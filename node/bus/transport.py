@@ -2,7 +2,10 @@
 
 A handler sees only messages that passed every check of node/bus/verify.py; anything else is
 dropped, counted under its reason (`noderr_bus_dropped_total{reason}` and `Bus.dropped`) and
-logged once at WARNING with the sender and the reason, never the payload. nats-py reconnects
+logged at WARNING with the sender and the reason, never the payload: one line per sender and
+reason every DROP_LOG_EVERY_S at most, the next line saying how many it stands for (a flood
+of drops must not become a flood of lines: the chaos run wrote ~24,000 `stale` lines per
+validator in a minute). nats-py reconnects
 on its own (forever, every `reconnect_wait_s`) and re-subscribes; `connected` says whether
 the connection is up right now."""
 
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import time
 import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -22,11 +26,14 @@ from nats.js import JetStreamContext
 from prometheus_client import REGISTRY, CollectorRegistry, Counter
 
 from node.bus import subjects
+from node.bus.admission import Admission, SenderBudget
 from node.bus.envelope import Signer
 from node.bus.verify import Dropped, DropReason, Message, ReplayGuard, Verifier
 
 log = logging.getLogger("noderr.node.bus")
 Handler = Callable[[Message], Awaitable[None]]
+DROP_LOG_EVERY_S = 10.0
+DROP_LOG_KEYS = 4096
 
 _DROPPED: weakref.WeakKeyDictionary[CollectorRegistry, Counter] = weakref.WeakKeyDictionary()
 
@@ -55,6 +62,7 @@ class Bus:
         self.verifier = verifier
         self.dropped: collections.Counter[str] = collections.Counter()
         self._dropped_metric = dropped_counter(registry)
+        self._drop_lines = DropLines()
         self._closing = False
 
     @classmethod
@@ -84,16 +92,16 @@ class Bus:
                              f"{subject!r}: receivers would drop it")
         await self.connection.publish(subject, self.signer.seal(subject, orjson.dumps(payload)))
 
-    async def subscribe(self, pattern: str, handler: Handler, queue: str = "") -> Subscription:
+    async def subscribe(self, pattern: str, handler: Handler, queue: str = "",
+                        budget: SenderBudget | None = None) -> Subscription:
         """Call `handler` with each verified message on subjects matching `pattern`, one at
-        a time in arrival order; drop (and count) the rest. A handler's exception is logged
-        and the subscription goes on."""
-        guard = ReplayGuard(self.verifier.window_ms)
+        a time in arrival order; drop (and count) the rest, and what a sender sends past
+        `budget`. A handler's exception is logged and the subscription goes on."""
+        admission = Admission(self.verifier, ReplayGuard(self.verifier.window_ms), budget)
 
         async def receive(msg: Msg) -> None:
             try:
-                message = self.verifier.verify(msg.subject, msg.data)
-                guard.admit(message)
+                message = admission.admit(msg.subject, msg.data)
             except Dropped as drop:
                 self._count_drop(msg.subject, drop)
                 return
@@ -108,8 +116,13 @@ class Bus:
     def _count_drop(self, subject: str, drop: Dropped) -> None:
         self.dropped[drop.reason.value] += 1
         self._dropped_metric.labels(drop.reason.value).inc()
-        log.warning("bus dropped a message on %s from %s: %s", subject,
-                    drop.sender or "unknown sender", drop.reason.value)
+        sender = drop.sender or "unknown sender"
+        unlogged = self._drop_lines.due(drop.reason, sender)
+        if unlogged is None:
+            return
+        log.warning("bus dropped a message on %s from %s: %s%s", subject, sender,
+                    drop.reason.value,
+                    f" (and {unlogged} more since the last line)" if unlogged else "")
 
     async def flush(self, timeout_s: float = 5.0) -> None:
         """Wait until the server has everything published so far."""
@@ -130,3 +143,33 @@ class Bus:
 
     async def _error(self, error: Exception) -> None:
         log.warning("bus connection error: %s", error)
+
+
+class DropLines:
+    """When a drop may be logged: the first of a (reason, sender), then one every
+    `every_s`; the drops in between are counted for the next line."""
+
+    def __init__(self, every_s: float = DROP_LOG_EVERY_S, max_keys: int = DROP_LOG_KEYS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.every_s, self.max_keys, self.clock = every_s, max_keys, clock
+        self._lines: dict[tuple[DropReason, str], tuple[float, int]] = {}
+
+    def due(self, reason: DropReason, sender: str) -> int | None:
+        """None if this drop waits for a later line; else the drops unlogged before it."""
+        now, key = self.clock(), (reason, sender)
+        last = self._lines.get(key)
+        if last is not None and now - last[0] < self.every_s:
+            self._lines[key] = (last[0], last[1] + 1)
+            return None
+        if len(self._lines) >= self.max_keys:
+            self._forget_before(now - self.every_s)
+        self._lines[key] = (now, 0)
+        return 0 if last is None else last[1]
+
+    def _forget_before(self, oldest_s: float) -> None:
+        """Forget lines older than a period; all of them if that frees nothing (a crowd of
+        made-up senders must not make every drop a full scan)."""
+        self._lines = {key: value for key, value in self._lines.items()
+                       if value[0] >= oldest_s}
+        if len(self._lines) >= self.max_keys:
+            self._lines.clear()

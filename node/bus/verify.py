@@ -14,6 +14,8 @@ after the license checks: a bad payload from a licensed sender is `malformed` to
                     sender holds a license of
   replayed          the sequence is at or below the last accepted from that sender on that
                     subject (ReplayGuard, kept per subscription)
+  flooding          the sender has spent its budget of messages on the subscription
+                    (node/bus/budget.py; only where the subscriber gives one: consensus)
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class DropReason(StrEnum):
     UNLICENSED = "unlicensed"
     WRONG_TYPE = "wrong_type"
     REPLAYED = "replayed"
+    FLOODING = "flooding"
 
 
 class Dropped(Exception):
