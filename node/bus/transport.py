@@ -173,3 +173,6 @@ class DropLines:
                        if value[0] >= oldest_s}
         if len(self._lines) >= self.max_keys:
             self._lines.clear()
+
+    def __len__(self) -> int:
+        return len(self._lines)
