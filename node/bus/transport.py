@@ -2,8 +2,9 @@
 
 A handler sees only messages that passed every check of node/bus/verify.py; anything else is
 dropped, counted under its reason (`noderr_bus_dropped_total{reason}` and `Bus.dropped`) and
-logged at WARNING with the sender and the reason, never the payload: one line per sender and
-reason every DROP_LOG_EVERY_S at most, the next line saying how many it stands for (a flood
+logged at WARNING with the sender and the reason, never the payload: DROP_LINES_PER_PERIOD
+lines per sender and reason every DROP_LOG_EVERY_S at most, the next period's first line
+saying how many were left out (a flood
 of drops must not become a flood of lines: the chaos run wrote ~24,000 `stale` lines per
 validator in a minute). nats-py reconnects
 on its own (forever, every `reconnect_wait_s`) and re-subscribes; `connected` says whether
@@ -16,6 +17,7 @@ import logging
 import time
 import weakref
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -33,6 +35,7 @@ from node.bus.verify import Dropped, DropReason, Message, ReplayGuard, Verifier
 log = logging.getLogger("noderr.node.bus")
 Handler = Callable[[Message], Awaitable[None]]
 DROP_LOG_EVERY_S = 10.0
+DROP_LINES_PER_PERIOD = 10
 DROP_LOG_KEYS = 4096
 
 _DROPPED: weakref.WeakKeyDictionary[CollectorRegistry, Counter] = weakref.WeakKeyDictionary()
@@ -122,7 +125,7 @@ class Bus:
             return
         log.warning("bus dropped a message on %s from %s: %s%s", subject, sender,
                     drop.reason.value,
-                    f" (and {unlogged} more since the last line)" if unlogged else "")
+                    f" (and {unlogged} more not logged)" if unlogged else "")
 
     async def flush(self, timeout_s: float = 5.0) -> None:
         """Wait until the server has everything published so far."""
@@ -145,34 +148,46 @@ class Bus:
         log.warning("bus connection error: %s", error)
 
 
-class DropLines:
-    """When a drop may be logged: the first of a (reason, sender), then one every
-    `every_s`; the drops in between are counted for the next line."""
+@dataclass(slots=True)
+class _Period:
+    start_s: float
+    lines: int = 1
+    unlogged: int = 0
 
-    def __init__(self, every_s: float = DROP_LOG_EVERY_S, max_keys: int = DROP_LOG_KEYS,
+
+class DropLines:
+    """When a drop may be logged: `per_period` lines of a (reason, sender) every `every_s`;
+    the drops past them are counted for the first line of the next period."""
+
+    def __init__(self, every_s: float = DROP_LOG_EVERY_S, per_period: int = DROP_LINES_PER_PERIOD,
+                 max_keys: int = DROP_LOG_KEYS,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self.every_s, self.max_keys, self.clock = every_s, max_keys, clock
-        self._lines: dict[tuple[DropReason, str], tuple[float, int]] = {}
+        self.every_s, self.per_period, self.max_keys = every_s, per_period, max_keys
+        self.clock = clock
+        self._periods: dict[tuple[DropReason, str], _Period] = {}
 
     def due(self, reason: DropReason, sender: str) -> int | None:
-        """None if this drop waits for a later line; else the drops unlogged before it."""
+        """None if this drop is not logged; else the drops left unlogged before it."""
         now, key = self.clock(), (reason, sender)
-        last = self._lines.get(key)
-        if last is not None and now - last[0] < self.every_s:
-            self._lines[key] = (last[0], last[1] + 1)
+        period = self._periods.get(key)
+        if period is not None and now - period.start_s < self.every_s:
+            if period.lines < self.per_period:
+                period.lines += 1
+                return 0
+            period.unlogged += 1
             return None
-        if len(self._lines) >= self.max_keys:
+        if len(self._periods) >= self.max_keys:
             self._forget_before(now - self.every_s)
-        self._lines[key] = (now, 0)
-        return 0 if last is None else last[1]
+        self._periods[key] = _Period(now)
+        return 0 if period is None else period.unlogged
 
     def _forget_before(self, oldest_s: float) -> None:
         """Forget lines older than a period; all of them if that frees nothing (a crowd of
         made-up senders must not make every drop a full scan)."""
-        self._lines = {key: value for key, value in self._lines.items()
-                       if value[0] >= oldest_s}
-        if len(self._lines) >= self.max_keys:
-            self._lines.clear()
+        self._periods = {key: period for key, period in self._periods.items()
+                         if period.start_s >= oldest_s}
+        if len(self._periods) >= self.max_keys:
+            self._periods.clear()
 
     def __len__(self) -> int:
-        return len(self._lines)
+        return len(self._periods)
