@@ -6,10 +6,12 @@ feed's consensus is put through three faults in turn, each checked for its safet
 1. f = (n - 1) // 3 Byzantine validators at once: their processes are killed and a participant
    holding each one's key (tests/node/validators/byzantine.py) takes its place on the bus,
    equivocating as leader, voting two digests per phase, replaying and forging messages and
-   signing two reports per round (the liars leave each other's messages unanswered). Broken
-   if a round lands twice, if fewer than LANDED_AT_LEAST of the rounds due land, or if an
-   honest validator does not log double-signing evidence naming each liar. Figure: rounds
-   landed against rounds due.
+   signing two reports per round; each answers the other's re-sealed replays, so together they
+   flood the feed's subjects (~150 messages/s each), which the honest validators' per-sender
+   budget drops as `flooding`. Broken if a round lands twice, if fewer than LANDED_AT_LEAST
+   of the rounds due land, or if an honest validator does not log double-signing evidence
+   naming each liar. Figures: rounds landed against rounds due; `flooding` and `stale` drops
+   per honest validator.
 2. NATS restarted, first with SIGTERM (the server flushes JetStream) and then with SIGKILL,
    on the same port and store directory. Figure: restart → the next landed round, against the
    idle period between landings measured first in the same run. Broken if no round lands
@@ -97,6 +99,10 @@ class Byzantine:
     """(round, signers) of each round landed while the liars ran."""
     evidence: dict[int, set[int]]
     """Honest validator -> the liars its log names in double-signing evidence."""
+    drops: dict[int, Counter]
+    """Honest validator -> its logged drops on the feed's subjects by reason, while the liars
+    ran (drop lines are rate-limited: each line counts itself and the drops it says it
+    stands for; those of a period with no line after it are not counted)."""
 
 
 @dataclass
@@ -164,12 +170,11 @@ def measure_idle(chaos: Chaos, stack_: Stack) -> None:
         landed, seen = following, at
 
 
-def liar(stack_: Stack, account: int, members: list[str], clock: Clock,
-         allies: frozenset[str] = frozenset()) -> ByzantineValidator:
+def liar(stack_: Stack, account: int, members: list[str], clock: Clock) -> ByzantineValidator:
     w3 = stack_.w3
     return ByzantineValidator(anvil_account(account, w3.eth.chain_id), w3.eth.chain_id,
                               stack_.bus.url, FEED, stack_.feeds[FEED].address, tuple(members),
-                              clock.interval, clock.every, allies)
+                              clock.interval, clock.every)
 
 
 def byzantine(chaos: Chaos, stack_: Stack, validators: Validators, clock: Clock) -> None:
@@ -182,9 +187,7 @@ def byzantine(chaos: Chaos, stack_: Stack, validators: Validators, clock: Clock)
     marks = {account: validators.logs[account].stat().st_size for account in honest}
     for account in liars:
         validators.kill(account)
-    addresses = frozenset(validators.accounts[account] for account in liars)
-    participants = {account: liar(stack_, account, members, clock, addresses)
-                    for account in liars}
+    participants = {account: liar(stack_, account, members, clock) for account in liars}
     started, first_block = time.time(), stack_.w3.eth.block_number + 1
     for participant in participants.values():
         participant.start()
@@ -199,10 +202,24 @@ def byzantine(chaos: Chaos, stack_: Stack, validators: Validators, clock: Clock)
     seconds = time.time() - started
     landed = [(event["round"], len(event["signers"]))
               for event in transmitted(stack_, FEED, first_block)]
-    chaos.byzantine = Byzantine(liars, attacks, seconds, landed, evidence)
+    drops = {account: logged_drops(log_text(validators.logs[account], mark))
+             for account, mark in marks.items()}
+    chaos.byzantine = Byzantine(liars, attacks, seconds, landed, evidence, drops)
     for account in liars:
         validators.start(account)
     wait_all_sign(stack_.w3, feed, len(members))
+
+
+DROP_LINE = re.compile(rf"bus dropped a message on noderr\.validator\.\w+\.{FEED} from \S+: "
+                       r"(\w+)(?: \(and (\d+) more not logged\))?$", re.MULTILINE)
+
+
+def logged_drops(text: str) -> Counter:
+    """Drops by reason in a node's log text: each line and the drops it stands for."""
+    drops: Counter = Counter()
+    for reason, unlogged in DROP_LINE.findall(text):
+        drops[reason] += 1 + int(unlogged or 0)
+    return drops
 
 
 def named_in_evidence(validators: Validators, marks: dict[int, int], liars: list[int],
@@ -456,7 +473,11 @@ def byzantine_rows(chaos: Chaos) -> list[str]:
         f"| | messages replayed / forged | {sum(item.replayed for item in attacks)} / "
         f"{sum(item.forged for item in attacks)} | |",
         f"| | honest validators whose log names every liar in double-signing evidence | "
-        f"{named} of {len(run.evidence)} | |"]
+        f"{named} of {len(run.evidence)} | |",
+        *[f"| | `{reason}` drops per honest validator, min–max (logged) | "
+          f"{min(drops[reason] for drops in run.drops.values())}–"
+          f"{max(drops[reason] for drops in run.drops.values())} | |"
+          for reason in ("flooding", "stale")]]
 
 
 def restart_rows(chaos: Chaos) -> list[str]:
