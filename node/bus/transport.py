@@ -4,11 +4,10 @@ A handler sees only messages that passed every check of node/bus/verify.py; anyt
 dropped, counted under its reason (`noderr_bus_dropped_total{reason}` and `Bus.dropped`) and
 logged at WARNING with the sender and the reason, never the payload: DROP_LINES_PER_PERIOD
 lines per sender and reason every DROP_LOG_EVERY_S at most, the next period's first line
-saying how many were left out (a flood
-of drops must not become a flood of lines: the chaos run wrote ~24,000 `stale` lines per
-validator in a minute). nats-py reconnects
-on its own (forever, every `reconnect_wait_s`) and re-subscribes; `connected` says whether
-the connection is up right now."""
+saying how many were left out (a flood of drops must not become a flood of lines: the n = 7
+chaos run wrote ~24,000 `stale` lines per validator in a minute). nats-py reconnects on its
+own (forever, every `reconnect_wait_s`) and re-subscribes; `connected` says whether the
+connection is up right now."""
 
 from __future__ import annotations
 

@@ -15,7 +15,8 @@ after the license checks: a bad payload from a licensed sender is `malformed` to
   replayed          the sequence is at or below the last accepted from that sender on that
                     subject (ReplayGuard, kept per subscription)
   flooding          the sender has spent its budget of messages on the subscription
-                    (node/bus/budget.py; only where the subscriber gives one: consensus)
+                    (node/bus/admission.py; where the subscriber gives a budget: the
+                    validators' consensus and signature subjects)
 """
 
 from __future__ import annotations
