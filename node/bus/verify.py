@@ -86,10 +86,19 @@ class Verifier:
     def verify(self, subject: str, data: bytes, window_ms: int | None = None) -> Message:
         """The message in `data`, received on `subject`, if it passes every check but the
         replay check; otherwise Dropped. `window_ms` narrows freshness (heartbeats' TTL)."""
+        return self.check(subject, self.frame(data), data, window_ms)
+
+    @staticmethod
+    def frame(data: bytes) -> Frame:
+        """The frame in `data`, unchecked; Dropped (malformed) if it is not one."""
         try:
-            frame = decode(data)
+            return decode(data)
         except MalformedFrame:
             raise Dropped(DropReason.MALFORMED) from None
+
+    def check(self, subject: str, frame: Frame, data: bytes,
+              window_ms: int | None = None) -> Message:
+        """`verify` of a frame already decoded from `data`."""
         envelope = frame.envelope
         if envelope.subject != subject:
             raise Dropped(DropReason.SUBJECT_MISMATCH, envelope.sender)

@@ -132,3 +132,25 @@ def test_drop_lines__many_senders__bounded(validator: Signer):
     for index in range(100):
         lines.due(DropReason.BAD_SIGNATURE, f"0x{index:040x}")
     assert len(lines) <= 8
+
+
+def test_admission__sender_spent__next_frames_dropped_before_their_signature(
+        verifier: Verifier, membership: Membership, validator: Signer):
+    """A flooding sender's excess costs no signature recovery: once its tokens are spent, even
+    a frame forged in its name is dropped as flooding; a frame forged in the name of a sender
+    with tokens is still checked (bad_signature) and spends nothing."""
+    liar = signer(LIAR_KEY, NodeType.VALIDATOR)
+    membership.update(membership.block + 1, [(validator.address, NodeType.VALIDATOR, 3),
+                                             (liar.address, NodeType.VALIDATOR, 4)])
+    admission = Admission(verifier, ReplayGuard(verifier.window_ms),
+                          SenderBudget(RATE, BURST, Clock()))
+
+    flood = [drop_reason(admission, liar.seal(CONSENSUS, b"{}")) for _ in range(BURST + 1)]
+    in_the_liars_name = drop_reason(admission, forged_as(liar, validator))
+    in_the_honest_name = drop_reason(admission, forged_as(validator, liar))
+    honest = [drop_reason(admission, validator.seal(CONSENSUS, b"{}")) for _ in range(BURST)]
+
+    assert flood == [None] * BURST + [DropReason.FLOODING]
+    assert in_the_liars_name is DropReason.FLOODING
+    assert in_the_honest_name is DropReason.BAD_SIGNATURE
+    assert honest == [None] * BURST
