@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psutil
 from web3.exceptions import ContractLogicError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script
@@ -103,6 +104,10 @@ class Byzantine:
     """Honest validator -> its logged drops on the feed's subjects by reason, while the liars
     ran (drop lines are rate-limited: each line counts itself and the drops it says it
     stands for; those of a period with no line after it are not counted)."""
+    honest_cpu: dict[int, float]
+    """Honest validator -> its CPU seconds per second while the liars ran."""
+    liars_cpu: float
+    """The liars' CPU seconds per second (threads of this process: they share the machine)."""
 
 
 @dataclass
@@ -135,6 +140,8 @@ class Chaos:
     """The schedule's: a round due every NODERR_VALIDATOR_ROUND_EVERY oracle rounds."""
     first_block: int = 0
     idle_periods_s: list[float] = field(default_factory=list)
+    idle_cpu: float = 0.0
+    """A validator's CPU seconds per second during the idle rounds, mean over validators."""
     byzantine: Byzantine | None = None
     restarts: list[Restart] = field(default_factory=list)
     revocation: Revocation | None = None
@@ -160,14 +167,24 @@ def log_text(path: Path, after: int = 0) -> str:
         return log.read().decode(errors="replace")
 
 
-def measure_idle(chaos: Chaos, stack_: Stack) -> None:
+def cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
+
+
+def measure_idle(chaos: Chaos, stack_: Stack, validators: Validators) -> None:
     feed = stack_.feeds[FEED]
     landed, seen = wait_landed(feed, latest_round(feed) + 1)
+    accounts = list(validators.by_address.values())
+    before, started = {account: cpu_seconds(validators._process(account))
+                       for account in accounts}, time.time()
     for _ in range(IDLE_ROUNDS):
         following, at = wait_landed(feed, landed + 1)
         if following == landed + 1:
             chaos.idle_periods_s.append(at - seen)
         landed, seen = following, at
+    spent = [cpu_seconds(validators._process(account)) - before[account] for account in accounts]
+    chaos.idle_cpu = statistics.mean(spent) / (time.time() - started)
 
 
 def liar(stack_: Stack, account: int, members: list[str], clock: Clock) -> ByzantineValidator:
@@ -188,6 +205,8 @@ def byzantine(chaos: Chaos, stack_: Stack, validators: Validators, clock: Clock)
     for account in liars:
         validators.kill(account)
     participants = {account: liar(stack_, account, members, clock) for account in liars}
+    cpu_before = {account: cpu_seconds(validators._process(account)) for account in honest}
+    own_before = cpu_seconds(psutil.Process())
     started, first_block = time.time(), stack_.w3.eth.block_number + 1
     for participant in participants.values():
         participant.start()
@@ -200,11 +219,15 @@ def byzantine(chaos: Chaos, stack_: Stack, validators: Validators, clock: Clock)
     evidence = named_in_evidence(validators, marks, liars, time.time() + EVIDENCE_TIMEOUT_S)
     attacks = {account: participant.stop() for account, participant in participants.items()}
     seconds = time.time() - started
+    honest_cpu = {account: (cpu_seconds(validators._process(account)) - before) / seconds
+                  for account, before in cpu_before.items()}
+    liars_cpu = (cpu_seconds(psutil.Process()) - own_before) / seconds
     landed = [(event["round"], len(event["signers"]))
               for event in transmitted(stack_, FEED, first_block)]
     drops = {account: logged_drops(log_text(validators.logs[account], mark))
              for account, mark in marks.items()}
-    chaos.byzantine = Byzantine(liars, attacks, seconds, landed, evidence, drops)
+    chaos.byzantine = Byzantine(liars, attacks, seconds, landed, evidence, drops, honest_cpu,
+                                liars_cpu)
     for account in liars:
         validators.start(account)
     wait_all_sign(stack_.w3, feed, len(members))
@@ -408,7 +431,7 @@ def measure(stack_: Stack, count: int) -> Chaos:
         validators.admit(EXTRA_VALIDATORS[:count - len(VALIDATORS)])
         wait_all_sign(stack_.w3, stack_.feeds[FEED], count)
         chaos.first_block = stack_.w3.eth.block_number + 1
-        steps = [("idle rounds", lambda: measure_idle(chaos, stack_)),
+        steps = [("idle rounds", lambda: measure_idle(chaos, stack_, validators)),
                  ("Byzantine", lambda: byzantine(chaos, stack_, validators, clock)),
                  ("NATS SIGTERM", lambda: restart_nats(chaos, stack_, validators, "SIGTERM")),
                  ("NATS SIGKILL", lambda: restart_nats(chaos, stack_, validators, "SIGKILL")),
@@ -477,7 +500,13 @@ def byzantine_rows(chaos: Chaos) -> list[str]:
         *[f"| | `{reason}` drops per honest validator, min–max (logged) | "
           f"{min(drops[reason] for drops in run.drops.values())}–"
           f"{max(drops[reason] for drops in run.drops.values())} | |"
-          for reason in ("flooding", "stale")]]
+          for reason in ("flooding", "stale")],
+        f"| | CPU per honest validator, min–max (core-seconds a second; all up: "
+        f"{chaos.idle_cpu:.2f}) | {min(run.honest_cpu.values()):.2f}–"
+        f"{max(run.honest_cpu.values()):.2f} | "
+        f"{max(run.honest_cpu.values()) / chaos.idle_cpu:.2f} |",
+        f"| | CPU of the liars (threads of the benchmark, on the same cores) | "
+        f"{run.liars_cpu:.2f} | |"]
 
 
 def restart_rows(chaos: Chaos) -> list[str]:
