@@ -6,10 +6,12 @@ feed's consensus is put through three faults in turn, each checked for its safet
 1. f = (n - 1) // 3 Byzantine validators at once: their processes are killed and a participant
    holding each one's key (tests/node/validators/byzantine.py) takes its place on the bus,
    equivocating as leader, voting two digests per phase, replaying and forging messages and
-   signing two reports per round (the liars leave each other's messages unanswered). Broken
-   if a round lands twice, if fewer than LANDED_AT_LEAST of the rounds due land, or if an
-   honest validator does not log double-signing evidence naming each liar. Figure: rounds
-   landed against rounds due.
+   signing two reports per round; each answers the other's re-sealed replays, so together they
+   flood the feed's subjects (~150 messages/s each), which the honest validators' per-sender
+   budget drops as `flooding`. Broken if a round lands twice, if fewer than LANDED_AT_LEAST
+   of the rounds due land, or if an honest validator does not log double-signing evidence
+   naming each liar. Figures: rounds landed against rounds due; `flooding` and `stale` drops
+   per honest validator.
 2. NATS restarted, first with SIGTERM (the server flushes JetStream) and then with SIGKILL,
    on the same port and store directory. Figure: restart → the next landed round, against the
    idle period between landings measured first in the same run. Broken if no round lands
@@ -43,6 +45,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psutil
 from web3.exceptions import ContractLogicError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script
@@ -97,6 +100,14 @@ class Byzantine:
     """(round, signers) of each round landed while the liars ran."""
     evidence: dict[int, set[int]]
     """Honest validator -> the liars its log names in double-signing evidence."""
+    drops: dict[int, Counter]
+    """Honest validator -> its logged drops on the feed's subjects by reason, while the liars
+    ran (drop lines are rate-limited: each line counts itself and the drops it says it
+    stands for; those of a period with no line after it are not counted)."""
+    honest_cpu: dict[int, float]
+    """Honest validator -> its CPU seconds per second while the liars ran."""
+    liars_cpu: float
+    """The liars' CPU seconds per second (threads of this process: they share the machine)."""
 
 
 @dataclass
@@ -129,6 +140,8 @@ class Chaos:
     """The schedule's: a round due every NODERR_VALIDATOR_ROUND_EVERY oracle rounds."""
     first_block: int = 0
     idle_periods_s: list[float] = field(default_factory=list)
+    idle_cpu: float = 0.0
+    """A validator's CPU seconds per second during the idle rounds, mean over validators."""
     byzantine: Byzantine | None = None
     restarts: list[Restart] = field(default_factory=list)
     revocation: Revocation | None = None
@@ -154,22 +167,31 @@ def log_text(path: Path, after: int = 0) -> str:
         return log.read().decode(errors="replace")
 
 
-def measure_idle(chaos: Chaos, stack_: Stack) -> None:
+def cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
+
+
+def measure_idle(chaos: Chaos, stack_: Stack, validators: Validators) -> None:
     feed = stack_.feeds[FEED]
     landed, seen = wait_landed(feed, latest_round(feed) + 1)
+    accounts = list(validators.by_address.values())
+    before, started = {account: cpu_seconds(validators._process(account))
+                       for account in accounts}, time.time()
     for _ in range(IDLE_ROUNDS):
         following, at = wait_landed(feed, landed + 1)
         if following == landed + 1:
             chaos.idle_periods_s.append(at - seen)
         landed, seen = following, at
+    spent = [cpu_seconds(validators._process(account)) - before[account] for account in accounts]
+    chaos.idle_cpu = statistics.mean(spent) / (time.time() - started)
 
 
-def liar(stack_: Stack, account: int, members: list[str], clock: Clock,
-         allies: frozenset[str] = frozenset()) -> ByzantineValidator:
+def liar(stack_: Stack, account: int, members: list[str], clock: Clock) -> ByzantineValidator:
     w3 = stack_.w3
     return ByzantineValidator(anvil_account(account, w3.eth.chain_id), w3.eth.chain_id,
                               stack_.bus.url, FEED, stack_.feeds[FEED].address, tuple(members),
-                              clock.interval, clock.every, allies)
+                              clock.interval, clock.every)
 
 
 def byzantine(chaos: Chaos, stack_: Stack, validators: Validators, clock: Clock) -> None:
@@ -182,9 +204,9 @@ def byzantine(chaos: Chaos, stack_: Stack, validators: Validators, clock: Clock)
     marks = {account: validators.logs[account].stat().st_size for account in honest}
     for account in liars:
         validators.kill(account)
-    addresses = frozenset(validators.accounts[account] for account in liars)
-    participants = {account: liar(stack_, account, members, clock, addresses)
-                    for account in liars}
+    participants = {account: liar(stack_, account, members, clock) for account in liars}
+    cpu_before = {account: cpu_seconds(validators._process(account)) for account in honest}
+    own_before = cpu_seconds(psutil.Process())
     started, first_block = time.time(), stack_.w3.eth.block_number + 1
     for participant in participants.values():
         participant.start()
@@ -197,12 +219,30 @@ def byzantine(chaos: Chaos, stack_: Stack, validators: Validators, clock: Clock)
     evidence = named_in_evidence(validators, marks, liars, time.time() + EVIDENCE_TIMEOUT_S)
     attacks = {account: participant.stop() for account, participant in participants.items()}
     seconds = time.time() - started
+    honest_cpu = {account: (cpu_seconds(validators._process(account)) - before) / seconds
+                  for account, before in cpu_before.items()}
+    liars_cpu = (cpu_seconds(psutil.Process()) - own_before) / seconds
     landed = [(event["round"], len(event["signers"]))
               for event in transmitted(stack_, FEED, first_block)]
-    chaos.byzantine = Byzantine(liars, attacks, seconds, landed, evidence)
+    drops = {account: logged_drops(log_text(validators.logs[account], mark))
+             for account, mark in marks.items()}
+    chaos.byzantine = Byzantine(liars, attacks, seconds, landed, evidence, drops, honest_cpu,
+                                liars_cpu)
     for account in liars:
         validators.start(account)
     wait_all_sign(stack_.w3, feed, len(members))
+
+
+DROP_LINE = re.compile(rf"bus dropped a message on noderr\.validator\.\w+\.{FEED} from \S+: "
+                       r"(\w+)(?: \(and (\d+) more not logged\))?$", re.MULTILINE)
+
+
+def logged_drops(text: str) -> Counter:
+    """Drops by reason in a node's log text: each line and the drops it stands for."""
+    drops: Counter = Counter()
+    for reason, unlogged in DROP_LINE.findall(text):
+        drops[reason] += 1 + int(unlogged or 0)
+    return drops
 
 
 def named_in_evidence(validators: Validators, marks: dict[int, int], liars: list[int],
@@ -391,7 +431,7 @@ def measure(stack_: Stack, count: int) -> Chaos:
         validators.admit(EXTRA_VALIDATORS[:count - len(VALIDATORS)])
         wait_all_sign(stack_.w3, stack_.feeds[FEED], count)
         chaos.first_block = stack_.w3.eth.block_number + 1
-        steps = [("idle rounds", lambda: measure_idle(chaos, stack_)),
+        steps = [("idle rounds", lambda: measure_idle(chaos, stack_, validators)),
                  ("Byzantine", lambda: byzantine(chaos, stack_, validators, clock)),
                  ("NATS SIGTERM", lambda: restart_nats(chaos, stack_, validators, "SIGTERM")),
                  ("NATS SIGKILL", lambda: restart_nats(chaos, stack_, validators, "SIGKILL")),
@@ -456,7 +496,17 @@ def byzantine_rows(chaos: Chaos) -> list[str]:
         f"| | messages replayed / forged | {sum(item.replayed for item in attacks)} / "
         f"{sum(item.forged for item in attacks)} | |",
         f"| | honest validators whose log names every liar in double-signing evidence | "
-        f"{named} of {len(run.evidence)} | |"]
+        f"{named} of {len(run.evidence)} | |",
+        *[f"| | `{reason}` drops per honest validator, min–max (logged) | "
+          f"{min(drops[reason] for drops in run.drops.values())}–"
+          f"{max(drops[reason] for drops in run.drops.values())} | |"
+          for reason in ("flooding", "stale")],
+        f"| | CPU per honest validator, min–max (core-seconds a second; all up: "
+        f"{chaos.idle_cpu:.2f}) | {min(run.honest_cpu.values()):.2f}–"
+        f"{max(run.honest_cpu.values()):.2f} | "
+        f"{max(run.honest_cpu.values()) / chaos.idle_cpu:.2f} |",
+        f"| | CPU of the liars (threads of the benchmark, on the same cores) | "
+        f"{run.liars_cpu:.2f} | |"]
 
 
 def restart_rows(chaos: Chaos) -> list[str]:

@@ -48,6 +48,11 @@ class ValidatorSettings(BaseSettings):
         4, ge=1, description="A consensus round every N oracle rounds.")
     validator_transmit_delay: float = Field(
         1.0, gt=0, description="Seconds between one transmitter's turn and the next.")
+    validator_message_rate: float = Field(
+        20.0, gt=0, description="Consensus messages per second one validator may send on a "
+                                "feed after its burst; the excess is dropped as `flooding`.")
+    validator_message_burst: int = Field(
+        100, ge=1, description="Consensus messages one validator may send on a feed at once.")
     validator_governance_policy: Path | None = Field(
         None, description="JSON file of the operator's governance policy (propose penalties, "
                           "vote rules, execute when due); unset: the validator never proposes, "

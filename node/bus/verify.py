@@ -14,6 +14,9 @@ after the license checks: a bad payload from a licensed sender is `malformed` to
                     sender holds a license of
   replayed          the sequence is at or below the last accepted from that sender on that
                     subject (ReplayGuard, kept per subscription)
+  flooding          the sender has spent its budget of messages on the subscription
+                    (node/bus/admission.py; where the subscriber gives a budget: the
+                    validators' consensus and signature subjects)
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ class DropReason(StrEnum):
     UNLICENSED = "unlicensed"
     WRONG_TYPE = "wrong_type"
     REPLAYED = "replayed"
+    FLOODING = "flooding"
 
 
 class Dropped(Exception):
@@ -82,10 +86,19 @@ class Verifier:
     def verify(self, subject: str, data: bytes, window_ms: int | None = None) -> Message:
         """The message in `data`, received on `subject`, if it passes every check but the
         replay check; otherwise Dropped. `window_ms` narrows freshness (heartbeats' TTL)."""
+        return self.check(subject, self.frame(data), data, window_ms)
+
+    @staticmethod
+    def frame(data: bytes) -> Frame:
+        """The frame in `data`, unchecked; Dropped (malformed) if it is not one."""
         try:
-            frame = decode(data)
+            return decode(data)
         except MalformedFrame:
             raise Dropped(DropReason.MALFORMED) from None
+
+    def check(self, subject: str, frame: Frame, data: bytes,
+              window_ms: int | None = None) -> Message:
+        """`verify` of a frame already decoded from `data`."""
         envelope = frame.envelope
         if envelope.subject != subject:
             raise Dropped(DropReason.SUBJECT_MISMATCH, envelope.sender)

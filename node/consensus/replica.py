@@ -27,7 +27,11 @@ simulation found a split decision at n = 5 with one equivocator when the quorum 
   own proposal if none; replicas check that choice before preparing, so a value that a quorum
   prepared (and may have decided) is the only one a later view can carry;
 - while undecided a replica resends its messages of the current view every `retransmit_ticks`;
-  one that decided a round answers any message of that round with its quorum of commits (Decided).
+  one that decided a round answers any message of that round with its quorum of commits
+  (Decided), at most once per `retransmit_ticks` per sender whatever the round (so a member
+  sending messages of many old rounds gets no more answers than one laggard), and only for the
+  `history` rounds before the open one: the codec keeps the commits' signatures that long
+  (wire.KEPT_ROUNDS), an older answer could not be signed-proven.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ from node.consensus.messages import (
     ViewChange,
 )
 from node.consensus.proposals import ObservationCheck
+from node.consensus.wire import KEPT_ROUNDS
 
 MAX_BACKOFF = 16
 FUTURE_MESSAGES_PER_SENDER = 32
@@ -131,7 +136,7 @@ class Replica:
 
     def __init__(self, me: str, *, timeout_ticks: int, retransmit_ticks: int,
                  min_observations: int, check_observation: ObservationCheck,
-                 history: int = 64) -> None:
+                 history: int = KEPT_ROUNDS) -> None:
         if min(timeout_ticks, retransmit_ticks, min_observations, history) < 1:
             raise ValueError("timeout_ticks, retransmit_ticks, min_observations and history "
                              "must be >= 1")
@@ -140,11 +145,11 @@ class Replica:
         self.retransmit_ticks = retransmit_ticks
         self.min_observations = min_observations
         self.check_observation = check_observation
-        self._history_size = history
+        self._history_rounds = history
         self._state: _Round | None = None
         self._history: OrderedDict[int, _Evidence] = OrderedDict()
         self._future: dict[str, list[Message]] = {}
-        self._last_reply: dict[tuple[int, str], int] = {}
+        self._last_reply: dict[str, int] = {}
 
     @property
     def round(self) -> int | None:
@@ -172,6 +177,7 @@ class Replica:
                         if self.check_observation(round_number, item))
         state = _Round(round_number, ordered, checked, view=round_number)
         self._state = state
+        self._forget_decisions_before(round_number - self._history_rounds)
         actions = self._arm_view_timer(state, now)
         if state.leader(state.view) == self.me and self._can_propose(state):
             proposal = proposals.propose(round_number, state.observations)
@@ -289,10 +295,6 @@ class Replica:
                 commits: tuple[Commit, ...]) -> list[Action]:
         state.decided = True
         self._history[state.number] = _Evidence(proposal, commits)
-        while len(self._history) > self._history_size:
-            forgotten, _ = self._history.popitem(last=False)
-            self._last_reply = {key: tick for key, tick in self._last_reply.items()
-                                if key[0] > forgotten}
         return [Decide(state.number, proposal.value, proposal,
                        frozenset(commit.sender for commit in commits), commits[0].view)]
 
@@ -308,14 +310,19 @@ class Replica:
             return []
         return self._decide(state, proposal, message.commits)
 
+    def _forget_decisions_before(self, oldest: int) -> None:
+        while self._history and next(iter(self._history)) < oldest:
+            self._history.popitem(last=False)
+
     def _answer_laggard(self, message: Message, now: int) -> list[Action]:
         """A decided round's message from a replica still in it: hand it the decision, at most
-        once per `retransmit_ticks` per sender."""
-        key = (message.round, message.sender)
-        if (isinstance(message, Decided) or message.sender == self.me
-                or now - self._last_reply.get(key, -self.retransmit_ticks) < self.retransmit_ticks):
+        once per `retransmit_ticks` per sender (whichever round it asks about)."""
+        sender = message.sender
+        if (isinstance(message, Decided) or sender == self.me
+                or now - self._last_reply.get(sender, -self.retransmit_ticks)
+                < self.retransmit_ticks):
             return []
-        self._last_reply[key] = now
+        self._last_reply[sender] = now
         evidence = self._history[message.round]
         return [Send(Decided(self.me, message.round, evidence.proposal, evidence.commits),
                      to=(message.sender,))]

@@ -11,6 +11,7 @@ from nats.errors import Error as NatsError
 
 from client import AsyncBackendClient, BackendError
 from node.bus import subjects
+from node.bus.admission import SenderBudget
 from node.bus.envelope import Domain, Signer
 from node.bus.heartbeats import Heartbeats
 from node.bus.membership import Membership
@@ -71,8 +72,9 @@ class Network:
     async def publish(self, subject: str, payload: dict[str, Any]) -> None:
         await self.bus.publish(subject, payload)
 
-    async def subscribe(self, pattern: str, handler: Handler) -> None:
-        await self.bus.subscribe(pattern, handler)
+    async def subscribe(self, pattern: str, handler: Handler,
+                        budget: SenderBudget | None = None) -> None:
+        await self.bus.subscribe(pattern, handler, budget=budget)
 
     async def beat(self, state: str, version: str) -> None:
         try:

@@ -46,6 +46,7 @@ import coincurve
 
 from client.models import RoundReport, RoundStatus
 from node.bus import subjects
+from node.bus.admission import SenderBudget
 from node.bus.envelope import checksum, recover
 from node.bus.membership import Membership
 from node.consensus.messages import (
@@ -514,8 +515,16 @@ class ValidatorDuties:
         network = self.context.network
         await network.subscribe(f"{OBSERVATIONS}.*", self._observed)
         for driver in self.drivers.values():
-            await network.subscribe(driver.consensus_subject, driver.on_consensus)
-            await network.subscribe(driver.signatures_subject, driver.on_signature)
+            await network.subscribe(driver.consensus_subject, driver.on_consensus,
+                                    self._budget())
+            await network.subscribe(driver.signatures_subject, driver.on_signature,
+                                    self._budget())
+
+    def _budget(self) -> SenderBudget:
+        """Each validator's budget on one feed's subject: a flooding member is dropped
+        before any codec or replica work (docs/consensus.md, "Flooding")."""
+        settings = self.context.settings
+        return SenderBudget(settings.validator_message_rate, settings.validator_message_burst)
 
     async def _observed(self, message: Verified) -> None:
         try:

@@ -173,7 +173,7 @@ def test_admit__more_senders_than_the_limit__old_entries_pruned(domain: Domain):
 def test_dropped__reason_values__are_the_metric_labels():
     assert {reason.value for reason in DropReason} == {
         "malformed", "subject_mismatch", "stale", "bad_signature", "unlicensed", "wrong_type",
-        "replayed"}
+        "replayed", "flooding"}
 
 
 def test_verify__payload__decoded_with_orjson(verifier: Verifier, oracle: Signer):
