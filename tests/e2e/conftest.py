@@ -30,7 +30,7 @@ from onchain.deploy import DEPLOYED_CONTRACTS, deploy_all
 from tests.backend.chain_helpers import LicenseOps
 from tests.backend.helpers import GENEROUS_RATE_LIMIT_ENV
 from tests.dashboard.conftest import browser, fresh_database  # noqa: F401
-from tests.fixtures_chain import GOVERNANCE, artifacts, pg_server  # noqa: F401
+from tests.fixtures_chain import GOVERNANCE
 from tests.ml.artifacts import save_small_artifact
 from tests.node.runtime.conftest import Network
 from tests.node.runtime.processes import NodeProcess
@@ -54,7 +54,7 @@ class Journey:
 
 
 @pytest.fixture(scope="module")
-def journey(artifacts: dict[str, Artifact], pg_server: str,  # noqa: F811
+def journey(artifacts: dict[str, Artifact], pg_server: str,
             tmp_path_factory: pytest.TempPathFactory) -> Iterator[Journey]:
     folder = tmp_path_factory.mktemp("journey")
     port = free_port()

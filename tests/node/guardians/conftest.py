@@ -35,7 +35,6 @@ from node.runtime.network import Network as BusNetwork
 from node.runtime.risk_gate import BusRiskGate
 from noderr.domain import NodeType
 from noderr.settings import LOCAL_CHAIN_ID
-from tests.fixtures_chain import artifacts, pg_server  # noqa: F401
 from tests.node.runtime.conftest import Network, network  # noqa: F401
 from tests.node.runtime.processes import NodeProcess
 

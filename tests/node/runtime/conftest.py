@@ -26,7 +26,7 @@ from onchain.deploy import DEPLOYED_CONTRACTS, deploy_all
 from tests.backend.chain_helpers import LicenseOps
 from tests.backend.helpers import GENEROUS_RATE_LIMIT_ENV
 from tests.dashboard.conftest import fresh_database
-from tests.fixtures_chain import GOVERNANCE, artifacts, pg_server  # noqa: F401
+from tests.fixtures_chain import GOVERNANCE
 from tests.node.runtime.processes import NodeProcess
 
 ROUND_INTERVAL = 0.5
@@ -76,7 +76,7 @@ class Network:
 
 
 @pytest.fixture(scope="session")
-def network(artifacts: dict[str, Artifact], pg_server: str,  # noqa: F811
+def network(artifacts: dict[str, Artifact], pg_server: str,
             tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
     folder = tmp_path_factory.mktemp("node-network")
     port = free_port()
