@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import ape
 import pytest
 from eth_account import Account
 from web3.contract import Contract
@@ -95,7 +96,7 @@ def only_feed(network: Network) -> Contract:  # noqa: F811
     return network.w3.eth.contract(address=record.address, abi=record.abi)
 
 
-@pytest.fixture(scope="session")
+@ape.fixture(scope="package", chain_isolation=False)
 def feed_network(network: Network) -> Iterator[FeedNetwork]:  # noqa: F811
     feed = only_feed(network)
     for account in VALIDATORS[1:]:
