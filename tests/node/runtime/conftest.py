@@ -12,7 +12,6 @@ the first never stopped."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -35,7 +34,7 @@ from tests.backend.chain_helpers import LicenseOps
 from tests.backend.helpers import GENEROUS_RATE_LIMIT_ENV
 from tests.dashboard.conftest import fresh_database
 from tests.fixtures_chain import GOVERNANCE
-from tests.node.runtime.processes import NodeProcess
+from tests.node.runtime.processes import NodeProcess, stop_all
 
 ROUND_INTERVAL = 0.5
 HEARTBEAT_INTERVAL = 1.0
@@ -108,9 +107,7 @@ def network(artifacts: dict[str, Artifact], pg_server: str,
             try:
                 yield network
             finally:
-                for node in network.nodes:
-                    with contextlib.suppress(Exception):
-                        node.stop()
+                stop_all(network.nodes)
     finally:
         bus.stop()
         anvil.kill()

@@ -25,7 +25,7 @@ from node.sources.replay import DATASETS
 from noderr.domain import NodeType
 from onchain.anvil import free_port
 from tests.node.runtime.conftest import Network, network  # noqa: F401
-from tests.node.runtime.processes import NodeProcess
+from tests.node.runtime.processes import NodeProcess, stop_all
 
 FEED = "SP500"
 VALIDATORS = (9, 5, 6, 7)
@@ -155,5 +155,4 @@ def guarded_desks(feed_network: FeedNetwork,
             node.wait_for("node activated", timeout=60)
         yield GuardedDesks(guardians, DESK_ACCOUNT, denied.address, keystore, password_file)
     finally:
-        for node in guardians.values():
-            node.stop()
+        stop_all(list(guardians.values()))
