@@ -20,12 +20,7 @@ from onchain.compile import Artifact
 from onchain.deploy import DEPLOYED_CONTRACTS, deploy_all
 from onchain.settings import DeploySettings
 from tests.backend.helpers import ADMIN, TYPEFORM_SECRET, TYPEFORM_TOKEN, wait_listening
-from tests.fixtures_chain import (  # noqa: F401
-    GENESIS_VALIDATOR,
-    artifacts,
-    make_database,
-    pg_server,
-)
+from tests.fixtures_chain import GENESIS_VALIDATOR, make_database  # noqa: F401
 
 STACK_SETTINGS = DeploySettings(minters=[ADMIN], revokers=[ADMIN], pausers=[ADMIN],
                                 genesis_validators=[GENESIS_VALIDATOR],
@@ -37,7 +32,7 @@ one genesis Validator license, token 1."""
 
 
 @pytest.fixture(scope="session")
-def chain(artifacts: dict[str, Artifact]) -> Iterator[tuple[str, Deployment]]:  # noqa: F811
+def chain(artifacts: dict[str, Artifact]) -> Iterator[tuple[str, Deployment]]:
     port = free_port()
     process = start_anvil(port)
     rpc_url = f"http://127.0.0.1:{port}"

@@ -29,7 +29,7 @@ from onchain.compile import Artifact
 from onchain.deploy import DEPLOYED_CONTRACTS, deploy_all
 from tests.backend.helpers import GENEROUS_RATE_LIMIT_ENV
 from tests.dashboard.browser import chromium
-from tests.fixtures_chain import GOVERNANCE, TEMPLATE_DATABASE, artifacts, pg_server  # noqa: F401
+from tests.fixtures_chain import GOVERNANCE, TEMPLATE_DATABASE
 
 TYPEFORM_SECRET = "dashboard-test-secret"  # noqa: S105 - test value
 
@@ -65,7 +65,7 @@ def fresh_database(admin_url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def live(artifacts: dict[str, Artifact], pg_server: str,  # noqa: F811
+def live(artifacts: dict[str, Artifact], pg_server: str,
          tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
     port = free_port()
     anvil = start_anvil(port)

@@ -10,7 +10,6 @@ from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
 from dashboard.license_calls import LICENSE_ACTIONS, license_call
 from onchain.compile import Artifact
-from tests.fixtures_chain import artifacts  # noqa: F401
 
 OWNER = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8"
 TOKEN = 2**200 + 7
@@ -30,14 +29,14 @@ def abi_calldata(abi: list[dict], name: str, args: list[object]) -> str:
     ("revoke", [TOKEN, "terms violated: ünïcode"]),
     ("reassign", [TOKEN, to_checksum_address(OWNER), "wallet lost"]),
 ])
-def test_license_call__matches_abi_encoding(artifacts, action, args):  # noqa: F811
+def test_license_call__matches_abi_encoding(artifacts, action, args):
     abi = artifacts["NodeLicense"].abi
     reason = args[-1] if action != "reinstate" else ""
     new_owner = OWNER if action == "reassign" else ""
     assert license_call(action, TOKEN, reason, new_owner) == abi_calldata(abi, action, args)
 
 
-def test_license_actions__every_signature_exists_in_abi(artifacts: dict[str, Artifact]):  # noqa: F811
+def test_license_actions__every_signature_exists_in_abi(artifacts: dict[str, Artifact]):
     abi = artifacts["NodeLicense"].abi
     signatures = {f"{item['name']}({','.join(i['type'] for i in item['inputs'])})"
                   for item in abi if item.get("type") == "function"}

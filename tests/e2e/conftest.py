@@ -30,10 +30,10 @@ from onchain.deploy import DEPLOYED_CONTRACTS, deploy_all
 from tests.backend.chain_helpers import LicenseOps
 from tests.backend.helpers import GENEROUS_RATE_LIMIT_ENV
 from tests.dashboard.conftest import browser, fresh_database  # noqa: F401
-from tests.fixtures_chain import GOVERNANCE, artifacts, pg_server  # noqa: F401
+from tests.fixtures_chain import GOVERNANCE
 from tests.ml.artifacts import save_small_artifact
 from tests.node.runtime.conftest import Network
-from tests.node.runtime.processes import NodeProcess
+from tests.node.runtime.processes import NodeProcess, stop_all
 
 TYPEFORM_SECRET = "journey-secret"  # noqa: S105 - test value
 # anvil accounts: the admin (MINTER/REVOKER/PAUSER), the paper desk, the genesis validator, a
@@ -54,7 +54,7 @@ class Journey:
 
 
 @pytest.fixture(scope="module")
-def journey(artifacts: dict[str, Artifact], pg_server: str,  # noqa: F811
+def journey(artifacts: dict[str, Artifact], pg_server: str,
             tmp_path_factory: pytest.TempPathFactory) -> Iterator[Journey]:
     folder = tmp_path_factory.mktemp("journey")
     port = free_port()
@@ -86,14 +86,8 @@ def journey(artifacts: dict[str, Artifact], pg_server: str,  # noqa: F811
         network = Network(services, deployment, w3,
                           LicenseOps(w3, deployment, rpc_url, services.database_url), folder,
                           bus)
-        stack.callback(stop_nodes, network)
+        stack.callback(stop_all, network.nodes)
         yield Journey(network, ml_target)
-
-
-def stop_nodes(network: Network) -> None:
-    for node in network.nodes:
-        with contextlib.suppress(Exception):
-            node.stop()
 
 
 @dataclass

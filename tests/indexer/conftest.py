@@ -1,1 +1,1 @@
-from tests.fixtures_chain import *  # noqa: F403 - the shared fixtures
+from tests.fixtures_chain import anvil_url, database_url, make_database, stack  # noqa: F401

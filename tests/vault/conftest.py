@@ -28,7 +28,7 @@ from tests.backend.conftest import (  # noqa: F401 - fixtures
     settings,
     w3,
 )
-from tests.fixtures_chain import artifacts, make_database, pg_server  # noqa: F401
+from tests.fixtures_chain import make_database  # noqa: F401
 from tests.vault.helpers import VaultApi
 
 

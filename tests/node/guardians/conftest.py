@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-import pytest
+import ape
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from prometheus_client import CollectorRegistry
@@ -35,7 +35,6 @@ from node.runtime.network import Network as BusNetwork
 from node.runtime.risk_gate import BusRiskGate
 from noderr.domain import NodeType
 from noderr.settings import LOCAL_CHAIN_ID
-from tests.fixtures_chain import artifacts, pg_server  # noqa: F401
 from tests.node.runtime.conftest import Network, network  # noqa: F401
 from tests.node.runtime.processes import NodeProcess
 
@@ -131,7 +130,7 @@ def new_requester(network: Network) -> Requester:  # noqa: F811
     return Requester(account, token)
 
 
-@pytest.fixture(scope="session")
+@ape.fixture(scope="package", chain_isolation=False)
 def guardian_network(network: Network) -> Iterator[GuardianNetwork]:  # noqa: F811
     requester, revocable, denied = (new_requester(network) for _ in range(3))
     for account in GUARDIANS:
@@ -152,7 +151,7 @@ def guardian_network(network: Network) -> Iterator[GuardianNetwork]:  # noqa: F8
     yield guarded
 
 
-@pytest.fixture(scope="session")
+@ape.fixture(scope="package", chain_isolation=False)
 def desk_account(guardian_network: GuardianNetwork) -> int:
     """anvil #4 with an Oracle license the guardians already count."""
     stack = guardian_network.network

@@ -1,17 +1,24 @@
-"""The network the node processes run in, once per session: anvil with the contracts deployed
-(anvil #0 mints Oracle and Guardian licenses, #9 holds the genesis Validator license, token
-1), a fresh migrated database, the indexer and the API (`noderr` subprocesses), and a NATS
-server with JetStream. Each test licenses its own accounts and starts its own nodes."""
+"""The network the node processes run in, once per folder that uses it: anvil with the
+contracts deployed (anvil #0 mints Oracle and Guardian licenses, #9 holds the genesis Validator
+license, token 1), a fresh migrated database, the indexer and the API (`noderr` subprocesses),
+and a NATS server with JetStream. Each test licenses its own accounts and starts its own nodes.
+
+Package scope, so that a folder's network and nodes stop after its last test instead of running
+on (and using CPU) through the rest of the suite. Declared with `ape.fixture(...,
+chain_isolation=False)`: these stacks never touch ape's own chain, and without it ape's runner
+"rebases" when a session fixture first appears inside the package (tests/node/validators'
+`replay_range`), clearing the package fixtures' cached values, so they start a second time,
+the first never stopped."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import ape
 import httpx
 import pytest
 from web3 import Web3
@@ -26,8 +33,8 @@ from onchain.deploy import DEPLOYED_CONTRACTS, deploy_all
 from tests.backend.chain_helpers import LicenseOps
 from tests.backend.helpers import GENEROUS_RATE_LIMIT_ENV
 from tests.dashboard.conftest import fresh_database
-from tests.fixtures_chain import GOVERNANCE, artifacts, pg_server  # noqa: F401
-from tests.node.runtime.processes import NodeProcess
+from tests.fixtures_chain import GOVERNANCE
+from tests.node.runtime.processes import NodeProcess, stop_all
 
 ROUND_INTERVAL = 0.5
 HEARTBEAT_INTERVAL = 1.0
@@ -75,8 +82,8 @@ class Network:
         raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
-@pytest.fixture(scope="session")
-def network(artifacts: dict[str, Artifact], pg_server: str,  # noqa: F811
+@ape.fixture(scope="package", chain_isolation=False)
+def network(artifacts: dict[str, Artifact], pg_server: str,
             tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
     folder = tmp_path_factory.mktemp("node-network")
     port = free_port()
@@ -100,9 +107,7 @@ def network(artifacts: dict[str, Artifact], pg_server: str,  # noqa: F811
             try:
                 yield network
             finally:
-                for node in network.nodes:
-                    with contextlib.suppress(Exception):
-                        node.stop()
+                stop_all(network.nodes)
     finally:
         bus.stop()
         anvil.kill()

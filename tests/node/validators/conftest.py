@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import ape
 import pytest
 from eth_account import Account
 from web3.contract import Contract
@@ -23,9 +24,8 @@ from web3.contract import Contract
 from node.sources.replay import DATASETS
 from noderr.domain import NodeType
 from onchain.anvil import free_port
-from tests.fixtures_chain import artifacts, pg_server  # noqa: F401
 from tests.node.runtime.conftest import Network, network  # noqa: F401
-from tests.node.runtime.processes import NodeProcess
+from tests.node.runtime.processes import NodeProcess, stop_all
 
 FEED = "SP500"
 VALIDATORS = (9, 5, 6, 7)
@@ -96,7 +96,7 @@ def only_feed(network: Network) -> Contract:  # noqa: F811
     return network.w3.eth.contract(address=record.address, abi=record.abi)
 
 
-@pytest.fixture(scope="session")
+@ape.fixture(scope="package", chain_isolation=False)
 def feed_network(network: Network) -> Iterator[FeedNetwork]:  # noqa: F811
     feed = only_feed(network)
     for account in VALIDATORS[1:]:
@@ -155,5 +155,4 @@ def guarded_desks(feed_network: FeedNetwork,
             node.wait_for("node activated", timeout=60)
         yield GuardedDesks(guardians, DESK_ACCOUNT, denied.address, keystore, password_file)
     finally:
-        for node in guardians.values():
-            node.stop()
+        stop_all(list(guardians.values()))
