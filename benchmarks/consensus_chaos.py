@@ -38,7 +38,6 @@ import re
 import signal
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -55,13 +54,14 @@ from consensus_failover import (
     EXTRA_VALIDATORS,
     Clock,
     Validators,
+    demo_network,
     govern,
     latest_round,
     license_contract,
     wait_all_sign,
     wait_landed,
 )
-from network_load import Stack, stack
+from network_load import Stack
 from report import write_section
 
 from node.runtime.keys import anvil_account
@@ -556,12 +556,8 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="record in docs/benchmarks.md")
     args = parser.parse_args()
     started = datetime.now(UTC)
-    with contextlib.ExitStack() as folders:
-        directory = (tempfile.mkdtemp(prefix="noderr-chaos-") if args.keep else
-                     folders.enter_context(tempfile.TemporaryDirectory(prefix="noderr-chaos-")))
-        print(f"starting the demo-sized network in {directory} …", file=sys.stderr)
-        with stack(Path(directory)) as running_stack:
-            chaos = measure(running_stack, args.validators)
+    with demo_network("noderr-chaos-", args.keep) as running_stack:
+        chaos = measure(running_stack, args.validators)
     text = report(chaos, started)
     print(text)
     if args.write:

@@ -39,6 +39,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -463,6 +464,17 @@ def faults(run: Run) -> list[str]:
     return lines
 
 
+@contextlib.contextmanager
+def demo_network(prefix: str, keep: bool) -> Iterator[Stack]:
+    """network_load's stack in a fresh folder, which `keep` leaves behind (the nodes' logs)."""
+    with contextlib.ExitStack() as folders:
+        directory = (tempfile.mkdtemp(prefix=prefix) if keep else
+                     folders.enter_context(tempfile.TemporaryDirectory(prefix=prefix)))
+        print(f"starting the demo-sized network in {directory} …", file=sys.stderr)
+        with stack(Path(directory)) as running_stack:
+            yield running_stack
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=10, help="leader kills (at least 10 for "
@@ -478,12 +490,8 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="record in docs/benchmarks.md")
     args = parser.parse_args()
     started = datetime.now(UTC)
-    with contextlib.ExitStack() as folders:
-        directory = (tempfile.mkdtemp(prefix="noderr-failover-") if args.keep else
-                     folders.enter_context(tempfile.TemporaryDirectory(prefix="noderr-failover-")))
-        print(f"starting the demo-sized network in {directory} …", file=sys.stderr)
-        with stack(Path(directory)) as running_stack:
-            run = measure(running_stack, args.kills, args.idle_rounds, args.validators)
+    with demo_network("noderr-failover-", args.keep) as running_stack:
+        run = measure(running_stack, args.kills, args.idle_rounds, args.validators)
     text = report(run, started)
     print(text)
     if args.write:
