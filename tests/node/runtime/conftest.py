@@ -72,14 +72,18 @@ class Network:
     def executions(self, address: str, **params) -> list[dict]:
         return self.api("/network/executions", node=address, limit=1000, **params)["items"]
 
-    def wait_until(self, check: Callable[[], object], what: str, timeout: float = 30) -> object:
+    def wait_until(self, check: Callable[[], object], what: str, timeout: float = 30,
+                   context: Callable[[], str] | None = None) -> object:
+        """`check()`'s first truthy value; on a timeout the error says `what` and, if
+        given, `context()` (what the failure needs explained: a node's output)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             value = check()
             if value:
                 return value
             time.sleep(0.2)
-        raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        detail = f"\n{context()}" if context is not None else ""
+        raise AssertionError(f"timed out after {timeout} s waiting for {what}{detail}")
 
 
 @ape.fixture(scope="package", chain_isolation=False)
@@ -112,6 +116,20 @@ def network(artifacts: dict[str, Artifact], pg_server: str,
         bus.stop()
         anvil.kill()
         anvil.wait()
+
+
+@pytest.fixture(autouse=True)
+def nodes_stop_with_their_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The nodes a test starts stop when it ends: one left running beats on for its license,
+    and a later test that starts a node of the same license saw that node's "active" beats
+    overwrite its own node's last word ("stopping")."""
+    if "network" not in request.fixturenames:
+        yield
+        return
+    network: Network = request.getfixturevalue("network")
+    started = len(network.nodes)
+    yield
+    stop_all(network.nodes[started:])
 
 
 @pytest.fixture

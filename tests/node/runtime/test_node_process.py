@@ -78,7 +78,9 @@ def test_run__oracle_license__runs_all_15_functions_reported_and_heartbeats(
     assert (row["status"], row["token_id"], row["node_type"]) == ("active", token, 1)
     assert node.stop() == 0
     stopped = network.wait_until(
-        lambda: (node_row(network, address) or {}).get("status") == "stopped", "stopped")
+        lambda: (node_row(network, address) or {}).get("status") == "stopped",
+        "stopped", context=lambda: f"row {node_row(network, address)}; node said:\n"
+                                   f"{node.output()}")
     assert stopped
 
 
