@@ -43,9 +43,10 @@ from indexer.settings import IndexerSettings
 from noderr.db import embedded_url
 from noderr.deployment import CONTRACT_NAMES
 from noderr.migrate import upgrade
+from noderr.ports import free_port
 from noderr.settings import LOCAL_CHAIN_ID
 from noderr.siwe_text import siwe_message
-from onchain.anvil import free_port, start_anvil
+from onchain.anvil import start_anvil
 from onchain.compile import compiled
 from onchain.deploy import deploy_all
 from onchain.settings import DeploySettings

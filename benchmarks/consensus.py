@@ -55,7 +55,8 @@ from node.runtime.validator import consensus_codec, quorum
 from node.settings import ValidatorSettings
 from noderr.deployment import FEED_CONTRACT
 from noderr.feed_report import Report, sign_report, transmit_args
-from onchain.anvil import free_port, start_anvil
+from noderr.ports import free_port
+from onchain.anvil import start_anvil
 
 SIZES = (4, 7)
 ROUNDS = 40

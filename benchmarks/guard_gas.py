@@ -38,7 +38,8 @@ from noderr.deployment import CONTRACT_NAMES, FEED_CONTRACT
 from noderr.domain import NodeType
 from noderr.feed_report import Report, sign_report, transmit_args
 from noderr.halt_report import GUARD_CONTRACT, Halt, halt_args, sign_halt
-from onchain.anvil import free_port, start_anvil
+from noderr.ports import free_port
+from onchain.anvil import start_anvil
 from onchain.compile import compiled
 from onchain.deploy import deploy_all
 from onchain.settings import DeploySettings

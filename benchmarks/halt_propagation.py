@@ -72,9 +72,10 @@ from noderr.db import embedded_url
 from noderr.domain import NodeType
 from noderr.halt_report import GUARD_CONTRACT
 from noderr.migrate import upgrade
+from noderr.ports import free_port
 from noderr.settings import LOCAL_CHAIN_ID
 from noderr_cli.services import Services, backend_services, ensure_vault_keyring
-from onchain.anvil import free_port, start_anvil
+from onchain.anvil import start_anvil
 from onchain.compile import compiled
 from onchain.deploy import DEPLOYED_CONTRACTS, deploy_all
 from tests.backend.chain_helpers import LicenseOps

@@ -36,7 +36,8 @@ from noderr.db import sqlalchemy_url
 from noderr.deployment import CONTRACT_NAMES, ContractDeployment, Deployment
 from noderr.jsonrpc import request_body
 from noderr.migrate import upgrade
-from onchain.anvil import free_port, start_anvil
+from noderr.ports import free_port
+from onchain.anvil import start_anvil
 from onchain.compile import compiled
 from onchain.deploy import deploy_all
 from onchain.settings import DeploySettings

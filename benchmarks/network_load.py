@@ -64,6 +64,7 @@ from noderr.db import embedded_url
 from noderr.domain import NodeType
 from noderr.feeds import REPLAYED_INSTRUMENTS
 from noderr.migrate import upgrade
+from noderr.ports import free_port
 from noderr.settings import LOCAL_CHAIN_ID, get_settings
 from noderr_cli.demo_network import (
     DEMO_ACCOUNTS,
@@ -79,7 +80,7 @@ from noderr_cli.services import (
     running,
     start_service,
 )
-from onchain.anvil import free_port, start_anvil
+from onchain.anvil import start_anvil
 
 REQUESTER_ACCOUNT = 1
 ANSWERS_REQUIRED = 2

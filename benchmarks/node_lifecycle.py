@@ -53,8 +53,9 @@ from noderr.db import embedded_url
 from noderr.deployment import CONTRACT_NAMES
 from noderr.domain import NodeType
 from noderr.migrate import upgrade
+from noderr.ports import free_port
 from noderr_cli.services import Services, backend_services, ensure_vault_keyring
-from onchain.anvil import free_port, start_anvil
+from onchain.anvil import start_anvil
 from onchain.compile import compiled
 from onchain.deploy import deploy_all
 from onchain.settings import DeploySettings

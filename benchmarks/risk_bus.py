@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from node.bus.envelope import Domain, Signer
 from node.bus.membership import Member, Membership
-from node.bus.server import NatsServer, free_port
+from node.bus.server import NatsServer
 from node.bus.transport import Bus
 from node.bus.verify import Verifier
 from node.desk.gate import RiskContext
@@ -39,6 +39,7 @@ from node.runtime.network import Network
 from node.runtime.risk_gate import BusRiskGate
 from node.settings import GuardianSettings
 from noderr.domain import NodeType
+from noderr.ports import free_port
 
 CHAIN_ID = 31337
 BLOCK = 1

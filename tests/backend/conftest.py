@@ -15,7 +15,8 @@ from web3 import Web3
 from backend.api.app import create_app
 from backend.settings import BackendSettings
 from noderr.deployment import Deployment
-from onchain.anvil import free_port, start_anvil
+from noderr.ports import free_port
+from onchain.anvil import start_anvil
 from onchain.compile import Artifact
 from onchain.deploy import DEPLOYED_CONTRACTS, deploy_all
 from onchain.settings import DeploySettings

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from backend.caller_cache import count_listeners
-from onchain.anvil import free_port
+from noderr.ports import free_port
 from tests.backend.helpers import sample
 from tests.backend.siwe_helpers import KEYS, sign, siwe_text
 

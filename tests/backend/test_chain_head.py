@@ -11,7 +11,8 @@ import pytest
 from web3 import Web3
 
 from backend.chain_client import ChainClient, ChainUnavailable
-from onchain.anvil import free_port, start_anvil
+from noderr.ports import free_port
+from onchain.anvil import start_anvil
 
 TTL = 1.0
 T = TypeVar("T")

@@ -22,7 +22,7 @@ from client.models import ExecutionRecord
 from noderr.catalogue import CATALOGUE
 from noderr.domain import NodeType
 from noderr.execution_results import DoubleSign, ExecutionResult
-from onchain.anvil import free_port
+from noderr.ports import free_port
 from tests.backend.helpers import bearer, sign_in
 from tests.backend.siwe_helpers import KEYS, sign, siwe_text
 from tests.backend.test_caller_cache import callers, wait_until

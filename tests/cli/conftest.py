@@ -2,7 +2,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from onchain.anvil import free_port, start_anvil
+from noderr.ports import free_port
+from onchain.anvil import start_anvil
 
 
 @pytest.fixture

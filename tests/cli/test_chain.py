@@ -1,9 +1,13 @@
-"""`noderr chain` starts anvil with the port and chain id it is given."""
+"""`noderr chain` starts anvil with the port and chain id it is given; an anvil we start is
+never mistaken for another one that holds its port."""
 
 import subprocess
 import sys
 
-from onchain.anvil import free_port, wait_for_rpc
+import pytest
+
+from noderr.ports import PortTaken, free_port
+from onchain.anvil import start_anvil, wait_for_rpc
 
 
 def test_chain__port_and_chain_id_options__anvil_answers_with_them():
@@ -16,3 +20,15 @@ def test_chain__port_and_chain_id_options__anvil_answers_with_them():
     finally:
         process.kill()
         process.wait()
+
+
+def test_start_anvil__port_held_by_another_anvil__refused_and_the_other_unharmed():
+    port = free_port()
+    first = start_anvil(port, chain_id=4242)
+    try:
+        with pytest.raises(PortTaken, match=f"anvil exited at start-up .*port {port} in use"):
+            start_anvil(port, chain_id=31337)
+        assert wait_for_rpc(f"http://127.0.0.1:{port}", process=first) == 4242
+    finally:
+        first.kill()
+        first.wait()

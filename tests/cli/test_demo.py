@@ -26,8 +26,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from web3 import Web3
 
 from noderr.deployment import Deployment
+from noderr.ports import free_port
 from noderr.settings import REPO_ROOT
-from onchain.anvil import free_port
 from tests.ml.artifacts import save_small_artifact
 
 START_TIMEOUT_S = 300

@@ -10,8 +10,8 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from ml.settings import get_ml_settings
+from noderr.ports import free_port
 from noderr_cli.services import Services, accepts_connections, ml_service
-from onchain.anvil import free_port
 from tests.ml.artifacts import save_small_artifact
 
 

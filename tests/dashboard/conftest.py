@@ -21,10 +21,11 @@ from web3 import Web3
 from dashboard.settings import get_dashboard_settings
 from noderr.deployment import Deployment
 from noderr.domain import NodeType
+from noderr.ports import free_port
 from noderr.settings import REPO_ROOT, get_settings
 from noderr_cli.seed import Applicant, claim, seed, sign_in, submit_application
 from noderr_cli.services import DEMO_FORM_ID, Services, backend_services
-from onchain.anvil import free_port, start_anvil
+from onchain.anvil import start_anvil
 from onchain.compile import Artifact
 from onchain.deploy import DEPLOYED_CONTRACTS, deploy_all
 from tests.backend.helpers import GENEROUS_RATE_LIMIT_ENV

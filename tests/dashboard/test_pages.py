@@ -119,7 +119,7 @@ def test_monitoring__head_indexed_and_lag(make_app, live):
 
 
 def test_backend_down__plain_error_not_traceback(make_app, live):
-    from onchain.anvil import free_port
+    from noderr.ports import free_port
 
     at = make_app(live.admin, api_url=f"http://127.0.0.1:{free_port()}")
     at.session_state["session_token"] = "stale"  # noqa: S105 - not a secret

@@ -22,9 +22,10 @@ from web3.contract import Contract
 from ml.settings import get_ml_settings
 from node.bus.server import NatsServer
 from noderr.domain import NodeType
+from noderr.ports import free_port
 from noderr_cli.seed import Applicant, sign_in
 from noderr_cli.services import Services, backend_services, ensure_vault_keyring, ml_service
-from onchain.anvil import free_port, start_anvil
+from onchain.anvil import start_anvil
 from onchain.compile import Artifact
 from onchain.deploy import DEPLOYED_CONTRACTS, deploy_all
 from tests.backend.chain_helpers import LicenseOps

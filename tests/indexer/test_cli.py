@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from onchain.anvil import free_port
+from noderr.ports import free_port
 from tests.backend.helpers import sample
 
 

@@ -22,7 +22,7 @@ from ml.cli import ml_app
 from ml.model import VolatilityModel
 from ml.server import SERVICE_NAME
 from ml.settings import get_ml_settings
-from onchain.anvil import free_port
+from noderr.ports import free_port
 
 runner = CliRunner()
 

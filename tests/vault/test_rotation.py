@@ -19,7 +19,7 @@ from backend.database import Database
 from backend.vault import rotation
 from backend.vault.keys import LocalKeyring
 from backend.vault.service import Vault
-from onchain.anvil import free_port
+from noderr.ports import free_port
 from tests.vault.helpers import GUARDIAN, ORACLE, VALIDATOR, audit_rows, noderr
 
 WORKERS = [(index, node_type) for index in (1, 2) for node_type in (ORACLE, GUARDIAN, VALIDATOR)]

@@ -7,9 +7,10 @@ import pytest
 
 from node.bus.envelope import Domain, Signer
 from node.bus.membership import Membership
-from node.bus.server import NatsServer, free_port
+from node.bus.server import NatsServer
 from node.bus.verify import Verifier
 from noderr.domain import NodeType
+from noderr.ports import free_port
 from tests.node.bus.helpers import (
     CHAIN_ID,
     GUARDIAN_KEY,

@@ -42,11 +42,25 @@ class Inbox:
             self.messages.append(message)
             self._arrived.notify_all()
 
-    async def wait_for(self, count: int) -> list[Message]:
-        async with self._arrived:
-            await asyncio.wait_for(
-                self._arrived.wait_for(lambda: len(self.messages) >= count), DELIVERY_TIMEOUT_S)
+    async def wait_for(self, count: int, *buses: Bus) -> list[Message]:
+        """The messages once there are `count`; on a timeout the error says what `buses`
+        sent, received and dropped (where the missing message was lost)."""
+        try:
+            async with self._arrived:
+                await asyncio.wait_for(self._arrived.wait_for(
+                    lambda: len(self.messages) >= count), DELIVERY_TIMEOUT_S)
+        except TimeoutError:
+            raise AssertionError(f"{len(self.messages)} of {count} message(s) in "
+                                 f"{DELIVERY_TIMEOUT_S} s; {traffic(*buses)}") from None
         return self.messages
+
+
+def traffic(*buses: Bus) -> str:
+    return "; ".join(
+        f"{bus.signer.node_type.label} bus: connected {bus.connected}, "
+        f"{bus.connection.stats['out_msgs']} out, {bus.connection.stats['in_msgs']} in, "
+        f"reconnects {bus.connection.stats['reconnects']}, dropped {dict(bus.dropped)}"
+        for bus in buses)
 
 
 async def connect(url: str, signer_: Signer, verifier: Verifier,

@@ -11,13 +11,14 @@ import pytest
 
 from node.bus.server import (
     NatsServer,
-    free_port,
+    PortTaken,
     host_and_port,
     nats_server_binary,
     server_command,
     wait_until_accepting,
 )
 from node.bus.settings import BusSettings
+from noderr.ports import free_port
 from noderr.settings import REPO_ROOT, get_settings
 
 
@@ -43,6 +44,17 @@ def test_server_command__store_dir__jetstream_on_file_storage(tmp_path: Path):
 def test_start__already_running__refused(own_server: NatsServer):
     with pytest.raises(RuntimeError, match="already running"):
         own_server.start()
+
+
+def test_start__port_held_by_another_server__refused_and_the_other_unharmed(
+        own_server: NatsServer, tmp_path: Path):
+    intruder = NatsServer(own_server.url, tmp_path / "second")
+
+    with pytest.raises(PortTaken, match=f"is port {host_and_port(own_server.url)[1]} in use"):
+        intruder.start()
+    assert not intruder.running
+    assert own_server.running
+    wait_until_accepting(own_server.url, timeout=1, process=own_server.process)
 
 
 def test_stop__running_server__port_closed_and_store_written(own_server: NatsServer):

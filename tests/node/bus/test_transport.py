@@ -102,7 +102,7 @@ def test_publish__licensed_oracle__delivered_verified(nats_url: str, verifier: V
         await receiver.flush()
         await sender.publish(OBSERVATIONS, {"feed": "SP500", "value": "4500.25"})
         await sender.publish(OBSERVATIONS, {"feed": "SP500", "value": "4501.00"})
-        messages = await inbox.wait_for(2)
+        messages = await inbox.wait_for(2, sender, receiver)
         await sender.close()
         await receiver.close()
         return messages
@@ -124,7 +124,7 @@ def test_subscribe__membership_update_removes_sender__next_message_unlicensed(
         await receiver.subscribe("noderr.>", inbox.handle)
         await receiver.flush()
         await sender.publish(OBSERVATIONS, {"round": 1})
-        await inbox.wait_for(1)
+        await inbox.wait_for(1, sender, receiver)
         membership.update(membership.block + 1, [(validator.address, NodeType.VALIDATOR, 3)])
         await sender.publish(OBSERVATIONS, {"round": 2})
         await sender.flush()

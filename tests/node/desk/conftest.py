@@ -7,7 +7,7 @@ import pytest
 from node.desk.desk import tape_feed
 from node.desk.venue import SimulatedVenue
 from node.settings import get_node_settings
-from onchain.anvil import free_port
+from noderr.ports import free_port
 from tests.node.desk.builders import AT, FLAT_BOOK
 
 

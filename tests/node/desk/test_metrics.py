@@ -18,8 +18,8 @@ from node.desk.portfolio import Portfolio
 from node.guardian.risk import compute_drawdown
 from node.guardian.shutdown import TradingState
 from node.runtime.desk_metrics import DeskMetrics
+from noderr.ports import free_port
 from noderr_cli.main import app
-from onchain.anvil import free_port
 from tests.node.desk.builders import AT, ScriptedStrategy
 
 runner = CliRunner()

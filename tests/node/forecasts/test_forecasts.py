@@ -18,7 +18,7 @@ from node.runtime.forecasts import (
     daily_history,
 )
 from node.sources.replay import load_tape
-from onchain.anvil import free_port
+from noderr.ports import free_port
 from tests.node.forecasts.conftest import DEADLINE_S, sp500_time
 
 BAR = 800

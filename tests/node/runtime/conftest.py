@@ -26,8 +26,9 @@ from web3 import Web3
 from node.bus.server import NatsServer
 from noderr.deployment import Deployment
 from noderr.domain import NodeType
+from noderr.ports import free_port
 from noderr_cli.services import Services, backend_services, ensure_vault_keyring
-from onchain.anvil import free_port, start_anvil
+from onchain.anvil import start_anvil
 from onchain.compile import Artifact
 from onchain.deploy import DEPLOYED_CONTRACTS, deploy_all
 from tests.backend.chain_helpers import LicenseOps

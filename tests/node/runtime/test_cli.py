@@ -10,8 +10,9 @@ from typer.testing import CliRunner
 
 from node.settings import get_node_settings
 from noderr.catalogue import CATALOGUE
+from noderr.ports import free_port
 from noderr_cli.main import app
-from onchain.anvil import free_port, start_anvil
+from onchain.anvil import start_anvil
 
 runner = CliRunner()
 

@@ -12,8 +12,9 @@ from eth_account import Account
 
 from node.bus.envelope import Domain, Signer, decode, encode
 from node.bus.heartbeats import BUCKET, key_of
-from node.bus.server import NatsServer, free_port
+from node.bus.server import NatsServer
 from noderr.domain import NodeType
+from noderr.ports import free_port
 from noderr.settings import LOCAL_CHAIN_ID
 from tests.node.runtime.conftest import Network
 

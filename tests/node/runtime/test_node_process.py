@@ -15,9 +15,9 @@ from client import BackendClient
 from node.runtime.keys import anvil_account
 from noderr.catalogue import of_type
 from noderr.domain import NodeType
+from noderr.ports import free_port
 from noderr.settings import LOCAL_CHAIN_ID
 from noderr_cli.services import running, start_service, wait_http
-from onchain.anvil import free_port
 from tests.node.runtime.conftest import Network
 
 ORACLE_FUNCTIONS = {spec.name for spec in of_type(NodeType.ORACLE)}

@@ -4,7 +4,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from node.bus.server import NatsServer, free_port
+from node.bus.server import NatsServer
+from noderr.ports import free_port
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from web3.contract import Contract
 
 from node.sources.replay import DATASETS
 from noderr.domain import NodeType
-from onchain.anvil import free_port
+from noderr.ports import free_port
 from tests.node.runtime.conftest import Network, network  # noqa: F401
 from tests.node.runtime.processes import NodeProcess, stop_all
 
