@@ -32,12 +32,16 @@ import time
 from collections.abc import Iterator
 
 import psycopg
+from prometheus_client import Gauge
 
 from backend import mirror
 from backend.caller import Caller
 from backend.schema import AUTHZ_CHANNEL
 
 log = logging.getLogger("noderr.backend.caller_cache")
+WATCHES = Gauge("noderr_api_license_watches", "License watches (GET /nodes/me/watch long "
+                "polls) waiting now; a process holds at most max_waiters, 503 past them.",
+                multiprocess_mode="livesum")
 RECONNECT_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)
 # libpq TCP keepalives: a listener whose server vanished without closing the socket is
 # noticed (and the cache switched off) within about 10 s.
@@ -124,10 +128,12 @@ class CallerCache:
         if self.waiters >= self.max_waiters:
             raise TooManyWaiters(f"{self.max_waiters} requests already wait here")
         self.waiters += 1
+        WATCHES.inc()
         try:
             yield
         finally:
             self.waiters -= 1
+            WATCHES.dec()
 
     async def checkpoint_moved(self, timeout: float) -> bool:
         """Wait up to `timeout` seconds for the next checkpoint move this process hears of, or

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 
 from backend.caller_cache import CallerCache
 from backend.chain_client import ChainClient
@@ -25,6 +26,8 @@ class Backend:
     max_lag_blocks: int
     session_key: SessionKey
     minter: Minter | None = None
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when the process is told to stop: long polls answer at once (backend/stop_signals.py)."""
 
     @property
     def chain_id(self) -> int:

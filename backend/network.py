@@ -21,6 +21,7 @@ import asyncio
 import dataclasses
 import itertools
 import logging
+from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -199,20 +200,32 @@ async def watch(backend: Backend, caller: Caller, after_block: int | None,
 
 async def _wait_for_checkpoint(backend: Backend, after_block: int, timeout: float) -> None:
     """Return once the indexed block is not `after_block` any more (it passed it, or a reorg
-    moved it back), or after `timeout` seconds."""
+    moved it back), after `timeout` seconds, or at once when the process is stopping (the
+    watch then answers with the licenses as they are)."""
     callers = backend.callers
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     try:
         with callers.waiting():
-            while (remaining := deadline - loop.time()) > 0:
+            while (remaining := deadline - loop.time()) > 0 and not backend.stopping.is_set():
                 if await _indexed_block(backend) != after_block:
                     return
-                await callers.checkpoint_moved(
-                    remaining if callers.listening else min(remaining, DEAF_POLL_SECONDS))
+                await _first_of(callers.checkpoint_moved(
+                    remaining if callers.listening else min(remaining, DEAF_POLL_SECONDS)),
+                    backend.stopping.wait())
     except TooManyWaiters as error:
         raise Unavailable(f"too many license watches in this API process ({error}); retry "
                           f"in {WATCH_RETRY_AFTER} s", retry_after=WATCH_RETRY_AFTER) from None
+
+
+async def _first_of(*waits: Awaitable[object]) -> None:
+    """Return when the first of `waits` is done; the others are cancelled."""
+    tasks = [asyncio.ensure_future(wait) for wait in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
 
 
 async def _indexed_block(backend: Backend) -> int | None:

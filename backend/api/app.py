@@ -43,6 +43,7 @@ from backend.periodic_prune import PeriodicPrune
 from backend.session_key import load_or_create
 from backend.settings import BackendSettings
 from backend.siwe_auth import SiweConfig
+from backend.stop_signals import set_on_stop_signals
 from indexer.settings import IndexerSettings
 from noderr.deployment import Deployment
 
@@ -145,7 +146,9 @@ def create_app(settings: BackendSettings, deployment: Deployment, database_url: 
         pruning = PeriodicPrune(database_url, retention.consensus_prune_every_s,
                                 retention.consensus_retention_days)
         pruning.start()
+        restore_signals = set_on_stop_signals(backend.stopping)
         yield
+        restore_signals()
         await pruning.stop()
         catalogue.cancel()
         await asyncio.gather(catalogue, return_exceptions=True)

@@ -2,7 +2,8 @@
 status and whether the route is gated (it needs a session, so it is decided from the mirror
 and answers 503 while the mirror lags), with its latency; and, read from the database at each
 scrape, the emergency halt and the nodes by status as `GET /network/guard` and
-`GET /network/nodes` answer them. The alerts on these are in ops/prometheus/alerts.yml.
+`GET /network/nodes` answer them; and the license watches waiting now (defined beside their
+limit, backend/caller_cache.py). The alerts on these are in ops/prometheus/alerts.yml.
 
 `noderr api --workers N` gives its workers a PROMETHEUS_MULTIPROC_DIR: a scrape reaches one
 worker and answers with the sum of all of them (prometheus_client's multiprocess mode)."""

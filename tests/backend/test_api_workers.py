@@ -3,11 +3,13 @@ own caller cache, each told of a revocation by the database."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -22,23 +24,45 @@ ORACLE = 1
 OPERATOR = KEYS[1].address
 
 
+@dataclass
+class ApiProcess:
+    url: str
+    process: subprocess.Popen
+
+
 @pytest.fixture
-def api_workers(tmp_path: Path, deployment, rpc_url, database_url) -> Iterator[str]:
+def start_api(tmp_path: Path, deployment, rpc_url,
+              database_url) -> Iterator[Callable[[int], ApiProcess]]:
+    """`noderr api --workers N` as a process, once each worker listens for the mirror."""
     deployment.save(tmp_path / "deployment.json")
-    port = free_port()
-    env = {**os.environ, "NODERR_DATABASE_URL": database_url, "NODERR_RPC_URL": rpc_url,
-           "NODERR_DEPLOYMENT": str(tmp_path / "deployment.json"),
-           "NODERR_SIWE_DOMAINS": f"http://127.0.0.1:{port}", "NODERR_HEAD_CACHE_SECONDS": "0",
-           "NODERR_SESSION_KEY_FILE": str(tmp_path / "session-key")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "noderr_cli", "api", "--port", str(port), "--workers", "2"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    started: list[subprocess.Popen] = []
+
+    def start(workers: int) -> ApiProcess:
+        port = free_port()
+        env = {**os.environ, "NODERR_DATABASE_URL": database_url, "NODERR_RPC_URL": rpc_url,
+               "NODERR_DEPLOYMENT": str(tmp_path / "deployment.json"),
+               "NODERR_SIWE_DOMAINS": f"http://127.0.0.1:{port}",
+               "NODERR_HEAD_CACHE_SECONDS": "0",
+               "NODERR_SESSION_KEY_FILE": str(tmp_path / "session-key")}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "noderr_cli", "api", "--port", str(port),
+             "--workers", str(workers)],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        started.append(process)
+        wait_for_listeners(database_url, workers, process)
+        return ApiProcess(f"http://127.0.0.1:{port}", process)
+
     try:
-        wait_for_listeners(database_url, 2, process)
-        yield f"http://127.0.0.1:{port}"
+        yield start
     finally:
-        process.terminate()
-        process.wait(timeout=20)
+        for process in started:
+            process.terminate()
+            process.wait(timeout=20)
+
+
+@pytest.fixture
+def api_workers(start_api) -> str:
+    return start_api(2).url
 
 
 def wait_for_listeners(database_url: str, count: int, process: subprocess.Popen) -> None:
@@ -84,6 +108,39 @@ def test_metrics__two_workers__one_scrape_counts_every_workers_requests(api_work
         scraped = httpx.get(f"{api_workers}/metrics").text
         assert sample(scraped, "noderr_api_requests_total", route="/healthz", method="GET",
                       status="200", gated="false") == 20
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_stop__license_watch_in_flight__answered_at_once_no_500_no_traceback(
+        start_api, ops, workers: int):
+    ops.mint(OPERATOR, ORACLE)
+    indexed = ops.index()
+    api = start_api(workers)
+    headers = sign_in(api.url)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        watch = pool.submit(httpx.get, f"{api.url}/nodes/me/watch", headers=headers,
+                            params={"after_block": indexed, "timeout_s": 30}, timeout=40)
+        wait_for_watchers(api.url, workers)
+        api.process.terminate()
+        answer = watch.result()
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["indexed_block"] == indexed
+    assert [held["node_type"] for held in answer.json()["licenses"]] == [ORACLE]
+    api.process.wait(timeout=20)
+    said = api.process.stdout.read()
+    assert "Traceback" not in said and "timeout graceful shutdown exceeded" not in said, said
+    assert said.count("Application shutdown complete") == workers
+
+
+def wait_for_watchers(base: str, workers: int) -> None:
+    """Until a license watch is waiting (a scrape sums every worker's)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if sample(httpx.get(f"{base}/metrics").text, "noderr_api_license_watches"):
+            return
+        time.sleep(0.1)
+    pytest.fail(f"no license watch in flight in {workers} worker(s) after 30 s")
 
 
 def test_api__zero_workers__clear_error(deployment):
