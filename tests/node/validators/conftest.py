@@ -69,9 +69,9 @@ class FeedNetwork:
             f"{count} rounds landed after block {after_block}", timeout)
 
 
-def all_four_active(feed_network: FeedNetwork) -> None:
+def all_active(feed_network: FeedNetwork) -> None:
     """Reinstate any validator license suspended by an earlier test, and wait until the mirror
-    lists all four."""
+    lists every validator of the network active."""
     stack = feed_network.network
     contract = stack.ops.contract
     for account in feed_network.validators:
@@ -79,10 +79,11 @@ def all_four_active(feed_network: FeedNetwork) -> None:
         if not contract.functions.is_active(address, NodeType.VALIDATOR).call():
             token = contract.functions.token_of(address, NodeType.VALIDATOR).call()
             stack.ops.govern(contract.functions.reinstate(token))
+    count = len(feed_network.validators)
     stack.wait_until(lambda: sum(
         member["node_type"] == NodeType.VALIDATOR
-        for member in stack.api("/network/members")["members"]) == 4,
-        "four active validators in the mirror")
+        for member in stack.api("/network/members")["members"]) == count,
+        f"{count} active validators in the mirror")
 
 
 def only_feed(network: Network) -> Contract:  # noqa: F811
@@ -96,21 +97,29 @@ def only_feed(network: Network) -> Contract:  # noqa: F811
     return network.w3.eth.contract(address=record.address, abi=record.abi)
 
 
-@ape.fixture(scope="package", chain_isolation=False)
-def feed_network(network: Network) -> Iterator[FeedNetwork]:  # noqa: F811
+def start_feed_network(network: Network, validators: tuple[int, ...],  # noqa: F811
+                       oracles: tuple[int, ...]) -> FeedNetwork:
+    """The SP500 feed's network on `network`: a Validator license for each of `validators`
+    but the first (the genesis validator, anvil #9), an Oracle license for each of `oracles`,
+    and a node each, once every node is activated."""
     feed = only_feed(network)
-    for account in VALIDATORS[1:]:
+    for account in validators[1:]:
         network.ops.mint(network.account(account), NodeType.VALIDATOR, salt=os.urandom(4).hex())
-    for account in ORACLES:
+    for account in oracles:
         network.ops.mint(network.account(account), NodeType.ORACLE, salt=os.urandom(4).hex())
     feeds = FeedNetwork(network, feed, {}, {})
-    for account in VALIDATORS:
+    for account in validators:
         feeds.start_validator(account)
-    for account in ORACLES:
+    for account in oracles:
         feeds.oracles[account] = network.start_node(NodeType.ORACLE, account)
     for node in (*feeds.validators.values(), *feeds.oracles.values()):
-        node.wait_for("node activated", timeout=60)
-    yield feeds
+        node.wait_for("node activated", timeout=90)
+    return feeds
+
+
+@ape.fixture(scope="package", chain_isolation=False)
+def feed_network(network: Network) -> Iterator[FeedNetwork]:  # noqa: F811
+    yield start_feed_network(network, VALIDATORS, ORACLES)
 
 
 @pytest.fixture(scope="session")

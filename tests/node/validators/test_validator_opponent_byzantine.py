@@ -22,7 +22,7 @@ from tests.node.validators.conftest import (
     FEED,
     VALIDATOR_ENV,
     FeedNetwork,
-    all_four_active,
+    all_active,
 )
 
 BYZANTINE = 7
@@ -31,7 +31,7 @@ BYZANTINE = 7
 def test_byzantine_validator__rounds_land_once_each_and_the_equivocation_is_evidence(
         feed_network: FeedNetwork):
     network = feed_network.network
-    all_four_active(feed_network)
+    all_active(feed_network)
     feed_network.wait_rounds(1)
     feed_network.validators[BYZANTINE].stop()
     honest = {account: node for account, node in feed_network.validators.items()

@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from datetime import UTC, datetime
 
-from tests.node.validators.conftest import FeedNetwork, all_four_active
+from tests.node.validators.conftest import FeedNetwork, all_active
 
 STALLED = "2 of 4 validators answer, quorum 3"
 
@@ -42,7 +42,7 @@ def test_more_than_f_down__no_report_lands_and_the_others_say_why(feed_network: 
     for account in stopped:
         feed_network.validators[account].stop()
     stopped_at, since = network.w3.eth.block_number, datetime.now(UTC)
-    all_four_active(feed_network)
+    all_active(feed_network)
 
     def stalled_rounds() -> dict[int, str]:
         rows = [row for account in live

@@ -1,0 +1,23 @@
+"""Seven validators (f = 2) and two oracles as real `noderr node run` processes on a stack of
+their own (tests/node/runtime/conftest.py's `network`, a separate instance for this folder):
+every anvil account but #0 (the admin) runs a node. Validators: anvil #9 (the genesis
+validator, token 1) and #3 to #8, admitted by governance; oracles: #1 and #2. The n = 4
+folder (tests/node/validators) shows every fault; this one shows the two that depend on n at
+n = 7: a killed leader and f Byzantine validators at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import ape
+
+from tests.node.runtime.conftest import Network, network  # noqa: F401
+from tests.node.validators.conftest import FeedNetwork, start_feed_network
+
+VALIDATORS = (9, 3, 4, 5, 6, 7, 8)
+ORACLES = (1, 2)
+
+
+@ape.fixture(scope="package", chain_isolation=False)
+def feed_network(network: Network) -> Iterator[FeedNetwork]:  # noqa: F811
+    yield start_feed_network(network, VALIDATORS, ORACLES)
