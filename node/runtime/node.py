@@ -176,10 +176,14 @@ class Node:
         return "active" if self.gate.open.is_set() else "suspended"
 
     async def _watch_forever(self) -> None:
+        """Long-poll the license from the last indexed block; after a failure ask for it as it
+        is (the backend answers at once), so a node paused by an outage resumes as soon as the
+        backend is back, not a long poll's timeout later when nothing moved on-chain."""
         settings, attempt = self.config.settings, 0
         while True:
+            after_block = self.indexed_block if attempt == 0 else None
             try:
-                watch = await self.client.watch_licenses(self.indexed_block,
+                watch = await self.client.watch_licenses(after_block,
                                                          settings.node_watch_timeout)
             except BackendError as error:
                 await self._backend_failed(error, attempt)

@@ -124,6 +124,11 @@ def test_reassign__node_stops_and_exits_4_naming_the_new_owner(network: Network,
             in node.output())
 
 
+WATCH_TIMEOUT_S = 30
+"""The longest license long poll: the node resumes well before one would time out, since
+after the outage it asks for its license as it is (nothing moves on-chain meanwhile)."""
+
+
 def test_backend_down__node_pauses_saying_why_then_resumes(network: Network, licensed):
     licensed(NodeType.ORACLE, 6)
     services = dataclasses.replace(network.services, api_port=free_port())
@@ -136,11 +141,13 @@ def test_backend_down__node_pauses_saying_why_then_resumes(network: Network, lic
         return process
 
     with running(start_api()) as api:
-        node = network.start_node(NodeType.ORACLE, 6, NODERR_API_URL=api_url)
+        node = network.start_node(NodeType.ORACLE, 6, NODERR_API_URL=api_url,
+                                  NODERR_NODE_WATCH_TIMEOUT=str(WATCH_TIMEOUT_S))
         node.wait_for(r"first round done")
         api.kill()
         api.wait(timeout=15)
         index, _ = node.wait_for(r"the backend cannot confirm the license .*execution paused")
     with running(start_api()):
-        node.wait_for(r"is active at block \d+: execution resumed", after=index)
+        node.wait_for(r"is active at block \d+: execution resumed", after=index,
+                      timeout=WATCH_TIMEOUT_S / 2)
         assert node.process.poll() is None
