@@ -45,7 +45,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
-from web3.exceptions import ContractLogicError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -68,10 +67,14 @@ from node.runtime.keys import anvil_account
 from node.runtime.validator import CONSENSUS
 from node.settings import NodeSettings, ValidatorSettings
 from noderr.domain import NodeType
-from noderr.feed_report import Report, compact_signature, sign_report, transmit_args
 from noderr.feeds import REPLAYED_INSTRUMENTS
 from noderr_cli.demo_network import VALIDATORS
 from tests.node.validators.byzantine import Attacks, ByzantineValidator
+from tests.node.validators.revoked_signature import (
+    LISTED_REASON,
+    OUTSIDER_REASON,
+    revoked_signature_reverts,
+)
 
 FEED = REPLAYED_INSTRUMENTS[0]
 IDLE_ROUNDS = 6
@@ -83,8 +86,6 @@ EVIDENCE_TIMEOUT_S = 60.0
 RESUME_TIMEOUT_S = 120.0
 EXIT_TIMEOUT_S = 60.0
 REVOKED_ROUNDS = 4
-OUTSIDER_REASON = "NodeFeed: signer not an active validator"
-LISTED_REASON = "NodeFeed: validator set mismatch"
 
 
 def quorum(members: int) -> int:
@@ -317,7 +318,9 @@ def revoke(chaos: Chaos, stack_: Stack, validators: Validators, clock: Clock) ->
         license_.functions.active_count(NodeType.VALIDATOR).call(),
         {number: bool(dropped.search(log_text(validators.logs[number], marks[number])))
          for number in honest},
-        signature_reverts(stack_, validators, account))
+        revoked_signature_reverts(
+            w3, feed, {number: validators.accounts[number]
+                       for number in validators.by_address.values()}, (account, address)))
 
 
 def exited(validators: Validators, account: int, since: float) -> float | None:
@@ -327,40 +330,6 @@ def exited(validators: Validators, account: int, since: float) -> float | None:
             return time.time() - since
         time.sleep(0.25)
     return None
-
-
-def signature_reverts(stack_: Stack, validators: Validators, revoked: int) -> dict[str, str]:
-    """A report past the feed's latest round signed by a quorum of the remaining validators
-    with the revoked one's signature in the last signer's place; then with it kept in the
-    validator list. What each transmit reverts with ("" if it would pass)."""
-    w3, feed = stack_.w3, stack_.feeds[FEED]
-    chain_id = w3.eth.chain_id
-    latest = feed.functions.latestRoundData().call()
-    report = Report(latest[0] + 1_000, latest[1], latest[3])
-    remaining = sorted(validators.by_address.values())
-    signature = {number: sign_report(anvil_account(number, chain_id).private_key, chain_id,
-                                     feed.address, report)
-                 for number in [*remaining, revoked]}
-    members = [validators.accounts[number] for number in remaining]
-    signers = remaining[:quorum(len(remaining))]
-    report_args, listed, signed, signatures = transmit_args(
-        report, members, {validators.accounts[number]: signature[number] for number in signers})
-    outsider = (report_args, listed, signed,
-                [*signatures[:-1], compact_signature(signature[revoked])])
-    kept_signers = [*signers[:-1], revoked]
-    kept = transmit_args(report, [*members, validators.accounts[revoked]],
-                         {validators.accounts[number]: signature[number]
-                          for number in kept_signers})
-    return {"in another's entry": reverted(feed, outsider, w3.eth.accounts[0]),
-            "kept in the list": reverted(feed, kept, w3.eth.accounts[0])}
-
-
-def reverted(feed, args: tuple, sender: str) -> str:
-    try:
-        feed.functions.transmit(*args).call({"from": sender})
-    except ContractLogicError as error:
-        return str(error.message or error)
-    return ""
 
 
 def check(chaos: Chaos, stack_: Stack) -> None:

@@ -2,8 +2,9 @@
 their own (tests/node/runtime/conftest.py's `network`, a separate instance for this folder):
 every anvil account but #0 (the admin) runs a node. Validators: anvil #9 (the genesis
 validator, token 1) and #3 to #8, admitted by governance; oracles: #1 and #2. The n = 4
-folder (tests/node/validators) shows every fault; this one shows the two that depend on n at
-n = 7: a killed leader and f Byzantine validators at once."""
+folder (tests/node/validators) shows every fault at f = 1; this one shows them at f = 2: a
+killed leader, two Byzantine validators at once, two silent, NATS restarted, three down, and
+a license revoked mid-run."""
 
 from __future__ import annotations
 
