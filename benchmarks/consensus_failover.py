@@ -98,6 +98,9 @@ class Kill:
     landed_round: int
     view_changes: int | None
     recovery_s: float
+    unobserved: bool = False
+    """The killed round did not land and its validators had no oracle observation to propose
+    (attendance's NoObservations): a quiet market's skipped round, not the failover's."""
 
 
 @dataclass
@@ -115,6 +118,8 @@ class Run:
     silent: list[int] = field(default_factory=list)
     silent_landed: list[tuple[int, int]] = field(default_factory=list)
     """Rounds landed while `silent` were frozen: (round, signers)."""
+    silent_unobserved: list[int] = field(default_factory=list)
+    """Rounds due meanwhile that did not land for want of an oracle observation."""
     silent_due: int = 0
     down: list[int] = field(default_factory=list)
     down_reason: str | None = None
@@ -303,9 +308,20 @@ def kill_once(run: Run, stack_: Stack, validators: Validators, clock: Clock) -> 
     wait_all_sign(stack_.w3, feed, len(validators.by_address))
     if landed is None:
         return None
+    api_url = stack_.services.api_url
     return Kill(round_number, leader, at - killed_at, at - clock.opens(round_number), landed,
-                view_changes(stack_.services.api_url, run.feed, round_number),
-                time.time() - restarted)
+                view_changes(api_url, run.feed, round_number), time.time() - restarted,
+                landed != round_number and unobserved(api_url, run.feed, round_number))
+
+
+def unobserved(api_url: str, feed_id: str, round_number: int) -> bool:
+    """Whether a validator recorded that it had no oracle observation to propose in the round
+    (node/runtime/attendance.py's NoObservations)."""
+    prefix = f"NoObservations: round {round_number} of {feed_id}:"
+    with BackendClient(api_url) as client:
+        items = client.network_executions(function="handle_view_change", outcome="rejected",
+                                          limit=1000).items
+    return any((item.error or "").startswith(prefix) for item in items)
 
 
 def silent(run: Run, stack_: Stack, validators: Validators, clock: Clock) -> None:
@@ -319,8 +335,11 @@ def silent(run: Run, stack_: Stack, validators: Validators, clock: Clock) -> Non
     time.sleep(ROUNDS_WATCHED * clock.every * clock.interval)
     last = latest_round(feed)
     run.silent_due = ROUNDS_WATCHED
-    run.silent_landed = [(number, signers(stack_.w3, feed, number))
-                         for number in range(first, last + 1)]
+    run.silent_landed = [(number, count) for number in range(first, last + 1)
+                         if (count := signers(stack_.w3, feed, number))]
+    run.silent_unobserved = [number for number in range(first, last + 1)
+                             if number not in dict(run.silent_landed)
+                             and unobserved(stack_.services.api_url, run.feed, number)]
     for account in run.silent:
         validators.freeze(account, False)
     wait_all_sign(stack_.w3, feed, run.validators)
@@ -391,6 +410,9 @@ def report(run: Run, started: datetime) -> str:
     period = statistics.median(run.idle_periods_s)
     idle_latency = statistics.median(run.idle_latency_s)
     within = sum(value <= run.bound_s for value in failover)
+    quiet = [kill for kill in run.kills if kill.unobserved]
+    within_observed = sum(kill.kill_to_land_s <= run.bound_s for kill in run.kills
+                          if not kill.unobserved)
     same_round = sum(kill.landed_round == kill.round for kill in run.kills)
     changes = [kill.view_changes for kill in run.kills if kill.view_changes is not None]
     recovery = [kill.recovery_s for kill in run.kills]
@@ -427,11 +449,17 @@ def report(run: Run, started: datetime) -> str:
               "Opening → landing with the leader killed against all up: "
               f"{statistics.median(opened) / idle_latency:.2f} × (medians). Restart → a round "
               f"signed by all {run.validators}: median {statistics.median(recovery):.1f} s."]
+    if quiet:
+        lines += ["", f"{len(quiet)} killed round(s) had no oracle observation to propose (the "
+                  "oracles publish on a 0.5 % move or their heartbeat; the validators recorded "
+                  "NoObservations), so no report was due from them: within the bound among "
+                  f"the other {len(run.kills) - len(quiet)}: {within_observed}."]
     lines += faults(run)
     lines += ["", "| kill | round | leader | kill → landing (s) | round landed | view changes |",
               "|---:|---:|---:|---:|---:|---:|"]
     lines += [f"| {number} | {kill.round} | #{kill.leader} | {kill.kill_to_land_s:.2f} | "
-              f"{kill.landed_round} | {'' if kill.view_changes is None else kill.view_changes} |"
+              f"{kill.landed_round}{' (killed round unobserved)' if kill.unobserved else ''} | "
+              f"{'' if kill.view_changes is None else kill.view_changes} |"
               for number, kill in enumerate(run.kills, 1)]
     if run.never_landed:
         lines += ["", f"**No report within {LAND_TIMEOUT_S:.0f} s** after killing the leader "
@@ -455,7 +483,8 @@ def faults(run: Run) -> list[str]:
         lines += ["", f"f = {len(run.silent)} silent (#{', #'.join(map(str, run.silent))} "
                   f"frozen by SIGSTOP): {landed} rounds landed while {run.silent_due} fell due "
                   f"({landed / run.silent_due:.2f} of the all-up rate), {clean} with a quorum "
-                  "of signers."]
+                  f"of signers; {len(run.silent_unobserved)} had no oracle observation to "
+                  "propose (NoObservations)."]
     if run.down:
         reason = (f"named in {run.down_reason_s:.1f} s: `{run.down_reason}`"
                   if run.down_reason else f"**not named within {REASON_TIMEOUT_S:.0f} s**")

@@ -60,7 +60,7 @@ from node.consensus.messages import (
 )
 from node.consensus.replica import Action, Decide, Replica, Send, StartTimer, leader_first
 from node.consensus.wire import Codec, InvalidMessage, canonical
-from node.errors import InvalidParameter, NonPositivePrice, StaleInput
+from node.errors import FunctionInputError, InvalidParameter, NonPositivePrice, StaleInput
 from node.execution import ExecutionLog
 from node.oracle.observation import InvalidObservation, Observation
 from node.runtime import metrics
@@ -273,9 +273,10 @@ class FeedDriver:
         if self.me not in members:
             return
         self.members[round_number] = members
-        self.attendance.open(round_number, members)
         observations = [OracleValue(oracle, value, frame) for oracle, (_, value, frame)
                         in sorted(self.observations.get(round_number, {}).items())]
+        self.attendance.open(round_number, members, len(observations),
+                             self.context.settings.validator_min_observations)
         leading = members[round_number % len(members)] == self.me
         with executing(self.context.log, "propose_batch" if leading else None):
             actions = self.replica.start_round(round_number, members, observations, self.now())
@@ -307,8 +308,12 @@ class FeedDriver:
 
     async def on_signature(self, verified: Verified) -> None:
         payload = verified.payload
-        with self.context.log.run("validate_tx_signature"):
-            report, signature = self._checked_signature(verified.sender, payload)
+        try:
+            with self.context.log.run("validate_tx_signature"):
+                report, signature = self._checked_signature(verified.sender, payload)
+        except InvalidParameter as refused:
+            log.warning("report signature from %s refused: %s", verified.sender, refused)
+            return
         agreed = self.agreed.get(report.round)
         if agreed is None:
             if report.round > self.landed:
@@ -368,8 +373,13 @@ class FeedDriver:
         observed_at = (decision.round * self.context.settings.validator_round_every
                        * self.context.round_interval)
         report = Report(decision.round, decision.value, int(observed_at))
-        with self.context.log.run("validate_report_payload"):
-            self._check_report(report)
+        try:
+            with self.context.log.run("validate_report_payload"):
+                self._check_report(report)
+        except FunctionInputError as refused:
+            log.info("round %s of %s decided here, not signed: %s", decision.round,
+                     self.feed.feed_id, refused)
+            return
         if self.me not in active_validators(self.context.network.membership):
             return
         members = self.members[decision.round]

@@ -1,5 +1,7 @@
 """A round that ends undecided because fewer validators than the quorum answered says so: a
-rejected `handle_view_change` record with the count and the silent members, and a warning."""
+rejected `handle_view_change` record with the count and the silent members, and a warning. One
+that ends undecided with a quorum answering but no oracle observation to propose says that, at
+INFO (a quiet market skips rounds by design)."""
 
 from __future__ import annotations
 
@@ -11,10 +13,10 @@ from node.runtime.attendance import Attendance, consensus_quorum
 MEMBERS = tuple(f"0x{index:040x}" for index in range(1, 5))
 
 
-def attendance(heard: tuple[str, ...]) -> tuple[Attendance, ExecutionLog]:
+def attendance(heard: tuple[str, ...], observed: int = 2) -> tuple[Attendance, ExecutionLog]:
     log = ExecutionLog()
     watched = Attendance("SP500", MEMBERS[0], log)
-    watched.open(57, MEMBERS)
+    watched.open(57, MEMBERS, observed, min_observations=1)
     for sender in heard:
         watched.heard_from(sender)
     return watched, log
@@ -37,6 +39,34 @@ def test_close__two_of_four_answer__records_and_logs_why(caplog):
 def test_close__quorum_answered__says_nothing():
     watched, log = attendance((MEMBERS[1], MEMBERS[2]))
     assert watched.close(decided=False) is None
+    assert log.drain() == []
+
+
+def test_close__quorum_answered_no_observation__records_why_at_info(caplog):
+    watched, log = attendance((MEMBERS[1], MEMBERS[2]), observed=0)
+    with caplog.at_level(logging.INFO, logger="noderr.node.validator"):
+        reason = watched.close(decided=False)
+
+    expected = ("round 57 of SP500: 0 oracle observations reached this validator before it "
+                "opened, 1 needed to propose")
+    assert reason == expected
+    [record] = log.drain()
+    assert (record.function, record.outcome) == ("handle_view_change", "rejected")
+    assert record.error == f"NoObservations: {expected}"
+    [logged] = [entry for entry in caplog.records if expected in entry.getMessage()]
+    assert logged.levelno == logging.INFO
+
+
+def test_close__quorum_unreachable_and_no_observation__the_quorum_is_the_reason():
+    watched, log = attendance((), observed=0)
+    assert "1 of 4 validators answer" in watched.close(decided=False)
+    [record] = log.drain()
+    assert record.error.startswith("QuorumUnreachable: ")
+
+
+def test_close__decided_without_observations_here__says_nothing():
+    watched, log = attendance((MEMBERS[1], MEMBERS[2]), observed=0)
+    assert watched.close(decided=True) is None
     assert log.drain() == []
 
 
