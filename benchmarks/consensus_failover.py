@@ -70,6 +70,9 @@ EXTRA_VALIDATORS = (2, 3, 8)
 """anvil accounts the demo network leaves free, admitted as validators 5 to 7."""
 ROUNDS_WATCHED = 6
 REASON_TIMEOUT_S = 60.0
+SHIPPED_S = 2.0
+"""Long enough for a validator's records of a closed round to reach the backend (it ships
+every second)."""
 
 
 @dataclass(frozen=True)
@@ -332,8 +335,11 @@ def silent(run: Run, stack_: Stack, validators: Validators, clock: Clock) -> Non
     for account in run.silent:
         validators.freeze(account, True)
     first = latest_round(feed) + 1
-    time.sleep(ROUNDS_WATCHED * clock.every * clock.interval)
-    last = latest_round(feed)
+    last = first + ROUNDS_WATCHED - 1
+    time.sleep(max(0.0, clock.opens(last) - time.time()))
+    with contextlib.suppress(TimeoutError):  # a round missing is a figure, not an error
+        wait_landed(feed, last, clock.every * clock.interval)
+    time.sleep(SHIPPED_S)
     run.silent_due = ROUNDS_WATCHED
     run.silent_landed = [(number, count) for number in range(first, last + 1)
                          if (count := signers(stack_.w3, feed, number))]
