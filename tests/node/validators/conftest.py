@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,6 +85,26 @@ def all_active(feed_network: FeedNetwork) -> None:
         member["node_type"] == NodeType.VALIDATOR
         for member in stack.api("/network/members")["members"]) == count,
         f"{count} active validators in the mirror")
+
+
+def kill_the_leader(feed_network: FeedNetwork, rounds: int) -> tuple[int, list[dict], list[dict]]:
+    """SIGKILL the transmitter of the last landed round; then `rounds` landed after the kill,
+    and at least two opened after it (a round opens after its observed_at, so those cannot
+    carry the dead validator's signature). (The killed account, the rounds, those opened
+    after.)"""
+    stack = feed_network.network
+    last = feed_network.wait_rounds(1)[-1]
+    leader = next(account for account in feed_network.validators
+                  if stack.account(account) == last["transmitter"])
+    feed_network.validators[leader].process.kill()
+    feed_network.validators[leader].wait_exit()
+    killed_at, killed_time = stack.w3.eth.block_number, time.time()
+    events = feed_network.wait_rounds(rounds, after_block=killed_at)
+    opened_after_kill = stack.wait_until(
+        lambda: len(later := [event for event in feed_network.transmitted(killed_at)
+                              if event["observed_at"] > killed_time]) >= 2 and later,
+        "two rounds opened after the kill landed", timeout=60)
+    return leader, events, opened_after_kill
 
 
 def only_feed(network: Network) -> Contract:  # noqa: F811

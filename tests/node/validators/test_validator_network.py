@@ -11,13 +11,12 @@ The tests run in order on one network (tests/node/validators/conftest.py)."""
 from __future__ import annotations
 
 import contextlib
-import time
 from collections import Counter
 
 from noderr.catalogue import of_type
 from noderr.consensus_text import signed_digest, signer
 from noderr.domain import NodeType
-from tests.node.validators.conftest import FEED, FeedNetwork
+from tests.node.validators.conftest import FEED, FeedNetwork, kill_the_leader
 
 CONSENSUS_FUNCTIONS = {"propose_batch", "vote_prepare", "vote_commit", "validate_tx_signature",
                        "validate_report_payload", "schedule_transmission",
@@ -104,18 +103,7 @@ def test_executions__consensus_functions__recorded_by_validators(feed_network: F
 
 def test_leader_killed__rounds_keep_landing_through_the_next(feed_network: FeedNetwork):
     network = feed_network.network
-    last = feed_network.wait_rounds(1)[-1]
-    leader = next(account for account in feed_network.validators
-                  if network.account(account) == last["transmitter"])
-    feed_network.validators[leader].process.kill()
-    feed_network.validators[leader].wait_exit()
-    killed_at, killed_time = network.w3.eth.block_number, time.time()
-
-    events = feed_network.wait_rounds(4, after_block=killed_at)
-    opened_after_kill = network.wait_until(
-        lambda: len(later := [event for event in feed_network.transmitted(killed_at)
-                              if event["observed_at"] > killed_time]) >= 2 and later,
-        "two rounds opened after the kill landed", timeout=60)
+    leader, events, opened_after_kill = kill_the_leader(feed_network, 4)
 
     dead = network.account(leader)
     assert all(event["transmitter"] != dead for event in events)

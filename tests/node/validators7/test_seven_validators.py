@@ -7,14 +7,19 @@ both liars, and no one else, in their double-signing evidence."""
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from datetime import UTC, datetime
 
 from node.runtime.keys import anvil_account
 from tests.node.runtime.conftest import ROUND_INTERVAL
 from tests.node.validators.byzantine import ByzantineValidator
-from tests.node.validators.conftest import FEED, VALIDATOR_ENV, FeedNetwork, all_active
+from tests.node.validators.conftest import (
+    FEED,
+    VALIDATOR_ENV,
+    FeedNetwork,
+    all_active,
+    kill_the_leader,
+)
 from tests.node.validators.test_validator_opponent_byzantine import (
     all_listed_agree_with_chain,
     double_signs_found,
@@ -26,18 +31,7 @@ BYZANTINE = (7, 8)
 def test_leader_killed__n7__rounds_keep_landing_without_it(feed_network: FeedNetwork):
     network = feed_network.network
     all_active(feed_network)
-    last = feed_network.wait_rounds(1)[-1]
-    leader = next(account for account in feed_network.validators
-                  if network.account(account) == last["transmitter"])
-    feed_network.validators[leader].process.kill()
-    feed_network.validators[leader].wait_exit()
-    killed_at, killed_time = network.w3.eth.block_number, time.time()
-
-    events = feed_network.wait_rounds(3, after_block=killed_at)
-    opened_after_kill = network.wait_until(
-        lambda: len(later := [event for event in feed_network.transmitted(killed_at)
-                              if event["observed_at"] > killed_time]) >= 2 and later,
-        "two rounds opened after the kill landed", timeout=60)
+    leader, events, opened_after_kill = kill_the_leader(feed_network, 3)
 
     dead = network.account(leader)
     assert all(event["transmitter"] != dead for event in events)
