@@ -49,18 +49,18 @@ class Attendance:
     feed_id: str
     me: str
     log: ExecutionLog
+    min_observations: int = 1
+    """What a proposal needs (ValidatorSettings.validator_min_observations)."""
     round: int | None = None
     members: tuple[str, ...] = ()
     heard: set[str] = field(default_factory=set)
     observed: int = 0
-    min_observations: int = 1
 
-    def open(self, round_number: int, members: tuple[str, ...], observed: int = 0,
-             min_observations: int = 1) -> None:
+    def open(self, round_number: int, members: tuple[str, ...], observed: int = 0) -> None:
         """Watch `round_number` among `members`, opened holding `observed` of the oracle
-        observations it covers, `min_observations` being what a proposal needs."""
+        observations it covers."""
         self.round, self.members, self.heard = round_number, members, {self.me}
-        self.observed, self.min_observations = observed, min_observations
+        self.observed = observed
 
     def heard_from(self, sender: str) -> None:
         self.heard.add(sender)

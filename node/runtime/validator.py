@@ -246,7 +246,8 @@ class FeedDriver:
         self.agreed: dict[int, Agreed] = {}
         self.early: dict[int, dict[str, tuple[Report, bytes]]] = {}
         self.landed = 0
-        self.attendance = Attendance(feed.feed_id, self.me, context.log)
+        self.attendance = Attendance(feed.feed_id, self.me, context.log,
+                                     settings.validator_min_observations)
         self._epoch = time.monotonic()
 
     def now(self) -> int:
@@ -275,8 +276,7 @@ class FeedDriver:
         self.members[round_number] = members
         observations = [OracleValue(oracle, value, frame) for oracle, (_, value, frame)
                         in sorted(self.observations.get(round_number, {}).items())]
-        self.attendance.open(round_number, members, len(observations),
-                             self.context.settings.validator_min_observations)
+        self.attendance.open(round_number, members, len(observations))
         leading = members[round_number % len(members)] == self.me
         with executing(self.context.log, "propose_batch" if leading else None):
             actions = self.replica.start_round(round_number, members, observations, self.now())

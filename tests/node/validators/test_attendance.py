@@ -15,8 +15,8 @@ MEMBERS = tuple(f"0x{index:040x}" for index in range(1, 5))
 
 def attendance(heard: tuple[str, ...], observed: int = 2) -> tuple[Attendance, ExecutionLog]:
     log = ExecutionLog()
-    watched = Attendance("SP500", MEMBERS[0], log)
-    watched.open(57, MEMBERS, observed, min_observations=1)
+    watched = Attendance("SP500", MEMBERS[0], log, min_observations=1)
+    watched.open(57, MEMBERS, observed)
     for sender in heard:
         watched.heard_from(sender)
     return watched, log
