@@ -129,14 +129,18 @@ def evaluations(seed: int) -> dict[str, object]:
 
 def hyperparameters(overrides: list[str]) -> Hyperparameters:
     """Hyperparameters with `name=value` overrides, each value read as its default's type
-    (pool: comma-separated days)."""
+    (pool: comma-separated days; a flag: 1/0, true/false)."""
     defaults = Hyperparameters()
     changes: dict[str, object] = {}
     for override in overrides:
         name, _, value = override.partition("=")
         default = getattr(defaults, name)
-        changes[name] = (tuple(int(days) for days in value.split(","))
-                         if isinstance(default, tuple) else type(default)(value))
+        if isinstance(default, tuple):
+            changes[name] = tuple(int(days) for days in value.split(","))
+        elif isinstance(default, bool):
+            changes[name] = value.lower() in ("1", "true", "yes")
+        else:
+            changes[name] = type(default)(value)
     return dataclasses.replace(defaults, **changes)
 
 

@@ -67,6 +67,7 @@ def save(model: VolatilityModel, directory: Path, **details: Any) -> Path:
         "scaler": model.scaler.to_dict(),
         "offset": model.offset,
         "epochs": model.epochs,
+        "core_alpha": model.core_alpha,
         **details,
         "weights": {"file": WEIGHTS, "sha256": hashlib.sha256(weights).hexdigest()},
     }
@@ -131,6 +132,7 @@ def _model(manifest: dict[str, Any], weights: bytes, device: str) -> VolatilityM
     model.scaler = Scaler.from_dict(manifest["scaler"])
     model.offset = float(manifest["offset"])
     model.epochs = list(manifest["epochs"])
+    model.core_alpha = manifest.get("core_alpha")
     states = torch.load(io.BytesIO(weights), map_location=device, weights_only=True)
     for state in states:
         net = Network(model.hyper).to(model.device)

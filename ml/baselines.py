@@ -96,17 +96,24 @@ class LogLinear(ABC):
 
     def fit(self, panel: Panel, stop: int) -> None:
         inputs = self.prepare(panel, panel.first, stop, fit=True)
-        target = np.log(panel.target[panel.first:stop])
-        design = np.column_stack([np.ones(len(inputs)), inputs])
-        penalty = self.alpha * np.eye(design.shape[1])
-        penalty[0, 0] = 0.0
-        self.coefficients = np.linalg.solve(design.T @ design + penalty, design.T @ target)
-        self.smearing = float(np.exp(target - design @ self.coefficients).mean())
+        self.coefficients, self.smearing = log_ridge(inputs, np.log(panel.target[panel.first:stop]),
+                                                     self.alpha)
 
     def predict(self, panel: Panel, start: int, stop: int) -> np.ndarray:
         inputs = self.prepare(panel, start, stop, fit=False)
         log_forecast = self.coefficients[0] + inputs @ self.coefficients[1:]
         return np.maximum(np.exp(log_forecast) * self.smearing, VARIANCE_FLOOR)
+
+
+def log_ridge(inputs: np.ndarray, log_target: np.ndarray,
+              alpha: float) -> tuple[np.ndarray, float]:
+    """Ridge regression of a log variance on `inputs` (intercept first and unpenalised) and
+    Duan's smearing factor of its residuals."""
+    design = np.column_stack([np.ones(len(inputs)), inputs])
+    penalty = alpha * np.eye(design.shape[1])
+    penalty[0, 0] = 0.0
+    coefficients = np.linalg.solve(design.T @ design + penalty, design.T @ log_target)
+    return coefficients, float(np.exp(log_target - design @ coefficients).mean())
 
 
 class Har(LogLinear):

@@ -32,6 +32,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 from torch import nn
 
 from ml.features import FEATURE_NAMES, HISTORY
+from ml.linear_core import LINEAR_CORES, LinearCore, fit_linear_cores
+from ml.losses import qlike_loss
 from ml.panel import VARIANCE_FLOOR, Panel
 from ml.scaler import Scaler
 
@@ -57,9 +59,22 @@ class Hyperparameters:
     chosen for ridge on the averaged inputs): the loss gains α ||w||² / (2 n) for n training
     rows (QLIKE's curvature in f is 1 at the optimum, half that of the squared error ridge
     regression minimises)."""
+    linear_core: str = ""
+    """"" trains the linear part with the MLP. "qlike" or "log_ridge" fits it first, alone and
+    exactly, the same for every seed: "qlike" at the minimum of its penalised QLIKE (convex:
+    full-batch L-BFGS in float64), "log_ridge" as the ridge regression of log GK with its
+    smearing factor (closed form, as the ridge baseline); its α is the one of `core_alphas`
+    with the lowest QLIKE on the held-out rows early stopping uses. The linear part is then
+    frozen and the MLP, its output layer started at zero, trained on what it leaves: the seed
+    moves only the non-linear correction, and zero epochs is the linear model."""
+    core_alphas: tuple[int, ...] = (100, 300, 1000, 3000, 10000, 30000, 100000)
 
     def __post_init__(self) -> None:
+        if self.linear_core and self.linear_core not in LINEAR_CORES:
+            raise ValueError(f"linear_core must be one of {sorted(LINEAR_CORES)} or empty, "
+                             f"not {self.linear_core!r}")
         object.__setattr__(self, "pool", tuple(self.pool))
+        object.__setattr__(self, "core_alphas", tuple(self.core_alphas))
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -85,11 +100,6 @@ class Network(nn.Module):
         return (self.mlp(inputs) + self.linear(inputs))[:, 0]
 
 
-def qlike_loss(log_forecast: torch.Tensor, log_proxy: torch.Tensor) -> torch.Tensor:
-    """Mean QLIKE up to a constant: exp(log s - f) + f."""
-    return (torch.exp(log_proxy - log_forecast) + log_forecast).mean()
-
-
 class VolatilityModel:
     """Scaler + networks (their log forecasts averaged) + the log-variance offset the networks'
     outputs are relative to."""
@@ -105,6 +115,8 @@ class VolatilityModel:
         self.scaler: Scaler | None = None
         self.offset = 0.0
         self.epochs: list[int] = []
+        self.core_alpha: float | None = None
+        """The linear core's α, when Hyperparameters.linear_core chose one."""
 
     @property
     def span(self) -> int:
@@ -135,10 +147,17 @@ class VolatilityModel:
         self.scaler = Scaler.fit(matrix)
         self.offset = float(np.log(target.mean()))
         inputs, log_target = self.scaler.transform(matrix), np.log(target) - self.offset
+        split = int(len(inputs) * (1 - self.hyper.early_stopping_fraction))
+        held_core = full_core = None
+        if self.hyper.linear_core:
+            held_core, full_core, self.core_alpha = fit_linear_cores(
+                self.hyper.linear_core, self.hyper.core_alphas, inputs, log_target, split)
         self.networks, self.epochs = [], []
         for member in range(self.hyper.ensemble):
-            epochs = self._early_stopping_epochs(inputs, log_target, self.seed + member)
-            self.networks.append(self._train(inputs, log_target, self.seed + member, epochs))
+            epochs = self._early_stopping_epochs(inputs, log_target, split, self.seed + member,
+                                                 held_core)
+            self.networks.append(self._train(inputs, log_target, self.seed + member, epochs,
+                                             full_core))
             self.epochs.append(epochs)
 
     def predict_features(self, feature_rows: np.ndarray) -> np.ndarray:
@@ -155,14 +174,13 @@ class VolatilityModel:
         log_forecast = outputs.cpu().double().numpy() + self.offset
         return np.maximum(np.exp(log_forecast), VARIANCE_FLOOR)
 
-    def _early_stopping_epochs(self, inputs: np.ndarray, log_target: np.ndarray,
-                               seed: int) -> int:
-        """Epochs after which QLIKE on the last rows (held out) was lowest."""
-        split = int(len(inputs) * (1 - self.hyper.early_stopping_fraction))
+    def _early_stopping_epochs(self, inputs: np.ndarray, log_target: np.ndarray, split: int,
+                               seed: int, core: LinearCore | None) -> int:
+        """Epochs after which QLIKE on the rows after `split` (held out) was lowest."""
         held_x, held_y = self._tensor(inputs[split:]), self._tensor(log_target[split:])
         best_loss, best_epoch = float("inf"), 0
         for epoch, net in enumerate(self._epochs(inputs[:split], log_target[:split], seed,
-                                                 self.hyper.max_epochs)):
+                                                 self.hyper.max_epochs, core)):
             net.eval()
             with torch.no_grad():
                 loss = float(qlike_loss(net(held_x), held_y))
@@ -173,21 +191,25 @@ class VolatilityModel:
         return best_epoch
 
     def _train(self, inputs: np.ndarray, log_target: np.ndarray, seed: int,
-               epochs: int) -> Network:
-        *_, net = self._epochs(inputs, log_target, seed, epochs)
+               epochs: int, core: LinearCore | None) -> Network:
+        *_, net = self._epochs(inputs, log_target, seed, epochs, core)
         net.eval()
         return net
 
     def _epochs(self, inputs: np.ndarray, log_target: np.ndarray, seed: int,
-                epochs: int) -> Iterator[Network]:
-        """The network after 0, 1, …, `epochs` epochs of AdamW on shuffled mini-batches."""
+                epochs: int, core: LinearCore | None = None) -> Iterator[Network]:
+        """The network after 0, 1, …, `epochs` epochs of AdamW on shuffled mini-batches; with a
+        linear core, the linear part is that core, frozen, and only the MLP trains."""
         torch.manual_seed(seed)
         generator = torch.Generator().manual_seed(seed)
         x, y = self._tensor(inputs), self._tensor(log_target)
         net = Network(self.hyper).to(self.device)
-        optimiser = torch.optim.AdamW(net.parameters(), lr=self.hyper.learning_rate,
+        if core is not None:
+            core.install(net.linear, net.mlp[-1])
+        optimiser = torch.optim.AdamW([p for p in net.parameters() if p.requires_grad],
+                                      lr=self.hyper.learning_rate,
                                       weight_decay=self.hyper.weight_decay)
-        penalty = self.hyper.linear_ridge / (2 * len(x))
+        penalty = 0.0 if core is not None else self.hyper.linear_ridge / (2 * len(x))
         yield net
         for _ in range(epochs):
             net.train()

@@ -3,7 +3,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ml.model import VolatilityModel, qlike_loss
+from ml.losses import qlike_loss
+from ml.model import VolatilityModel
 from ml.panel import Panel
 from tests.ml.conftest import FAST
 
@@ -39,3 +40,4 @@ def test_qlike_loss_is_smallest_at_the_truth() -> None:
     at_truth = qlike_loss(log_proxy, log_proxy)
     assert at_truth < qlike_loss(log_proxy + 0.1, log_proxy)
     assert at_truth < qlike_loss(log_proxy - 0.1, log_proxy)
+
